@@ -1,0 +1,39 @@
+"""The ``mailscope`` command. Each area registers its commands from its own module."""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+app = typer.Typer(
+    name="mailscope",
+    help="Mailscope: email-marketing analytics server.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+# Modules that add commands to ``app`` (each defines ``register(app)``).
+_COMMAND_MODULES = ("server.cli.db", "server.cli.data", "server.cli.demo", "server.cli.keys",
+                    "server.cli.run", "server.cli.jobs")
+
+
+def _register() -> None:
+    from server.cli import db
+
+    app.add_typer(db.app, name="db")
+    for name in _COMMAND_MODULES[1:]:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as error:
+            if error.name != name:
+                raise
+            continue
+        module.register(app)
+
+
+_register()
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,67 @@
+"""Settings from the environment (prefix ``MAILSCOPE_``)."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+VAR_DIR = Path("var")
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{(VAR_DIR / 'mailscope.db').resolve()}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MAILSCOPE_", extra="ignore")
+
+    database_url: str = Field(default_factory=default_database_url)
+    broker_url: str | None = None
+    secret_key: str | None = None
+    auth: bool = True
+    currency: str = "USD"
+    embedded_workers: int = 2
+
+    @field_validator("broker_url", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def resolved_secret_key(self) -> str:
+        """The configured secret, or one generated once and kept under ``var/``."""
+        if self.secret_key:
+            return self.secret_key
+        path = VAR_DIR / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+
+_current: Settings | None = None
+
+
+def get_settings() -> Settings:
+    """The settings in force: from the environment unless ``configure`` replaced them."""
+    global _current
+    if _current is None:
+        _current = Settings()
+    return _current
+
+
+def configure(**values: object) -> Settings:
+    """Replace the settings in force (CLI ``--database-url``, tests). Unset values keep
+    their environment or default value."""
+    global _current
+    _current = Settings(**values)  # type: ignore[arg-type]
+    return _current
