@@ -1,0 +1,54 @@
+"""The built-in htmx pages: sign-in, campaigns and jobs. ``create_app`` mounts ``routes``."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from server.web.campaigns import campaigns_page
+from server.web.jobs import jobs_page, run_rebuild
+from server.web.login import login_page, login_submit, logout
+from server.web.operations import OperationError
+from server.web.templating import render_error
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def shows_operation_errors(endpoint: Endpoint) -> Endpoint:
+    """Turn a failed GraphQL operation into the error page instead of a bare 500."""
+
+    @functools.wraps(endpoint)
+    async def wrapper(request: Request) -> Response:
+        try:
+            return await endpoint(request)
+        except OperationError as error:
+            return render_error(request, 400, "The page's query failed",
+                                "; ".join(error.messages))
+
+    return wrapper
+
+
+async def home(request: Request) -> Response:
+    return RedirectResponse("/campaigns", status_code=303)
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    return render_error(request, 404, "Page not found",
+                        f"There is no page at {request.url.path}. Use the navigation above.")
+
+
+routes: list[Route] = [
+    Route("/", home, methods=["GET"]),
+    Route("/login", login_page, methods=["GET"]),
+    Route("/login", login_submit, methods=["POST"]),
+    Route("/logout", logout, methods=["POST"]),
+    Route("/campaigns", shows_operation_errors(campaigns_page), methods=["GET"]),
+    Route("/jobs", shows_operation_errors(jobs_page), methods=["GET"]),
+    Route("/jobs", shows_operation_errors(run_rebuild), methods=["POST"]),
+]
+
+__all__ = ["not_found", "render_error", "routes"]

@@ -1,0 +1,31 @@
+"""The one Strawberry schema, with query depth, alias and token limits always on."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions.query_depth_limiter import IgnoreContext
+
+from schema.mutations import Mutation
+from schema.queries import Query
+
+MAX_DEPTH = 10
+MAX_ALIASES = 15
+MAX_TOKENS = 2000
+
+
+def _is_introspection(context: IgnoreContext) -> bool:
+    # GraphiQL's introspection query nests ofType nine levels deep; it reads only the
+    # schema, never data, so it is exempt from the depth limit.
+    return context.field_name.startswith("__")
+
+
+schema = strawberry.Schema(
+    query=Query,
+    mutation=Mutation,
+    extensions=[
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH, should_ignore=_is_introspection),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+    ],
+)

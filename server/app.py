@@ -1,0 +1,206 @@
+"""The application factory: middleware, /healthz, /metrics, /graphql, pages and data API."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+
+from schema.context import Context, build_context
+from schema.root import schema
+from server.auth import ApiKeyBackend, Principal, is_public_path
+from server.db.engine import engine_for
+from server.observability import Metrics, MetricsMiddleware, metrics_endpoint
+from server.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
+SESSION_MAX_AGE = 8 * 60 * 60
+
+GRAPHIQL_HTML = """<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>Mailscope GraphQL</title>
+  <link rel="stylesheet" href="/static/graphiql/graphiql.min.css">
+  <style>body { margin: 0; } #graphiql { height: 100vh; }</style>
+</head>
+<body>
+  <div id="graphiql">Loading GraphiQL…</div>
+  <script src="/static/graphiql/react.production.min.js"></script>
+  <script src="/static/graphiql/react-dom.production.min.js"></script>
+  <script src="/static/graphiql/graphiql.min.js"></script>
+  <script src="/static/graphiql/init.js"></script>
+</body>
+</html>
+"""
+
+
+def app_version() -> str:
+    try:
+        return version("mailscope")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+class MailscopeGraphQL(GraphQL[Context, None]):
+    """/graphql with the per-request context and GraphiQL served from vendored files."""
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        state = request.app.state
+        return build_context(user=request.user, engine=state.engine, settings=state.settings)
+
+    async def render_graphql_ide(self, request: Any) -> Response:
+        return HTMLResponse(GRAPHIQL_HTML)
+
+
+def _is_api_path(path: str) -> bool:
+    return path == "/graphql" or path == "/metrics" or path.startswith("/api/")
+
+
+class AuthGate:
+    """Turns anonymous requests away: 401 JSON for programs, the login page for people."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or is_public_path(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        if isinstance(scope.get("user"), Principal):
+            await self.app(scope, receive, send)
+            return
+        await self.refuse(HTTPConnection(scope))(scope, receive, send)
+
+    @staticmethod
+    def refuse(conn: HTTPConnection) -> Response:
+        path = conn.url.path
+        target = path + (f"?{conn.url.query}" if conn.url.query else "")
+        login = "/login?next=" + quote(target, safe="")
+        wants_html = "text/html" in conn.headers.get("accept", "")
+        if conn.headers.get("hx-request") == "true":
+            # htmx swaps response bodies into the page; HX-Redirect makes it navigate.
+            return Response(status_code=401, headers={"HX-Redirect": login})
+        page_get = conn.scope["method"] in ("GET", "HEAD") and (
+            wants_html or not _is_api_path(path))
+        if page_get:
+            return RedirectResponse(login, status_code=303)
+        return JSONResponse(
+            {"error": "authentication required",
+             "detail": "Send 'Authorization: Bearer <API key>'; create a key with "
+                       "`mailscope apikey create --role viewer`."},
+            status_code=401, headers={"WWW-Authenticate": "Bearer"})
+
+
+async def healthz(request: Request) -> JSONResponse:
+    settings: Settings = request.app.state.settings
+    engine = request.app.state.engine
+
+    def database_reachable() -> bool:
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            return True
+        except Exception:  # the health check reports the failure instead of raising it
+            log.exception("health check: database unreachable")
+            return False
+
+    reachable = await run_in_threadpool(database_reachable)
+    body = {"status": "ok" if reachable else "degraded", "database": reachable,
+            "broker": "redis" if settings.broker_url else "embedded",
+            "version": app_version()}
+    return JSONResponse(body, status_code=200 if reachable else 503)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return JSONResponse({"error": exc.detail}, status_code=exc.status_code,
+                        headers=exc.headers)
+
+
+def _optional_routes(module_name: str) -> list[BaseRoute]:
+    """``routes`` of a module another part of the tree provides, or [] if it is absent."""
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name is None or not module_name.startswith(error.name):
+            raise
+        log.warning("%s is not installed; its routes are not served", module_name)
+        return []
+    return list(module.routes)
+
+
+def _exception_handlers() -> dict[Any, Callable[..., Any]]:
+    handlers: dict[Any, Callable[..., Any]] = {HTTPException: http_error}
+    try:
+        from server.web import not_found
+    except ImportError:
+        return handlers
+    handlers[404] = not_found
+    return handlers
+
+
+def _lifespan(settings: Settings) -> Callable[[Starlette], Any]:
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        workers = None
+        if settings.broker_url is None:
+            from jobs import embedded
+
+            workers = embedded.start(settings)
+        try:
+            yield
+        finally:
+            if workers is not None:
+                await run_in_threadpool(workers.stop)
+
+    return lifespan
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """The Mailscope ASGI app for ``settings`` (default: the settings in force)."""
+    settings = settings or get_settings()
+    engine = engine_for(settings.database_url)
+    metrics = Metrics(engine)
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", metrics_endpoint, methods=["GET"]),
+        Route("/graphql", MailscopeGraphQL(schema), methods=["GET", "POST"]),
+        *_optional_routes("server.api.data"),
+        *_optional_routes("server.web"),
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+    ]
+    middleware = [
+        Middleware(MetricsMiddleware, metrics=metrics),
+        Middleware(SessionMiddleware, secret_key=settings.resolved_secret_key(),
+                   https_only=False, same_site="lax", max_age=SESSION_MAX_AGE),
+        Middleware(AuthenticationMiddleware, backend=ApiKeyBackend(settings, engine)),
+        Middleware(AuthGate),
+    ]
+    app = Starlette(routes=routes, middleware=middleware,
+                    exception_handlers=_exception_handlers(), lifespan=_lifespan(settings))
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.metrics = metrics
+    return app

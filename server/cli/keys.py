@@ -1,0 +1,88 @@
+"""``mailscope apikey``: create, list and revoke API keys; ``mailscope schema export``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from server.cli.common import DatabaseUrl, fail, use_database
+
+apikey_app = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
+schema_app = typer.Typer(help="The GraphQL schema.", no_args_is_help=True)
+
+ROLE_HELP = "viewer (read), analyst (read, run jobs), admin (everything), ingest (import only)"
+
+
+@apikey_app.command("create")
+def create(
+    role: Annotated[str, typer.Option(help=ROLE_HELP)],
+    name: Annotated[str, typer.Option(help="Who or what uses the key.")] = "cli",
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create a key and print it once; only its hash is stored."""
+    from server.auth import RoleError, create_api_key
+    from server.db.engine import engine_for, session_scope
+
+    settings = use_database(database_url)
+    try:
+        with session_scope(engine_for(settings.database_url)) as session:
+            key, raw_key = create_api_key(session=session, name=name, role=role)
+            key_id = key.id
+    except (RoleError, ValueError) as error:
+        raise fail(f"--role/--name: {error}") from None
+    typer.echo(f"created key {key_id} ({role}, {name!r}); store it now, it is not shown again:",
+               err=True)
+    typer.echo(raw_key)
+
+
+@apikey_app.command("list")
+def list_keys(database_url: DatabaseUrl = None) -> None:
+    """Every key: id, prefix, role, name, last use, and whether it is revoked."""
+    from server.auth import list_api_keys
+    from server.db.engine import engine_for, session_scope
+
+    settings = use_database(database_url)
+    with session_scope(engine_for(settings.database_url)) as session:
+        keys = list_api_keys(session=session)
+    typer.echo(f"{'id':>4}  {'prefix':<8}  {'role':<7}  {'last used (UTC)':<19}  "
+               f"{'status':<7}  name")
+    for key in keys:
+        used = key.last_used_at.strftime("%Y-%m-%d %H:%M:%S") if key.last_used_at else "never"
+        status = "revoked" if key.revoked_at else "active"
+        typer.echo(f"{key.id:>4}  {key.prefix:<8}  {key.role:<7}  {used:<19}  {status:<7}  "
+                   f"{key.name}")
+
+
+@apikey_app.command("revoke")
+def revoke(key_id: Annotated[int, typer.Argument(help="Id from `mailscope apikey list`.")],
+           database_url: DatabaseUrl = None) -> None:
+    """Revoke a key: requests with it get 401 from now on."""
+    from server.auth import revoke_api_key
+    from server.db.engine import engine_for, session_scope
+
+    settings = use_database(database_url)
+    try:
+        with session_scope(engine_for(settings.database_url)) as session:
+            key = revoke_api_key(session=session, key_id=key_id)
+            name = key.name
+    except LookupError as error:
+        raise fail(str(error)) from None
+    typer.echo(f"revoked key {key_id} ({name!r})")
+
+
+@schema_app.command("export")
+def export(output: Annotated[Path | None, typer.Option(
+        "-o", "--output", help="Where to write the SDL (default: schema/schema.graphql).")]
+           = None) -> None:
+    """Write the GraphQL SDL (commit it; a test fails when it drifts from the code)."""
+    from schema.export import SDL_PATH, export_sdl
+
+    path = export_sdl(output or SDL_PATH)
+    typer.echo(f"schema written to {path}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(apikey_app, name="apikey")
+    app.add_typer(schema_app, name="schema")

@@ -1,0 +1,137 @@
+"""The ground truth: every parameter the generator used and the true rates it implies,
+as plain JSON so analyses can be scored against it (documented in the README)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import polars as pl
+from scipy.special import digamma
+
+from server.demo import campaigns as cmp
+from server.demo import channels as chn
+from server.demo import commerce as com
+from server.demo import engagement as eng
+from server.demo import population as pop
+from server.demo.constants import CAMPAIGN_TYPES, CATEGORIES, END, PROVIDERS, ZONES
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _population() -> dict[str, Any]:
+    a, b = pop.ENGAGEMENT_BETA
+    return {
+        "engagement_beta": {"a": a, "b": b},
+        "affinity_dirichlet_alpha": pop.AFFINITY_DIRICHLET,
+        "purchase_rate_gamma": dict(pop.PURCHASE_RATE_GAMMA),
+        "dropout_beta": dict(pop.DROPOUT_BETA),
+        "signup": {"history_days": pop.HISTORY_DAYS,
+                   "in_window_share": pop.IN_WINDOW_SIGNUP_SHARE},
+        "providers": {d: {"share": s, "hard_bounce_rate": h, "soft_bounce_rate": so,
+                          "apple_mail": apple} for d, s, h, so, apple in PROVIDERS},
+        "zones": {zone: {"country": c, "utc_offset_hours": o, "share": s}
+                  for c, zone, o, s in ZONES},
+    }
+
+
+def _email() -> dict[str, Any]:
+    a, b = pop.ENGAGEMENT_BETA
+    return {
+        "open_model": {
+            "intercept": cmp.OPEN_INTERCEPT,
+            "type_effect": dict(cmp.OPEN_TYPE_EFFECT),
+            "subject_effects": dict(cmp.SUBJECT_EFFECTS),
+            "long_subject_chars": cmp.LONG_SUBJECT_CHARS,
+            "engagement_weight": eng.ENGAGEMENT_OPEN_WEIGHT,
+            "engagement_centre": float(digamma(a) - digamma(b)),
+            "local_hour_effect": dict(eng.LOCAL_HOUR_EFFECT),
+            "preferred_hour_effect": dict(eng.PREFERRED_HOUR_EFFECT),
+            "weekday_effect": dict(zip(WEEKDAYS, eng.WEEKDAY_EFFECT, strict=True)),
+        },
+        "click_model": {
+            "intercept": cmp.CLICK_INTERCEPT,
+            "type_effect": dict(cmp.CLICK_TYPE_EFFECT),
+            "engagement_weight": eng.ENGAGEMENT_CLICK_WEIGHT,
+            "affinity_weight": eng.AFFINITY_CLICK_WEIGHT,
+        },
+        "machine_open_probability": eng.MACHINE_OPEN_PROBABILITY,
+        "apple_mail_domains": [d for d, *_, apple in PROVIDERS if apple],
+        "dropped_rate": eng.DROPPED_RATE,
+        "deferred_rate": eng.DEFERRED_RATE,
+        "unsubscribe": {"base": eng.UNSUBSCRIBE_BASE, "disengaged": eng.UNSUBSCRIBE_DISENGAGED,
+                        "reengagement_multiplier": eng.REENGAGEMENT_UNSUBSCRIBE_MULTIPLIER},
+        "complaint_rate": eng.COMPLAINT_RATE,
+    }
+
+
+def _rate(value: float, delivered: int) -> float | None:
+    return round(float(value), 6) if delivered else None
+
+
+def _campaigns(plan: cmp.Campaigns, sends: eng.Sends) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    ids = plan.campaigns["campaign_id"].to_list()
+    for c, campaign_id in enumerate(ids):
+        result[campaign_id] = {
+            "type": CAMPAIGN_TYPES[plan.type_index[c]],
+            "category": CATEGORIES[plan.category_index[c]],
+            "send_at": plan.campaigns["send_at"][c].isoformat(),
+            "ab_test": bool(plan.arm_variant[np.flatnonzero(plan.arm_campaign == c)[0]]),
+            "variants": {},
+        }
+    for arm, c in enumerate(plan.arm_campaign):
+        result[ids[c]]["variants"][plan.arm_variant[arm]] = {
+            "weight": float(plan.arm_weight[arm]),
+            "subject_line": plan.arm_subject[arm],
+            "subject_features": plan.arm_features[arm],
+            "open_logit_lift": round(float(plan.arm_open_lift[arm]), 6),
+            "click_logit_lift": round(float(plan.arm_click_lift[arm]), 6),
+            "delivered": int(sends.arm_delivered[arm]),
+            # Undefined (null) for a variant that reached nobody, e.g. a welcome mail sent
+            # when nobody had signed up recently.
+            "true_open_rate": _rate(sends.arm_true_open[arm], sends.arm_delivered[arm]),
+            "true_click_rate": _rate(sends.arm_true_click[arm], sends.arm_delivered[arm]),
+        }
+    return result
+
+
+def _orders(orders: pl.DataFrame, draft: com.OrderDraft,
+            channels: chn.Channels) -> dict[str, Any]:
+    amount = orders["amount"].cast(pl.Float64).to_numpy()
+    return {
+        "sources": {name: {"orders": int((draft.source == i).sum()),
+                           "revenue": round(float(amount[draft.source == i].sum()), 2)}
+                    for i, name in enumerate(com.SOURCES)},
+        "click_order_probability": dict(com.CLICK_ORDER_PROBABILITY),
+        "touch_channels": {c: {"touchpoints_per_customer_day": r, "conversion_probability": p,
+                               "touchpoints": channels.touch_counts[c],
+                               "orders": channels.touch_orders[c]}
+                           for c, (r, p) in chn.TOUCH_CHANNELS.items()},
+        "touch_conversion_delay_hours": chn.TOUCH_CONVERSION_DELAY_HOURS,
+        "media": {name: {**{k: v for k, v in m.items() if k != "vendor"},
+                         "expected_orders": round(channels.media_orders_expected[name], 3),
+                         "orders": channels.media_orders[name]}
+                  for name, m in chn.MEDIA.items()},
+        "media_response": ("orders per month per 1,000 customers = max_orders * a^shape / "
+                           "(a^shape + half_saturation^shape), a = adstocked monthly spend per "
+                           "1,000 customers (a_t = spend_t + adstock_decay * a_(t-1))"),
+    }
+
+
+def build_truth(*, seed: int, customers: int, campaigns: int, days: int,
+                frames: dict[str, pl.DataFrame], plan: cmp.Campaigns, sends: eng.Sends,
+                draft: com.OrderDraft, channels: chn.Channels) -> dict[str, Any]:
+    start = END.timestamp() - days * 86400
+    return {
+        "version": 1,
+        "seed": seed,
+        "parameters": {"customers": customers, "campaigns": campaigns, "days": days},
+        "window": {"start": pl.Series([int(start * 1e6)]).cast(pl.Datetime("us", "UTC"))[0]
+                   .isoformat(), "end": END.isoformat()},
+        "counts": {kind: frame.height for kind, frame in frames.items()},
+        "population": _population(),
+        "email": _email(),
+        "campaigns": _campaigns(plan, sends),
+        "orders": _orders(frames["orders"], draft, channels),
+    }

@@ -1,0 +1,119 @@
+"""The truth describes the data: empirical rates fall where the true rates say they should."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import polars as pl
+import pytest
+
+from server.demo import generate
+
+Z_999 = 3.2905  # two-sided 99.9% normal quantile
+
+
+@pytest.fixture(scope="module")
+def world():
+    return generate(customers=20000, campaigns=24, days=90, seed=4)
+
+
+@pytest.fixture(scope="module")
+def sends(world):
+    events = world.frames["events"]
+    per_message = events.group_by("message_id").agg(
+        delivered=(pl.col("type") == "delivered").any(),
+        human_open=((pl.col("type") == "open") & ~pl.col("machine_open")).any(),
+        machine_open=pl.col("machine_open").any(),
+        click=(pl.col("type") == "click").any(),
+        hard=(pl.col("bounce_type") == "hard").any(),
+        soft=(pl.col("bounce_type") == "soft").any(),
+    )
+    customers = world.frames["customers"].select(
+        "customer_id", domain=pl.col("email").str.split("@").list.last())
+    return (world.frames["messages"].join(per_message, on="message_id", how="left")
+            .join(customers, on="customer_id").fill_null(False))
+
+
+def _within(successes: int, trials: int, p: float) -> bool:
+    half = Z_999 * math.sqrt(p * (1 - p) / trials)
+    return abs(successes / trials - p) <= half
+
+
+def test_truth_is_json_and_counts_match(world):
+    assert json.loads(json.dumps(world.truth)) == world.truth
+    assert world.truth["counts"] == world.counts()
+    sources = world.truth["orders"]["sources"]
+    assert sum(s["orders"] for s in sources.values()) == world.counts()["orders"]
+    revenue = world.frames["orders"]["amount"].cast(pl.Float64).sum()
+    assert sum(s["revenue"] for s in sources.values()) == pytest.approx(revenue, abs=0.05)
+
+
+def test_variant_open_and_click_rates_match_truth(world, sends):
+    arms = sends.filter("delivered").group_by("campaign_id", "variant_id").agg(
+        n=pl.len(), opens=pl.col("human_open").sum(), clicks=pl.col("click").sum())
+    checked = 0
+    for row in arms.iter_rows(named=True):
+        truth = world.truth["campaigns"][row["campaign_id"]]["variants"][row["variant_id"]]
+        assert truth["delivered"] == row["n"]
+        if row["n"] < 200:
+            continue
+        assert _within(row["opens"], row["n"], truth["true_open_rate"]), row
+        assert _within(row["clicks"], row["n"], truth["true_click_rate"]), row
+        checked += 1
+    ab = [c for c in world.truth["campaigns"].values() if c["ab_test"]]
+    assert checked >= 20
+    assert ab and all(set(c["variants"]) <= {"A", "B", "C"} for c in ab)
+    assert all(c["variants"]["A"]["open_logit_lift"] == 0.0 for c in ab)
+
+
+def test_provider_bounce_rates_match_truth(world, sends):
+    providers = world.truth["population"]["providers"]
+    by_domain = sends.group_by("domain").agg(n=pl.len(), hard=pl.col("hard").sum(),
+                                             soft=pl.col("soft").sum())
+    assert set(by_domain["domain"]) == set(providers)
+    for row in by_domain.iter_rows(named=True):
+        truth = providers[row["domain"]]
+        assert _within(row["hard"], row["n"], truth["hard_bounce_rate"]), row
+        assert _within(row["soft"], row["n"], truth["soft_bounce_rate"]), row
+
+
+def test_machine_opens_come_only_from_apple_mail(world, sends):
+    apple = set(world.truth["email"]["apple_mail_domains"])
+    assert apple == {"icloud.com", "me.com"}
+    machine = sends.filter("machine_open")
+    assert set(machine["domain"]) == apple
+    delivered_apple = sends.filter(pl.col("delivered") & pl.col("domain").is_in(list(apple)))
+    assert _within(machine.height, delivered_apple.height,
+                   world.truth["email"]["machine_open_probability"])
+    agents = world.frames["events"].filter("machine_open")["user_agent"].unique().to_list()
+    assert agents == ["Mozilla/5.0"]
+
+
+def test_touchpoint_channels_convert_in_truth_order(world):
+    channels = world.truth["orders"]["touch_channels"]
+    touches = world.frames["touchpoints"]["channel"].value_counts()
+    counts = dict(touches.iter_rows())
+    assert set(channels) <= set(counts)
+    assert {"display", "affiliate"} <= set(counts)  # media-driven touchpoints
+    assert counts["web"] > counts["referral"]
+
+
+def test_touchpoint_and_media_orders_match_their_true_rates(world):
+    orders = world.truth["orders"]
+    touches = dict(world.frames["touchpoints"]["channel"].value_counts().iter_rows())
+    for channel, truth in orders["touch_channels"].items():
+        assert truth["touchpoints"] <= touches[channel]
+        assert _within(truth["orders"], truth["touchpoints"], truth["conversion_probability"])
+    assert sum(t["orders"] for t in orders["touch_channels"].values()) == (
+        orders["sources"]["touchpoint"]["orders"])
+    for name, media in orders["media"].items():
+        expected = media["expected_orders"]
+        assert abs(media["orders"] - expected) <= Z_999 * math.sqrt(expected), name
+        if media["channel"]:
+            assert touches[media["channel"]] >= orders["touch_channels"].get(
+                media["channel"], {"touchpoints": 0})["touchpoints"] + media["orders"]
+    assert sum(m["orders"] for m in orders["media"].values()) == (
+        orders["sources"]["media"]["orders"])
+    assert world.frames["spend"]["category"].unique().sort().to_list() == sorted(
+        orders["media"])
