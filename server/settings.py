@@ -24,6 +24,11 @@ class Settings(BaseSettings):
     auth: bool = True
     currency: str = "USD"
     embedded_workers: int = 2
+    # Last-email-touch attribution windows (see the README): an order belongs to the
+    # latest click within 7 days, open within 3 days or delivery within 1 day before it.
+    attribution_click_days: float = Field(default=7, ge=0)
+    attribution_open_days: float = Field(default=3, ge=0)
+    attribution_delivery_days: float = Field(default=1, ge=0)
 
     @field_validator("broker_url", mode="before")
     @classmethod

@@ -72,6 +72,8 @@ class IngestReport:
     unchanged: int
     rejected: int
     rejects_path: str | None = None
+    # The problems of rows skipped with ``skip_invalid``, in row order.
+    errors: tuple[RowError, ...] = ()
 
     @property
     def duplicates(self) -> int:
@@ -82,7 +84,9 @@ class IngestReport:
         return self.inserted + self.updated
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        values = asdict(self)
+        values["errors"] = [error.as_dict() for error in self.errors]
+        return values
 
     def summary(self) -> str:
         text = (f"{self.kind}: {self.received:,} received, {self.inserted:,} inserted, "

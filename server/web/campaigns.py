@@ -25,7 +25,7 @@ query CampaignsPage($first: Int!, $after: String, $filter: CampaignFilter) {
       cursor
       node {
         id name subjectLine campaignType category sendAt
-        metrics { sent delivered uniqueOpens uniqueClicks conversions revenue }
+        metrics { sent delivered uniqueOpens uniqueClicks conversions revenue currency }
       }
     }
   }

@@ -22,11 +22,11 @@ def _number(value: Any) -> str:
     return f"{int(value):,}"
 
 
-def _money(value: Any) -> str:
-    # The schema may hand money over as a {amount, currency} object or a bare decimal.
+def _money(value: Any, currency: str = "") -> str:
+    # The schema may hand money over as a {amount, currency} object or a bare decimal
+    # with its currency beside it.
     if value is None:
         return "—"
-    currency = ""
     if isinstance(value, dict):
         currency = value.get("currency") or ""
         value = value.get("amount")

@@ -96,8 +96,9 @@ async def test_ingest_key_cannot_read(world: Engine) -> None:
 
 
 async def test_anonymous_execution_is_refused(world: Engine) -> None:
-    from schema.runner import execute
     from starlette.authentication import UnauthenticatedUser
+
+    from schema.runner import execute
 
     result = await execute("{ segments { id } }", user=UnauthenticatedUser(), engine=world)
     assert messages_of(result) == [

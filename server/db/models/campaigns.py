@@ -6,7 +6,6 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-
 from server.db.types import UTCDateTime
 
 

@@ -71,7 +71,7 @@ def test_cli_loads_prints_counts_and_writes_truth(settings, engine, tmp_path):
     for kind, count in expected.counts().items():
         assert f"{kind:<12} {count:>10,}" in result.output
     assert json.loads(truth.read_text()) == json.loads(json.dumps(expected.truth))
-    again = runner.invoke(app, [*arguments[:-3], "--if-empty", "--database-url",
+    again = runner.invoke(app, [*arguments[:-4], "--if-empty", "--database-url",
                                 settings.database_url])
     assert again.exit_code == 0, again.output
     assert "database already has campaigns: demo not loaded" in again.output

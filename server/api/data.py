@@ -1,0 +1,131 @@
+"""``POST /api/import/{kind}`` and ``GET /api/export/{dataset}.{format}``.
+
+Import bodies are a multipart upload (field ``file``) or the raw file with ``?format=``
+(or a Content-Type that names it). Requests signed in through the browser session, not a
+Bearer key, must carry the session's CSRF token like every form.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from server.auth import require_role
+from server.ingest import (
+    IngestError,
+    ReadError,
+    detect_format,
+    get_kind,
+    load_frame,
+    read_bytes,
+)
+from server.ingest.errors import RowError
+from server.ingest.export import EXPORT_FORMATS, export_frame, write_export
+from server.ingest.read import first_row_number
+from server.web.csrf import HEADER, csrf_problem
+
+# Errors listed in one response; the count says how many there were in all.
+MAX_LISTED_ERRORS = 1000
+_CONTENT_TYPES = {"text/csv": "csv", "application/x-ndjson": "ndjson",
+                  "application/jsonl": "ndjson", "application/vnd.apache.parquet": "parquet",
+                  "application/x-parquet": "parquet"}
+_MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet"}
+_TRUE = ("1", "true", "yes", "on")
+
+
+def _problem(status: int, message: str, errors: list[RowError] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"error": message}
+    if errors is not None:
+        body["error_count"] = len(errors)
+        body["errors"] = [error.as_dict() for error in errors[:MAX_LISTED_ERRORS]]
+    return JSONResponse(body, status_code=status)
+
+
+async def _upload(request: Request) -> tuple[bytes, str]:
+    """The file's bytes and its name (or a name carrying the format)."""
+    fmt = request.query_params.get("format")
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "multipart/form-data":
+        form = await request.form()
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise ReadError("the multipart body has no 'file' field: send the file as "
+                            "form field 'file'")
+        return await upload.read(), f"upload.{fmt}" if fmt else (upload.filename or "")
+    fmt = fmt or _CONTENT_TYPES.get(content_type)
+    if not fmt:
+        raise ReadError("cannot tell the file's format: pass ?format=csv|parquet|ndjson or "
+                        "a Content-Type of text/csv, application/x-ndjson or "
+                        "application/vnd.apache.parquet")
+    return await request.body(), f"upload.{fmt}"
+
+
+def _uses_session(request: Request) -> bool:
+    return not request.headers.get("authorization")
+
+
+async def import_kind(request: Request) -> Response:
+    require_role(request, "ingest")
+    if _uses_session(request):
+        problem = csrf_problem(request, await request.form()
+                               if "form" in request.headers.get("content-type", "") else {})
+        if problem:
+            return _problem(403, f"{problem} (API clients send 'Authorization: Bearer "
+                                 f"<key>'; pages send the '{HEADER}' header)")
+    try:
+        kind = get_kind(request.path_params["kind"]).name
+    except ValueError as error:
+        return _problem(404, str(error))
+    skip_invalid = request.query_params.get("skip_invalid", "").lower() in _TRUE
+    try:
+        data, name = await _upload(request)
+        fmt = detect_format(name)
+        frame = await run_in_threadpool(read_bytes, data, fmt)
+    except ReadError as error:
+        return _problem(400, str(error))
+    engine = request.app.state.engine
+    try:
+        report = await run_in_threadpool(
+            lambda: load_frame(kind, frame, engine=engine, skip_invalid=skip_invalid,
+                               first_row=first_row_number(fmt)))
+    except IngestError as error:
+        return _problem(422, f"{len(error.errors)} problems in the {kind} file; nothing was "
+                             "stored. Fix the rows listed and send the file again.",
+                        error.errors)
+    body = report.as_dict()
+    body["errors"] = body["errors"][:MAX_LISTED_ERRORS]
+    body["summary"] = report.summary()
+    return JSONResponse(body, status_code=200)
+
+
+async def export_dataset(request: Request) -> Response:
+    require_role(request, "admin")
+    dataset, fmt = request.path_params["dataset"], request.path_params["format"].lower()
+    if fmt not in EXPORT_FORMATS:
+        return _problem(404, f"unknown export format {fmt!r}: use .csv or .parquet")
+    try:
+        get_kind(dataset)
+    except ValueError as error:
+        return _problem(404, str(error))
+    engine = request.app.state.engine
+
+    def build() -> bytes:
+        buffer = io.BytesIO()
+        write_export(export_frame(dataset, engine=engine), buffer, fmt)
+        return buffer.getvalue()
+
+    body = await run_in_threadpool(build)
+    return Response(body, media_type=_MEDIA_TYPES[fmt], headers={
+        "Content-Disposition": f'attachment; filename="{dataset}.{fmt}"'})
+
+
+routes = [
+    Route("/api/import/{kind}", import_kind, methods=["POST"]),
+    Route("/api/export/{dataset}.{format}", export_dataset, methods=["GET"]),
+]

@@ -1,0 +1,202 @@
+"""Set-based bulk writes: rows go into a temporary staging table in one fast copy, then
+plain SQL moves them into the real table (upserts, reference checks, folds).
+
+Staging is what makes imports fast on both databases (``executemany`` of tuples on
+SQLite, ``COPY`` on PostgreSQL) while every rule stays in SQL that runs inside the
+caller's transaction, so a failed import rolls back whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection, Table, text
+
+from server.db.types import SQLITE_DATETIME_FORMAT
+
+# The row-number column every staged frame carries, so reference errors can name rows.
+ROW = "_row"
+# Rows copied per round trip; progress is reported after each.
+COPY_CHUNK = 100_000
+
+
+@dataclass(frozen=True)
+class UpsertCounts:
+    inserted: int
+    updated: int
+    unchanged: int
+
+
+def is_sqlite(connection: Connection) -> bool:
+    return connection.dialect.name == "sqlite"
+
+
+def same(connection: Connection, left: str, right: str) -> str:
+    """Null-safe equality of two SQL expressions on this database."""
+    if is_sqlite(connection):
+        return f"{left} IS {right}"
+    return f"{left} IS NOT DISTINCT FROM {right}"
+
+
+def _sql_type(dtype: pl.DataType, sqlite: bool) -> str:
+    if isinstance(dtype, pl.Datetime):
+        return "TEXT" if sqlite else "TIMESTAMPTZ"
+    if dtype == pl.Date:
+        return "TEXT" if sqlite else "DATE"
+    if isinstance(dtype, pl.Decimal):
+        return "REAL" if sqlite else "NUMERIC(18, 4)"
+    if dtype.is_float():
+        return "REAL" if sqlite else "DOUBLE PRECISION"
+    if dtype.is_integer():
+        return "BIGINT"
+    if dtype == pl.Boolean:
+        return "INTEGER" if sqlite else "BOOLEAN"
+    return "TEXT"
+
+
+# polars writes the SQLite timestamp text with exactly six fractional digits, as
+# SQLAlchemy does (``SQLITE_DATETIME_FORMAT`` in its own strftime dialect).
+_POLARS_SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%6f"
+assert SQLITE_DATETIME_FORMAT == "%Y-%m-%d %H:%M:%S.%f"
+
+
+def _encode(frame: pl.DataFrame, sqlite: bool) -> pl.DataFrame:
+    """Values as the driver should receive them; datetimes as SQLAlchemy writes them on
+    SQLite so that comparisons with rows written through the ORM agree."""
+    columns = []
+    for name, dtype in frame.schema.items():
+        column = pl.col(name)
+        if isinstance(dtype, pl.Datetime):
+            column = column.dt.convert_time_zone("UTC") if dtype.time_zone else column
+            if sqlite:
+                column = column.dt.strftime(_POLARS_SQLITE_DATETIME)
+        elif dtype == pl.Date:
+            column = column.dt.strftime("%Y-%m-%d") if sqlite else column
+        elif isinstance(dtype, pl.Decimal):
+            column = column.cast(pl.Float64) if sqlite else column
+        elif dtype == pl.Boolean and sqlite:
+            column = column.cast(pl.Int8)
+        elif dtype == pl.Null:
+            column = column.cast(pl.String)
+        columns.append(column.alias(name))
+    return frame.select(columns)
+
+
+def create_stage(connection: Connection, name: str, schema: pl.Schema | dict[str, Any]) -> None:
+    """(Re)create the temporary table ``name`` with one column per frame column."""
+    sqlite = is_sqlite(connection)
+    columns = ", ".join(f'"{column}" {_sql_type(dtype, sqlite)}'
+                        for column, dtype in dict(schema).items())
+    connection.execute(text(f"DROP TABLE IF EXISTS {name}"))
+    connection.execute(text(f"CREATE TEMPORARY TABLE {name} ({columns})"))
+
+
+def copy_into(connection: Connection, name: str, frame: pl.DataFrame,
+              progress: Callable[[int], None] | None = None) -> int:
+    """Append ``frame`` to the staging table ``name``; returns the rows copied."""
+    sqlite = is_sqlite(connection)
+    encoded = _encode(frame, sqlite)
+    columns = ", ".join(f'"{column}"' for column in encoded.columns)
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    done = 0
+    for start in range(0, encoded.height, COPY_CHUNK):
+        part = encoded.slice(start, COPY_CHUNK)
+        if sqlite:
+            marks = ", ".join("?" for _ in encoded.columns)
+            cursor = driver.cursor()
+            cursor.executemany(f"INSERT INTO {name} ({columns}) VALUES ({marks})",
+                               part.iter_rows())
+            cursor.close()
+        else:
+            with driver.cursor() as cursor, cursor.copy(
+                    f"COPY {name} ({columns}) FROM STDIN") as copy:
+                for row in part.iter_rows():
+                    copy.write_row(row)
+        done += part.height
+        if progress is not None:
+            progress(done)
+    return done
+
+
+def stage_frame(connection: Connection, name: str, frame: pl.DataFrame,
+                progress: Callable[[int], None] | None = None) -> int:
+    """Copy ``frame`` into a new temporary table ``name`` inside the running transaction."""
+    create_stage(connection, name, frame.schema)
+    return copy_into(connection, name, frame, progress)
+
+
+def drop_stage(connection: Connection, name: str) -> None:
+    connection.execute(text(f"DROP TABLE IF EXISTS {name}"))
+
+
+def missing_references(connection: Connection, stage: str, column: str, table: str,
+                       target: str | None = None) -> list[tuple[int, str]]:
+    """(row, value) of staged rows whose non-null ``column`` has no row in ``table``."""
+    target = target or column
+    rows = connection.execute(text(
+        f'SELECT s."{ROW}", s."{column}" FROM {stage} s '
+        f'WHERE s."{column}" IS NOT NULL AND NOT EXISTS '
+        f'(SELECT 1 FROM {table} t WHERE t."{target}" = s."{column}") '
+        f'ORDER BY s."{ROW}"'))
+    return [(int(row), str(value)) for row, value in rows]
+
+
+def delete_rows(connection: Connection, stage: str, rows: Iterable[int]) -> None:
+    values = sorted(set(rows))
+    for start in range(0, len(values), 500):
+        chunk = values[start:start + 500]
+        marks = ", ".join(str(int(value)) for value in chunk)
+        connection.execute(text(f'DELETE FROM {stage} WHERE "{ROW}" IN ({marks})'))
+
+
+def count(connection: Connection, sql: str, **params: Any) -> int:
+    return int(connection.execute(text(sql), params).scalar_one() or 0)
+
+
+def insert_defaults(table: Table, columns: Sequence[str]) -> dict[str, Any]:
+    """Scalar Python-side defaults of the table's columns that ``columns`` leaves out
+    (counters, flags), which a set-based INSERT must supply itself."""
+    defaults = {}
+    for column in table.columns:
+        if column.name in columns or column.default is None:
+            continue
+        if getattr(column.default, "is_scalar", False):
+            defaults[column.name] = column.default.arg  # type: ignore[attr-defined]
+    return defaults
+
+
+def upsert(connection: Connection, stage: str, table: str, key: Sequence[str],
+           columns: Sequence[str], defaults: Mapping[str, Any] | None = None) -> UpsertCounts:
+    """Insert the staged rows into ``table``, updating rows whose key exists and whose
+    values differ; rows identical to what is stored are left alone and counted."""
+    join = " AND ".join(f't."{k}" = s."{k}"' for k in key)
+    values = [c for c in columns if c not in key]
+    identical = " AND ".join(same(connection, f't."{c}"', f's."{c}"') for c in values) or "1=1"
+    staged = count(connection, f"SELECT count(*) FROM {stage}")
+    existing = count(connection, f"SELECT count(*) FROM {stage} s JOIN {table} t ON {join}")
+    unchanged = count(connection,
+                      f"SELECT count(*) FROM {stage} s JOIN {table} t ON {join} "
+                      f"WHERE {identical}")
+    names = ", ".join(f'"{c}"' for c in columns)
+    conflict = ", ".join(f'"{k}"' for k in key)
+    if values:
+        changed = " OR ".join(
+            "NOT (" + same(connection, f'{table}."{c}"', f'excluded."{c}"') + ")"
+            for c in values)
+        assignments = ", ".join(f'"{c}" = excluded."{c}"' for c in values)
+        action = f"DO UPDATE SET {assignments} WHERE {changed}"
+    else:
+        action = "DO NOTHING"
+    defaults = dict(defaults or {})
+    extra = "".join(f', "{name}"' for name in defaults)
+    values_sql = "".join(f", :d{i}" for i in range(len(defaults)))
+    params = {f"d{i}": value for i, value in enumerate(defaults.values())}
+    connection.execute(text(
+        f"INSERT INTO {table} ({names}{extra}) SELECT {names}{values_sql} FROM {stage} "
+        f"WHERE 1=1 ON CONFLICT ({conflict}) {action}"), params)
+    return UpsertCounts(inserted=staged - existing, updated=existing - unchanged,
+                        unchanged=unchanged)

@@ -1,0 +1,173 @@
+"""Email events: matching them to their message, appending them to the ledger and folding
+the new ones into the message rows (first times and counts).
+
+The ledger is keyed by event id, and only events not yet in it are folded, so a replayed
+webhook or a re-imported file changes nothing. Folding takes minimums of times and adds
+counts, which is order-independent: events may arrive in any order and in any batches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, text
+
+from server.db.repository.bulk import ROW, count, is_sqlite
+
+LEDGER_COLUMNS = ("event_id", "type", "occurred_at", "message_id", "campaign_id",
+                  "customer_id", "url", "user_agent", "machine_open", "bounce_type")
+
+
+@dataclass(frozen=True)
+class Unmatched:
+    row: int
+    column: str
+    value: str | None
+    message: str
+
+
+def resolve_messages(connection: Connection, stage: str) -> list[Unmatched]:
+    """Find the message of every staged event and report the events that match none.
+
+    An event names its message directly, or by campaign_id with customer_id or email;
+    an event that also names a campaign or customer must agree with its message.
+    """
+    problems: list[Unmatched] = []
+    by_email = "message_id IS NULL AND customer_id IS NULL AND email IS NOT NULL"
+    if count(connection, f"SELECT count(*) FROM {stage} WHERE {by_email}"):
+        connection.execute(text(
+            f"UPDATE {stage} SET customer_id = (SELECT c.customer_id FROM customer c "
+            f"WHERE c.email = {stage}.email) WHERE {by_email}"))
+        for row, value in connection.execute(text(
+                f'SELECT "{ROW}", email FROM {stage} WHERE {by_email}')):
+            problems.append(Unmatched(int(row), "email", value,
+                                      "no customer has this email; import the customer "
+                                      "first or give message_id"))
+    by_campaign = "message_id IS NULL AND campaign_id IS NOT NULL AND customer_id IS NOT NULL"
+    if count(connection, f"SELECT count(*) FROM {stage} WHERE {by_campaign}"):
+        connection.execute(text(
+            f"UPDATE {stage} SET message_id = (SELECT MIN(m.message_id) FROM message m "
+            f"WHERE m.campaign_id = {stage}.campaign_id "
+            f"AND m.customer_id = {stage}.customer_id) WHERE {by_campaign}"))
+        for row, campaign, customer in connection.execute(text(
+                f'SELECT "{ROW}", campaign_id, customer_id FROM {stage} '
+                f"WHERE {by_campaign}")):
+            problems.append(Unmatched(int(row), "campaign_id", campaign,
+                                      f"campaign {campaign!r} was not sent to customer "
+                                      f"{customer!r}; import the message first or give "
+                                      "message_id"))
+    # One lookup per event finds unknown messages and contradictions together.
+    for row, message_id, campaign, customer, known, stored_campaign, stored_customer in (
+            connection.execute(text(
+                f'SELECT s."{ROW}", s.message_id, s.campaign_id, s.customer_id, '
+                f"m.message_id IS NOT NULL, m.campaign_id, m.customer_id "
+                f"FROM {stage} s LEFT JOIN message m ON m.message_id = s.message_id "
+                f"WHERE s.message_id IS NOT NULL AND (m.message_id IS NULL "
+                f"OR (s.campaign_id IS NOT NULL AND s.campaign_id <> m.campaign_id) "
+                f"OR (s.customer_id IS NOT NULL AND s.customer_id <> m.customer_id))"))):
+        if not known:
+            problems.append(Unmatched(int(row), "message_id", message_id,
+                                      "no message has this id; import the messages (sends) "
+                                      "before their events"))
+            continue
+        for column, given, stored in (("campaign_id", campaign, stored_campaign),
+                                      ("customer_id", customer, stored_customer)):
+            if given is not None and given != stored:
+                problems.append(Unmatched(int(row), column, given,
+                                          f"the message belongs to {column} {stored!r}; "
+                                          f"fix the {column} or the message_id"))
+    problems.sort(key=lambda problem: problem.row)
+    return problems
+
+
+def drop_replays(connection: Connection, stage: str) -> int:
+    """Remove staged events already in the ledger; returns how many were replays."""
+    before = count(connection, f"SELECT count(*) FROM {stage}")
+    connection.execute(text(
+        f"DELETE FROM {stage} WHERE EXISTS "
+        f"(SELECT 1 FROM email_event e WHERE e.event_id = {stage}.event_id)"))
+    return before - count(connection, f"SELECT count(*) FROM {stage}")
+
+
+def _earliest(column: str, new: str) -> str:
+    return (f"CASE WHEN message.{column} IS NULL THEN {new} WHEN {new} IS NULL THEN "
+            f"message.{column} WHEN {new} < message.{column} THEN {new} "
+            f"ELSE message.{column} END")
+
+
+_AGGREGATE = """
+SELECT message_id,
+       MIN(CASE WHEN type = 'delivered' THEN occurred_at END) AS delivered_at,
+       MIN(CASE WHEN type IN ('open', 'click') THEN occurred_at END) AS engaged_at,
+       MIN(CASE WHEN type = 'bounce' THEN occurred_at END) AS bounced_at,
+       MAX(CASE WHEN type = 'bounce' AND bounce_type = 'hard' THEN 1 ELSE 0 END) AS hard,
+       MIN(CASE WHEN type = 'open' THEN occurred_at END) AS first_open_at,
+       SUM(CASE WHEN type = 'open' THEN 1 ELSE 0 END) AS opens,
+       SUM(CASE WHEN type = 'open' AND {machine} THEN 1 ELSE 0 END) AS machine_opens,
+       MIN(CASE WHEN type = 'open' AND NOT ({machine}) THEN occurred_at END)
+           AS first_human_open_at,
+       MIN(CASE WHEN type = 'click' THEN occurred_at END) AS first_click_at,
+       SUM(CASE WHEN type = 'click' THEN 1 ELSE 0 END) AS clicks,
+       MIN(CASE WHEN type = 'unsubscribe' THEN occurred_at END) AS unsubscribed_at,
+       MIN(CASE WHEN type = 'complaint' THEN occurred_at END) AS complained_at
+FROM {stage}
+GROUP BY message_id
+"""
+
+
+@dataclass(frozen=True)
+class Folded:
+    appended: int
+    campaigns: list[str]
+    customers: list[str]
+
+
+def append_and_fold(connection: Connection, stage: str) -> Folded:
+    """Append the staged (new, resolved) events to the ledger and fold them into their
+    messages. Returns the count appended and the campaigns and customers touched."""
+    columns = ", ".join(LEDGER_COLUMNS)
+    selected = ", ".join(f"m.{name}" if name in ("campaign_id", "customer_id") else f"s.{name}"
+                         for name in LEDGER_COLUMNS)
+    appended = connection.execute(text(
+        f"INSERT INTO email_event ({columns}) SELECT {selected} FROM {stage} s "
+        f"JOIN message m ON m.message_id = s.message_id")).rowcount or 0
+    machine = "machine_open = 1" if is_sqlite(connection) else "machine_open"
+    folded = f"{stage}_fold"
+    connection.execute(text(f"DROP TABLE IF EXISTS {folded}"))
+    connection.execute(text(f"CREATE TEMPORARY TABLE {folded} AS "
+                            + _AGGREGATE.format(stage=stage, machine=machine)))
+    # An open or click proves the message arrived even when the provider sent no
+    # delivery event, so the open rate can never exceed 100 %.
+    delivered = ("CASE WHEN f.delivered_at IS NULL THEN f.engaged_at "
+                 "WHEN f.engaged_at IS NULL THEN f.delivered_at "
+                 "WHEN f.engaged_at < f.delivered_at THEN f.engaged_at ELSE f.delivered_at END")
+    connection.execute(text(f"""
+        UPDATE message SET
+            delivered_at = {_earliest("delivered_at", "f.delivered_x")},
+            bounced_at = {_earliest("bounced_at", "f.bounced_at")},
+            bounce_type = CASE WHEN f.hard = 1 THEN 'hard'
+                               WHEN f.bounced_at IS NOT NULL
+                                    THEN COALESCE(message.bounce_type, 'soft')
+                               ELSE message.bounce_type END,
+            first_open_at = {_earliest("first_open_at", "f.first_open_at")},
+            open_count = message.open_count + f.opens,
+            machine_open_count = message.machine_open_count + f.machine_opens,
+            first_human_open_at = {_earliest("first_human_open_at", "f.first_human_open_at")},
+            first_click_at = {_earliest("first_click_at", "f.first_click_at")},
+            click_count = message.click_count + f.clicks,
+            unsubscribed_at = {_earliest("unsubscribed_at", "f.unsubscribed_at")},
+            complained_at = {_earliest("complained_at", "f.complained_at")}
+        FROM (SELECT *, {delivered} AS delivered_x FROM {folded} f) AS f
+        WHERE message.message_id = f.message_id
+    """))
+    touched = connection.execute(text(
+        f"SELECT DISTINCT m.campaign_id, m.customer_id FROM {folded} f "
+        f"JOIN message m ON m.message_id = f.message_id")).all()
+    connection.execute(text(f"DROP TABLE IF EXISTS {folded}"))
+    return Folded(appended=appended, campaigns=sorted({row[0] for row in touched}),
+                  customers=sorted({row[1] for row in touched}))
+
+
+def staged_customers(connection: Connection, stage: str) -> list[str]:
+    return [row[0] for row in connection.execute(text(
+        f"SELECT DISTINCT customer_id FROM {stage} WHERE customer_id IS NOT NULL"))]

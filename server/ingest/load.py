@@ -1,0 +1,219 @@
+"""Storing validated rows: one path for files, API uploads, GraphQL mutations and the demo.
+
+``load_frame`` validates a frame, checks its references against the database, writes it
+set-based through a staging table and refreshes the rollups of every campaign it
+touched, all in one transaction: either every row is stored or nothing is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection, Engine, text
+from sqlmodel import SQLModel
+
+from server.db.engine import get_engine
+from server.db.repository import bulk, events, rollups
+from server.ingest import attribution
+from server.ingest.errors import IngestError, IngestReport, RowError
+from server.ingest.kinds import Kind, get_kind
+from server.ingest.read import read_table
+from server.ingest.validate import ROW, validate_frame
+
+# progress(rows_done, rows_total) while rows are copied into the database.
+Progress = Callable[[int, int], None]
+
+# Columns that refer to other kinds and must exist before the rows that name them.
+_REFERENCES: dict[str, tuple[tuple[str, str, str, str], ...]] = {
+    "variants": (("campaign_id", "campaign", "campaign_id", "campaigns"),),
+    "messages": (("campaign_id", "campaign", "campaign_id", "campaigns"),
+                 ("customer_id", "customer", "customer_id", "customers")),
+}
+
+
+def _stage_frame(spec: Kind, valid: pl.DataFrame) -> pl.DataFrame:
+    """Every column of the kind, in order, with missing optional columns as nulls."""
+    columns = [pl.col(ROW)]
+    for column in spec.columns:
+        if column.name in valid.columns:
+            columns.append(pl.col(column.name))
+        else:
+            columns.append(pl.lit(column.default, dtype=_null_dtype(column.type))
+                           .alias(column.name))
+    columns.extend(pl.col(name) for name in spec.derived if name in valid.columns)
+    return valid.select(columns)
+
+
+def _null_dtype(column_type: str) -> pl.DataType:
+    from server.ingest.convert import DATETIME_DTYPE, MONEY_DTYPE
+    from server.ingest.kinds import BOOL, DATE, DATETIME, DECIMAL, FLOAT
+
+    return {DATETIME: DATETIME_DTYPE, DATE: pl.Date(), DECIMAL: MONEY_DTYPE,
+            FLOAT: pl.Float64(), BOOL: pl.Boolean()}.get(column_type, pl.String())
+
+
+def _reference_errors(connection: Connection, spec: Kind, stage: str) -> list[RowError]:
+    errors = []
+    for column, table, target, kind in _REFERENCES.get(spec.name, ()):
+        for row, value in bulk.missing_references(connection, stage, column, table, target):
+            errors.append(RowError(row, column, value,
+                                   f"no {kind[:-1]} has this id; import {kind} first "
+                                   f"(or fix the {column})"))
+    return errors
+
+
+def _touched_customers(connection: Connection, spec: Kind, stage: str) -> set[str]:
+    """Customers whose orders must be attributed again after this batch."""
+    if spec.name == "orders":
+        # An order that moved to another customer leaves stale conversions behind.
+        rows = connection.execute(text(
+            f"SELECT customer_id FROM {stage} UNION SELECT o.customer_id FROM orders o "
+            f"JOIN {stage} s ON s.order_id = o.order_id"))
+        return {row[0] for row in rows}
+    if spec.name == "messages":
+        rows = connection.execute(text(
+            f"SELECT customer_id FROM {stage} UNION SELECT m.customer_id FROM message m "
+            f"JOIN {stage} s ON s.message_id = m.message_id"))
+        return {row[0] for row in rows}
+    return set()
+
+
+def _touched_campaigns(connection: Connection, spec: Kind, stage: str) -> set[str]:
+    if spec.name != "messages":
+        return set()
+    # A message that moved to another campaign leaves stale counts behind there too.
+    rows = connection.execute(text(
+        f"SELECT campaign_id FROM {stage} UNION SELECT m.campaign_id FROM message m "
+        f"JOIN {stage} s ON s.message_id = m.message_id"))
+    return {row[0] for row in rows}
+
+
+@dataclass(frozen=True)
+class _Written:
+    inserted: int
+    updated: int
+    unchanged: int
+    campaigns: set[str]
+    customers: set[str]
+
+
+def _write(connection: Connection, spec: Kind, stage: str) -> _Written:
+    """Move the staged rows into the table; what changed and whom it touched."""
+    if spec.append_only:
+        replays = events.drop_replays(connection, stage)
+        folded = events.append_and_fold(connection, stage)
+        return _Written(folded.appended, 0, replays, set(folded.campaigns),
+                        set(folded.customers))
+    campaigns = _touched_campaigns(connection, spec, stage)
+    customers = _touched_customers(connection, spec, stage)
+    columns = [*spec.names, *spec.derived]
+    table = SQLModel.metadata.tables[spec.table]
+    counts = bulk.upsert(connection, stage, spec.table, spec.key, columns,
+                         bulk.insert_defaults(table, columns))
+    return _Written(counts.inserted, counts.updated, counts.unchanged, campaigns, customers)
+
+
+def _store(connection: Connection, spec: Kind, stage: str,
+           skip_invalid: bool) -> tuple[_Written, list[RowError]]:
+    problems = _reference_errors(connection, spec, stage)
+    if spec.name == "events":
+        problems += [RowError(p.row, p.column, p.value, p.message)
+                     for p in events.resolve_messages(connection, stage)]
+    if problems and not skip_invalid:
+        raise IngestError(sorted(problems, key=lambda error: error.row))
+    if problems:
+        bulk.delete_rows(connection, stage, (error.row for error in problems))
+    written = _write(connection, spec, stage)
+    campaigns = set(written.campaigns)
+    if written.customers:
+        campaigns |= attribution.reattribute(connection, sorted(written.customers))
+    if campaigns:
+        rollups.refresh_rollups(connection, campaigns)
+    return written, problems
+
+
+def load_frame(kind: str, frame: pl.DataFrame, *, engine: Engine | None = None,
+               skip_invalid: bool = False, first_row: int = 1,
+               progress: Progress | None = None,
+               rejects_path: str | Path | None = None) -> IngestReport:
+    """Validate and store ``frame`` as rows of ``kind``.
+
+    All-or-nothing unless ``skip_invalid``: then valid rows are stored, the rest are
+    reported (and written to ``rejects_path`` with an ``error`` column when given).
+    Raises ``IngestError`` listing every problem when anything is refused.
+    """
+    spec = get_kind(kind)
+    result = validate_frame(kind, frame, first_row=first_row)
+    errors = list(result.errors)
+    if errors and (not skip_invalid or any(error.row < first_row for error in errors)):
+        raise IngestError(errors)
+    engine = engine or get_engine()
+    staged = _stage_frame(spec, result.valid)
+    total = staged.height
+    report = None if progress is None else lambda done: progress(done, total)
+    with engine.begin() as connection:
+        stage = f"stage_{spec.name}"
+        bulk.stage_frame(connection, stage, staged, report)
+        written, problems = _store(connection, spec, stage, skip_invalid)
+        bulk.drop_stage(connection, stage)
+    inserted, updated, unchanged = written.inserted, written.updated, written.unchanged
+    errors = sorted(errors + problems, key=lambda error: error.row)
+    rejected_rows = sorted({error.row for error in errors})
+    written = None
+    if rejects_path is not None and rejected_rows:
+        written = str(write_rejects(frame, errors, first_row, rejects_path))
+    return IngestReport(kind=spec.name, received=frame.height, inserted=inserted,
+                        updated=updated, unchanged=unchanged, rejected=len(rejected_rows),
+                        rejects_path=written, errors=tuple(errors))
+
+
+def write_rejects(frame: pl.DataFrame, errors: Sequence[RowError], first_row: int,
+                  path: str | Path) -> Path:
+    """The refused rows as given, with their row number and every error, as CSV."""
+    messages: dict[int, list[str]] = {}
+    for error in errors:
+        messages.setdefault(error.row, []).append(f"{error.column}: {error.message}")
+    numbered = frame.with_columns(pl.int_range(first_row, first_row + frame.height,
+                                               dtype=pl.Int64).alias("row"))
+    refused = numbered.filter(pl.col("row").is_in(list(messages)))
+    refused = refused.with_columns(pl.col("row").map_elements(
+        lambda row: "; ".join(messages[row]), return_dtype=pl.String).alias("error"))
+    text_columns = [pl.col(name).cast(pl.String) for name in frame.columns]
+    path = Path(path)
+    refused.select("row", *text_columns, "error").write_csv(path)
+    return path
+
+
+def ingest_records(kind: str, records: list[dict[str, Any]], *,
+                   engine: Engine | None = None) -> IngestReport:
+    """Store a small batch of records (GraphQL mutations, webhooks): all-or-nothing,
+    rows numbered from 1 in the order given."""
+    if not records:
+        return IngestReport(kind=get_kind(kind).name, received=0, inserted=0, updated=0,
+                            unchanged=0, rejected=0)
+    names = list(dict.fromkeys(name for record in records for name in record))
+    frame = pl.DataFrame({name: [_plain(record.get(name)) for record in records]
+                          for name in names}, schema=dict.fromkeys(names, pl.String))
+    return load_frame(kind, frame, engine=engine)
+
+
+def _plain(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def ingest_file(kind: str, path: str | Path, *, fmt: str | None = None,
+                engine: Engine | None = None, skip_invalid: bool = False,
+                rejects_path: str | Path | None = None,
+                progress: Progress | None = None) -> IngestReport:
+    """Read and store the file at ``path`` (see ``load_frame``)."""
+    frame, first_row = read_table(path, fmt)
+    return load_frame(kind, frame, engine=engine, skip_invalid=skip_invalid,
+                      first_row=first_row, progress=progress, rejects_path=rejects_path)
