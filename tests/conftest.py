@@ -97,3 +97,13 @@ def engine(settings: Settings) -> Engine:
 @pytest.fixture
 def redis_url() -> str:
     return require_service("MAILSCOPE_TEST_REDIS_URL", REDIS_URL)
+
+
+@pytest.fixture
+def write_file(tmp_path: Path):
+    """Write text to a file in the test's folder; returns its path."""
+    def write(name: str, content: str) -> Path:
+        path = tmp_path / name
+        path.write_text(content)
+        return path
+    return write

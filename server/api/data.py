@@ -11,7 +11,7 @@ import io
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -47,34 +47,47 @@ def _problem(status: int, message: str, errors: list[RowError] | None = None) ->
     return JSONResponse(body, status_code=status)
 
 
-async def _upload(request: Request) -> tuple[bytes, str]:
-    """The file's bytes and its name (or a name carrying the format)."""
+def _raw_format(request: Request) -> str:
     fmt = request.query_params.get("format")
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type == "multipart/form-data":
-        form = await request.form()
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise ReadError("the multipart body has no 'file' field: send the file as "
-                            "form field 'file'")
-        return await upload.read(), f"upload.{fmt}" if fmt else (upload.filename or "")
     fmt = fmt or _CONTENT_TYPES.get(content_type)
     if not fmt:
         raise ReadError("cannot tell the file's format: pass ?format=csv|parquet|ndjson or "
                         "a Content-Type of text/csv, application/x-ndjson or "
                         "application/vnd.apache.parquet")
-    return await request.body(), f"upload.{fmt}"
+    return detect_format("", fmt)
 
 
-def _uses_session(request: Request) -> bool:
-    return not request.headers.get("authorization")
+async def _upload(request: Request, form: FormData | None) -> tuple[bytes, str]:
+    """The file's bytes and its format."""
+    if form is None:
+        return await request.body(), _raw_format(request)
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise ReadError("the multipart body has no 'file' field: send the file as form "
+                        "field 'file'")
+    given = request.query_params.get("format")
+    return await upload.read(), detect_format(upload.filename or "", given)
+
+
+def _is_multipart(request: Request) -> bool:
+    return request.headers.get("content-type", "").lower().startswith("multipart/form-data")
 
 
 async def import_kind(request: Request) -> Response:
     require_role(request, "ingest")
-    if _uses_session(request):
-        problem = csrf_problem(request, await request.form()
-                               if "form" in request.headers.get("content-type", "") else {})
+    form = await request.form() if _is_multipart(request) else None
+    try:
+        return await _import(request, form)
+    finally:
+        if form is not None:
+            await form.close()
+
+
+async def _import(request: Request, form: FormData | None) -> Response:
+    # A browser session (no Bearer key) must prove the request came from our own pages.
+    if not request.headers.get("authorization"):
+        problem = csrf_problem(request, form or FormData())
         if problem:
             return _problem(403, f"{problem} (API clients send 'Authorization: Bearer "
                                  f"<key>'; pages send the '{HEADER}' header)")
@@ -84,8 +97,7 @@ async def import_kind(request: Request) -> Response:
         return _problem(404, str(error))
     skip_invalid = request.query_params.get("skip_invalid", "").lower() in _TRUE
     try:
-        data, name = await _upload(request)
-        fmt = detect_format(name)
+        data, fmt = await _upload(request, form)
         frame = await run_in_threadpool(read_bytes, data, fmt)
     except ReadError as error:
         return _problem(400, str(error))

@@ -69,7 +69,12 @@ def export_frame(dataset: str, *, engine: Engine | None = None) -> pl.DataFrame:
     spec = get_kind(dataset)
     engine = engine or get_engine()
     names = dataset_columns(spec)
-    selected = ", ".join(f'"{name}"' for name in names)
+
+    sqlite = engine.dialect.name == "sqlite"
+    # connectorx trusts SQLite's declared NUMERIC type, but the values are stored as REAL.
+    selected = ", ".join(
+        f'CAST("{name}" AS REAL) AS "{name}"'
+        if sqlite and spec.column(name).type == DECIMAL else f'"{name}"' for name in names)
     order = ", ".join(f'"{name}"' for name in spec.key)
     query = f"SELECT {selected} FROM {spec.table} ORDER BY {order}"
     uri = arrow_uri(engine.url.render_as_string(hide_password=False))

@@ -3,7 +3,8 @@ from __future__ import annotations
 import polars as pl
 from hypothesis import given
 
-from analytics.attribution import PATHS_SCHEMA, EmailRole, email_role
+from analytics.attribution import PATHS_SCHEMA, EmailRole, build_journeys, email_role
+from tests.analytics.attribution.fixtures import ORDERS, TOUCHES
 from tests.analytics.attribution.strategies import SETTINGS, path_frames
 
 # 10 converting journeys
@@ -49,3 +50,10 @@ def test_roles_cover_exactly_the_journeys_email_touched(paths: pl.DataFrame) -> 
     )
     assert role.touched_share <= 1.0 + 1e-12
     assert role.mean_email_touches >= role.touched_share - 1e-12
+
+
+def test_journeys_are_aggregated_by_channel_first() -> None:
+    journeys = build_journeys(TOUCHES, ORDERS)
+    # touched converting journeys: o1 [email, paid, email, web], o2 [email], o3 [email],
+    # o4 [web]: initiated 3/4, closed 2/4, none only assisting, (2 + 1 + 1) email touches / 4
+    assert email_role(journeys) == EmailRole(4.0, 0.75, 0.75, 0.5, 0.0, 1.0)

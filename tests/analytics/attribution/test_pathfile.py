@@ -3,6 +3,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from analytics.attribution import PATHS_SCHEMA, parse_paths_text, paths_to_text
@@ -86,3 +87,16 @@ def test_text_round_trips(paths: pl.DataFrame) -> None:
         .drop("_k")
     )
     assert_frame_equal(merged, expected, check_exact=False, rel_tol=1e-12)
+
+
+@SETTINGS
+@given(
+    good=st.lists(st.sampled_from(["email;1;2;3", "a > b;0;0;4", "", "web;2;2.5;0"]), max_size=8),
+    bad=st.sampled_from(["email;1;2", "email;one;2;3", "a >> b;1;1;1", "x;1;1;-1"]),
+    position=st.integers(0, 8),
+)
+def test_the_first_bad_line_is_named(good: list[str], bad: str, position: int) -> None:
+    lines = [*good]
+    lines.insert(min(position, len(lines)), bad)
+    with pytest.raises(ValueError, match=rf"^line {lines.index(bad) + 1}[:,] "):
+        parse_paths_text("\n".join(lines))

@@ -83,3 +83,9 @@ def test_top_paths() -> None:
     )
     # all four tie on journeys, so conversions order them; social (1 journey) is 5th
     assert_frame_equal(top_paths(PATHS, n=4), expected)
+
+
+def test_top_paths_of_journeys() -> None:
+    result = top_paths(build_journeys(TOUCHES, ORDERS), n=2)
+    # [email]: o2, o3; [web]: o4 and c1's Mar 20 window; the rest are single journeys
+    assert result.rows() == [("email", 2.0, 2.0, 100.0, 1.0), ("web", 2.0, 1.0, 10.0, 0.5)]

@@ -100,7 +100,7 @@ def test_same_seed_same_answer():
 
 
 def test_rejects_bad_priors_and_draws():
-    with pytest.raises(ValueError, match="prior_alpha=0 is not a Beta prior parameter"):
+    with pytest.raises(ValueError, match="prior_alpha=0 is not a usable Beta prior parameter: use a finite number ≥ 0.1"):
         bayesian_proportions(summaries(), prior_alpha=0)
     with pytest.raises(ValueError, match="draws=10 is too few"):
         bayesian_proportions(summaries(), draws=10)

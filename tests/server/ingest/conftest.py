@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import polars as pl
 import pytest
 from sqlalchemy import Engine, text
@@ -90,12 +88,3 @@ def snapshot(engine: Engine) -> dict[str, list[tuple]]:
 def world(engine: Engine) -> Engine:
     load_world(engine)
     return engine
-
-
-@pytest.fixture
-def write_file(tmp_path: Path):
-    def write(name: str, content: str) -> Path:
-        path = tmp_path / name
-        path.write_text(content)
-        return path
-    return write

@@ -1,0 +1,87 @@
+"""``mailscope import`` / ``mailscope export`` on both databases."""
+
+from __future__ import annotations
+
+import polars as pl
+from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+from server.cli import app
+from server.settings import Settings
+from tests.server.ingest.conftest import CAMPAIGNS, CUSTOMERS, snapshot, table_rows
+
+runner = CliRunner()
+
+
+def run(settings: Settings, *arguments: str):
+    return runner.invoke(app, [*arguments, "--database-url", settings.database_url])
+
+
+def test_import_reports_and_a_replay_changes_nothing(settings: Settings, engine: Engine,
+                                                     write_file) -> None:
+    path = write_file("customers.csv", CUSTOMERS)
+    result = run(settings, "import", "customers", str(path))
+    assert result.exit_code == 0, result.output
+    assert "customers: 3 received, 3 inserted, 0 updated, 0 unchanged, 0 rejected" in (
+        result.output)
+    before = snapshot(engine)
+    again = run(settings, "import", "customers", str(path))
+    assert "0 inserted, 0 updated, 3 unchanged" in again.output
+    assert snapshot(engine) == before
+
+
+def test_a_bad_file_exits_1_names_rows_and_stores_nothing(settings: Settings, engine: Engine,
+                                                          write_file) -> None:
+    path = write_file("campaigns.csv", CAMPAIGNS.replace("2026-03-08T09:00:00Z", "March 8"))
+    result = run(settings, "import", "campaigns", str(path))
+    assert result.exit_code == 1
+    assert "1 error, nothing was stored" in result.output
+    assert ("row 3, column send_at: value 'March 8' — expected an ISO-8601 timestamp"
+            in result.output)
+    assert table_rows(engine, "SELECT count(*) FROM campaign") == [(0,)]
+
+
+def test_skip_invalid_writes_rejects_and_exits_2(settings: Settings, engine: Engine,
+                                                 write_file, tmp_path) -> None:
+    path = write_file("campaigns.csv", CAMPAIGNS.replace("2026-03-08T09:00:00Z", "March 8"))
+    rejects = tmp_path / "bad.csv"
+    result = run(settings, "import", "campaigns", str(path), "--skip-invalid",
+                 "--rejects", str(rejects))
+    assert result.exit_code == 2, result.output
+    assert f"1 inserted, 0 updated, 0 unchanged, 1 rejected (rejected rows written to " \
+           f"{rejects})" in result.output.replace("\n", "")
+    assert pl.read_csv(rejects, infer_schema=False).get_column("campaign_id").to_list() == [
+        "c2"]
+
+
+def test_unknown_kind_and_format_are_explained(settings: Settings, write_file) -> None:
+    path = write_file("x.txt", CUSTOMERS)
+    result = run(settings, "import", "people", str(path))
+    assert result.exit_code == 1
+    assert "unknown kind 'people': use one of customers, products" in result.output
+    result = run(settings, "import", "customers", str(path))
+    assert result.exit_code == 1
+    assert "cannot tell the format of 'x.txt'" in result.output
+    assert run(settings, "import", "customers", str(path), "--format", "csv").exit_code == 0
+
+
+def test_export_then_reimport_round_trips(settings: Settings, engine: Engine, write_file,
+                                          tmp_path) -> None:
+    run(settings, "import", "customers", str(write_file("c.csv", CUSTOMERS)))
+    for suffix in ("csv", "parquet"):
+        output = tmp_path / f"customers.{suffix}"
+        result = run(settings, "export", "customers", "-o", str(output))
+        assert result.exit_code == 0, result.output
+        assert f"customers: 3 rows written to {output}" in result.output
+        again = run(settings, "import", "customers", str(output))
+        assert "0 inserted, 0 updated, 3 unchanged, 0 rejected" in again.output, again.output
+
+
+def test_export_refuses_unknown_format_and_missing_folder(settings: Settings,
+                                                          tmp_path) -> None:
+    result = run(settings, "export", "customers", "-o", str(tmp_path / "c.xlsx"))
+    assert result.exit_code == 1
+    assert "pass --format csv or --format parquet" in result.output
+    result = run(settings, "export", "customers", "-o", str(tmp_path / "no" / "c.csv"))
+    assert result.exit_code == 1
+    assert "does not exist; create it first" in result.output
