@@ -66,30 +66,15 @@ def _reference_errors(connection: Connection, spec: Kind, stage: str) -> list[Ro
     return errors
 
 
-def _touched_customers(connection: Connection, spec: Kind, stage: str) -> set[str]:
-    """Customers whose orders must be attributed again after this batch."""
-    if spec.name == "orders":
-        # An order that moved to another customer leaves stale conversions behind.
-        rows = connection.execute(text(
-            f"SELECT customer_id FROM {stage} UNION SELECT o.customer_id FROM orders o "
-            f"JOIN {stage} s ON s.order_id = o.order_id"))
-        return {row[0] for row in rows}
-    if spec.name == "messages":
-        rows = connection.execute(text(
-            f"SELECT customer_id FROM {stage} UNION SELECT m.customer_id FROM message m "
-            f"JOIN {stage} s ON s.message_id = m.message_id"))
-        return {row[0] for row in rows}
-    return set()
-
-
-def _touched_campaigns(connection: Connection, spec: Kind, stage: str) -> set[str]:
-    if spec.name != "messages":
-        return set()
-    # A message that moved to another campaign leaves stale counts behind there too.
-    rows = connection.execute(text(
-        f"SELECT campaign_id FROM {stage} UNION SELECT m.campaign_id FROM message m "
-        f"JOIN {stage} s ON s.message_id = m.message_id"))
-    return {row[0] for row in rows}
+def _touched(connection: Connection, stage: str, table: str, key: str, column: str,
+             overlapping: bool) -> set[str]:
+    """Values of ``column`` in the staged rows and, when staged keys already exist, in the
+    stored rows they replace (a row that moves leaves stale derived data behind)."""
+    sql = f"SELECT DISTINCT {column} FROM {stage}"
+    if overlapping:
+        sql += (f" UNION SELECT t.{column} FROM {table} t "
+                f"JOIN {stage} s ON s.{key} = t.{key}")
+    return {row[0] for row in connection.execute(text(sql)) if row[0] is not None}
 
 
 @dataclass(frozen=True)
@@ -108,12 +93,20 @@ def _write(connection: Connection, spec: Kind, stage: str) -> _Written:
         folded = events.append_and_fold(connection, stage)
         return _Written(folded.appended, 0, replays, set(folded.campaigns),
                         set(folded.customers))
-    campaigns = _touched_campaigns(connection, spec, stage)
-    customers = _touched_customers(connection, spec, stage)
     columns = [*spec.names, *spec.derived]
+    found = bulk.overlap(connection, stage, spec.table, spec.key, columns)
+    campaigns: set[str] = set()
+    customers: set[str] = set()
+    key = spec.key[0]
+    if spec.name == "messages":
+        campaigns = _touched(connection, stage, spec.table, key, "campaign_id",
+                             found.existing > 0)
+    if spec.name in ("messages", "orders"):
+        customers = _touched(connection, stage, spec.table, key, "customer_id",
+                             found.existing > 0)
     table = SQLModel.metadata.tables[spec.table]
     counts = bulk.upsert(connection, stage, spec.table, spec.key, columns,
-                         bulk.insert_defaults(table, columns))
+                         bulk.insert_defaults(table, columns), known=found)
     return _Written(counts.inserted, counts.updated, counts.unchanged, campaigns, customers)
 
 

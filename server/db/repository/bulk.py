@@ -169,18 +169,37 @@ def insert_defaults(table: Table, columns: Sequence[str]) -> dict[str, Any]:
     return defaults
 
 
-def upsert(connection: Connection, stage: str, table: str, key: Sequence[str],
-           columns: Sequence[str], defaults: Mapping[str, Any] | None = None) -> UpsertCounts:
-    """Insert the staged rows into ``table``, updating rows whose key exists and whose
-    values differ; rows identical to what is stored are left alone and counted."""
+@dataclass(frozen=True)
+class Overlap:
+    """How the staged rows meet the table: rows whose key exists, and of those the rows
+    identical to what is stored."""
+
+    staged: int
+    existing: int
+    unchanged: int
+
+
+def overlap(connection: Connection, stage: str, table: str, key: Sequence[str],
+            columns: Sequence[str]) -> Overlap:
+    staged = count(connection, f"SELECT count(*) FROM {stage}")
+    if not count(connection, f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1) t"):
+        return Overlap(staged, 0, 0)
     join = " AND ".join(f't."{k}" = s."{k}"' for k in key)
     values = [c for c in columns if c not in key]
     identical = " AND ".join(same(connection, f't."{c}"', f's."{c}"') for c in values) or "1=1"
-    staged = count(connection, f"SELECT count(*) FROM {stage}")
-    existing = count(connection, f"SELECT count(*) FROM {stage} s JOIN {table} t ON {join}")
-    unchanged = count(connection,
-                      f"SELECT count(*) FROM {stage} s JOIN {table} t ON {join} "
-                      f"WHERE {identical}")
+    existing, unchanged = connection.execute(text(
+        f"SELECT count(*), SUM(CASE WHEN {identical} THEN 1 ELSE 0 END) "
+        f"FROM {stage} s JOIN {table} t ON {join}")).one()
+    return Overlap(staged, int(existing or 0), int(unchanged or 0))
+
+
+def upsert(connection: Connection, stage: str, table: str, key: Sequence[str],
+           columns: Sequence[str], defaults: Mapping[str, Any] | None = None,
+           known: Overlap | None = None) -> UpsertCounts:
+    """Insert the staged rows into ``table``, updating rows whose key exists and whose
+    values differ; rows identical to what is stored are left alone and counted."""
+    values = [c for c in columns if c not in key]
+    found = known or overlap(connection, stage, table, key, columns)
     names = ", ".join(f'"{c}"' for c in columns)
     conflict = ", ".join(f'"{k}"' for k in key)
     if values:
@@ -198,5 +217,5 @@ def upsert(connection: Connection, stage: str, table: str, key: Sequence[str],
     connection.execute(text(
         f"INSERT INTO {table} ({names}{extra}) SELECT {names}{values_sql} FROM {stage} "
         f"WHERE 1=1 ON CONFLICT ({conflict}) {action}"), params)
-    return UpsertCounts(inserted=staged - existing, updated=existing - unchanged,
-                        unchanged=unchanged)
+    return UpsertCounts(inserted=found.staged - found.existing,
+                        updated=found.existing - found.unchanged, unchanged=found.unchanged)

@@ -8,38 +8,46 @@ from collections.abc import Mapping
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 UTC_DATETIME = pl.Datetime("us", "UTC")
 
 
-def read_frame(connection: Connection, sql: str, *, params: Mapping[str, Any] | None = None,
+def read_frame(connection: Connection, sql: str, *,
                schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
-    """The rows of ``sql`` with the columns and types of ``schema`` (timestamps as aware
-    UTC, money as Float64)."""
-    result = connection.execute(text(sql), dict(params or {}))
-    rows = result.fetchall()
+    """The rows of ``sql`` (no parameters: callers join against staged tables) with the
+    columns and types of ``schema`` (timestamps as aware UTC, money as Float64)."""
+    # The driver's own cursor, not SQLAlchemy's result: rows go straight into polars,
+    # several times faster for the hundreds of thousands of rows an import may touch.
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    cursor = driver.cursor()
+    try:
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
     names = list(schema)
-    raw = {name: [row[i] for row in rows] for i, name in enumerate(names)}
-    columns = []
-    for name, dtype in schema.items():
-        values = raw[name]
-        if isinstance(dtype, pl.Datetime):
-            columns.append(_datetimes(name, values))
-        else:
-            columns.append(pl.Series(name, [_number(v) for v in values]
-                                     if dtype.is_numeric() else values, dtype=dtype,
-                                     strict=False))
-    return pl.DataFrame(columns) if columns else pl.DataFrame(schema=dict(schema))
+    raw = pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
+    if raw.is_empty():
+        return pl.DataFrame(schema=dict(schema))
+    return raw.select(_typed(name, raw.schema[name], dtype) for name, dtype in schema.items())
 
 
-def _number(value: Any) -> Any:
-    return None if value is None else float(value) if not isinstance(value, int) else value
+def _typed(name: str, have: pl.DataType, want: pl.DataType) -> pl.Expr:
+    column = pl.col(name)
+    if isinstance(want, pl.Datetime):
+        if have == pl.String:
+            # SQLite keeps timestamps as text in SQLAlchemy's format.
+            return column.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us",
+                                          time_zone="UTC", strict=False).alias(name)
+        if isinstance(have, pl.Datetime) and have.time_zone is None:
+            column = column.dt.replace_time_zone("UTC")
+        return column.cast(want).alias(name)
+    if have == pl.Object:
+        column = column.map_elements(_plain, return_dtype=want)
+    return column.cast(want).alias(name)
 
 
-def _datetimes(name: str, values: list[Any]) -> pl.Series:
-    if any(isinstance(value, str) for value in values):
-        # SQLite keeps timestamps as text in SQLAlchemy's format.
-        return pl.Series(name, values, dtype=pl.String).str.to_datetime(
-            "%Y-%m-%d %H:%M:%S%.f", time_unit="us", time_zone="UTC", strict=False)
-    return pl.Series(name, values).cast(UTC_DATETIME)
+def _plain(value: Any) -> Any:
+    return None if value is None else float(value)
