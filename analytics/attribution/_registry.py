@@ -11,7 +11,7 @@ import polars as pl
 from analytics.attribution._result import BatchModel
 from analytics.attribution._table import PathTable, table_from_journeys, table_from_paths
 from analytics.attribution.markov import markov_batch
-from analytics.attribution.paths import PathKey, journeys_to_paths
+from analytics.attribution.paths import PathKey, is_journeys, journeys_to_paths
 from analytics.attribution.rules import (
     first_touch_batch,
     last_touch_batch,
@@ -45,22 +45,7 @@ _MODELS = {
 MODEL_NAMES = tuple(_MODELS)
 
 
-def is_journeys(data: pl.DataFrame) -> bool:
-    if not isinstance(data, pl.DataFrame):
-        raise ValueError(f"expected a polars DataFrame of paths or journeys, got {type(data)}")
-    if "journey_id" in data.columns:
-        return True
-    if "path" in data.columns and "conversions" in data.columns:
-        return False
-    raise ValueError(
-        "data must be aggregated paths (columns path, conversions, value, nulls) or "
-        "journeys from build_journeys (journey_id, path, touched_at, ...); "
-        f"got columns {data.columns}"
-    )
-
-
 def resolve(model: str, params: Mapping[str, object]) -> BatchModel:
-    """The batch function of ``model``, after checking the parameter names."""
     if model not in _MODELS:
         raise ValueError(f"unknown model {model!r}; choose one of {', '.join(MODEL_NAMES)}")
     accepted = _MODELS[model].params
@@ -74,7 +59,7 @@ def resolve(model: str, params: Mapping[str, object]) -> BatchModel:
 
 
 class Tables:
-    """Builds each table a caller's data needs once, however many models use it."""
+    # builds each table the caller's data needs once, however many models use it
 
     def __init__(self, data: pl.DataFrame, *, key: PathKey | None) -> None:
         self.journeys = is_journeys(data)

@@ -19,7 +19,7 @@ RELATIVE_TOLERANCE = 1e-9
 
 
 def check_total(credited: np.ndarray, total: np.ndarray | float, *, what: str) -> None:
-    """Every model must hand out exactly the observed total; a miss is a bug, not data."""
+    # every model must hand out exactly the observed total: a miss is a bug, not data
     credited_sum = np.asarray(credited).sum(axis=-1)
     total = np.asarray(total, dtype=np.float64)
     scale = np.maximum(np.abs(total), 1.0)
@@ -50,7 +50,6 @@ def attribution_frame(
 
 
 def run_model(batch: BatchModel, table: PathTable, **params: object) -> pl.DataFrame:
-    """Run a batch model on one table's observed amounts and build the frame."""
     conversions, revenue = batch(
         table, table.conversions[None], table.value[None], table.nulls[None], **params
     )

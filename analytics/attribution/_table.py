@@ -58,7 +58,6 @@ def table_from_paths(paths: pl.DataFrame) -> PathTable:
 
 
 def table_from_journeys(journeys: pl.DataFrame, *, key: PathKey = "channel") -> PathTable:
-    """One row per touched journey, keeping each step's lag before the conversion."""
     check_frame(journeys, JOURNEYS_SCHEMA, name="journeys", nullable={"order_id", "converted_at"})
     touched = journeys.with_columns(steps=journey_steps(journeys, key=key)).filter(
         pl.col("steps").list.len() > 0

@@ -3,7 +3,8 @@
 A resample draws as many journeys as were observed, with replacement: a multinomial
 over the cells (path, converted) and (path, not converted) weighted by their counts
 (for ``time_decay``, which needs touch times, the journeys themselves). A resampled
-path's revenue is its count times the path's observed value per conversion. Rule-based
+path's revenue is its count times the path's observed value per conversion; fractional
+counts (from a path file) are resampled as the rounded total of journeys. Rule-based
 and Shapley models credit a block of resamples in one vectorised step; Markov solves
 each resample's chain.
 """
@@ -46,6 +47,8 @@ def bootstrap_intervals(
     point_conversions, point_revenue = batch(
         table, table.conversions[None], table.value[None], table.nulls[None], **params
     )
+    check_total(point_conversions, table.conversions.sum(), what="conversions")
+    check_total(point_revenue, table.value.sum(), what="revenue")
 
     counts = np.concatenate([table.conversions, table.nulls])
     journeys = int(round(counts.sum()))
@@ -85,7 +88,6 @@ def bootstrap_intervals(
 
 
 def _resample(rng: np.random.Generator, counts: np.ndarray, journeys: int, size: int) -> np.ndarray:
-    """``size`` multinomial draws of ``journeys`` journeys over cells holding ``counts``."""
     cells = len(counts)
     if journeys == 0:
         return np.zeros((size, cells))

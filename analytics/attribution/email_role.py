@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from analytics.attribution.paths import as_paths
 from analytics.attribution.schemas import validate_paths
 
 
@@ -28,10 +29,11 @@ class EmailRole:
     mean_email_touches: float
 
 
-def email_role(paths: pl.DataFrame, *, email_key: str = "email") -> EmailRole:
-    """Email's role in converting journeys from aggregated paths (``PATHS_SCHEMA``); see
-    the module docstring for the definitions. ``mean_email_touches`` is the mean number
-    of email steps per converting journey."""
+def email_role(data: pl.DataFrame, *, email_key: str = "email") -> EmailRole:
+    """Email's role in converting journeys, from aggregated paths (``PATHS_SCHEMA``) or
+    journeys; see the module docstring for the definitions. ``mean_email_touches`` is
+    the mean number of email steps per converting journey."""
+    paths = as_paths(data)
     validate_paths(paths)
     first = pl.col("path").list.first() == email_key
     last = pl.col("path").list.last() == email_key

@@ -46,6 +46,8 @@ def markov_batch(
     *,
     order: int = 1,
 ) -> tuple[np.ndarray, np.ndarray]:
+    if isinstance(order, bool) or not isinstance(order, int) or order < 1:
+        raise ValueError(f"order must be an integer >= 1, got {order!r}")
     chain = table.derived(("markov", order), lambda: _Chain.build(table, order))
     conversion_credit = np.zeros((conversions.shape[0], len(table.keys)))
     revenue_credit = np.zeros_like(conversion_credit)
@@ -68,8 +70,6 @@ class _Chain:
 
     @classmethod
     def build(cls, table: PathTable, order: int) -> _Chain:
-        if isinstance(order, bool) or not isinstance(order, int) or order < 1:
-            raise ValueError(f"order must be an integer >= 1, got {order!r}")
         base = len(table.keys) + 1
         if base**order >= 2**62:
             raise ValueError(
@@ -106,7 +106,6 @@ class _Chain:
         )
 
     def credit(self, converted: np.ndarray, lost: np.ndarray) -> np.ndarray:
-        """Split ``converted.sum()`` over keys by removal effect, rows weighted as given."""
         keys = self.contains.shape[1]
         total = converted.sum()
         if total <= 0:
@@ -118,7 +117,7 @@ class _Chain:
             + to_conversion
             + np.bincount(self.last_state, lost, minlength=self.states)
         )
-        # unvisited states (zero weight in a bootstrap replicate) stay transient-free rows
+        # a state no journey of this resample visits is unreachable: give it an empty row
         outflow[outflow == 0] = 1.0
         probability = inner / outflow[self.edge_from]
         r = to_conversion / outflow
@@ -130,8 +129,7 @@ class _Chain:
         return total * effect / effect.sum()
 
     def _solve(self, probability: np.ndarray, r: np.ndarray, keep: np.ndarray) -> np.ndarray:
-        """Conversion probability from start for each row of ``keep`` (1 keeps a state;
-        a removed state's row is cleared, which makes it absorb into null)."""
+        # a removed state's row is cleared, which makes it absorb into null
         if self.states**2 * len(keep) <= _DENSE_CELLS:
             q = np.zeros((self.states, self.states))
             np.add.at(q, (self.edge_from, self.edge_to), probability)

@@ -37,8 +37,25 @@ def journeys_to_paths(journeys: pl.DataFrame, *, key: PathKey = "channel") -> pl
     )
 
 
+def is_journeys(data: pl.DataFrame) -> bool:
+    if not isinstance(data, pl.DataFrame):
+        raise ValueError(f"expected a polars DataFrame of paths or journeys, got {type(data)}")
+    if "journey_id" in data.columns:
+        return True
+    if "path" in data.columns and "conversions" in data.columns:
+        return False
+    raise ValueError(
+        "data must be aggregated paths (columns path, conversions, value, nulls) or "
+        "journeys from build_journeys (journey_id, path, touched_at, ...); "
+        f"got columns {data.columns}"
+    )
+
+
+def as_paths(data: pl.DataFrame) -> pl.DataFrame:
+    return journeys_to_paths(data) if is_journeys(data) else data
+
+
 def journey_steps(journeys: pl.DataFrame, *, key: PathKey) -> pl.Series:
-    """The path steps of each journey for ``key`` (see ``journeys_to_paths``)."""
     if key == "channel":
         return journeys["path"]
     if key != "campaign":
@@ -55,7 +72,6 @@ def journey_steps(journeys: pl.DataFrame, *, key: PathKey) -> pl.Series:
 
 
 def sort_paths(paths: pl.DataFrame) -> pl.DataFrame:
-    """Paths in their canonical order (by path text), columns as in ``PATHS_SCHEMA``."""
     return (
         paths.with_columns(_sort=pl.col("path").list.join(_SORT_SEPARATOR))
         .sort("_sort")

@@ -110,7 +110,6 @@ def _credit(
     weights: Callable[..., np.ndarray],
     **params: float,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Credit for step fractions that sum to 1 within each row."""
 
     def build() -> sparse.csr_array:
         return sparse.csr_array(

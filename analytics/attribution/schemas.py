@@ -145,8 +145,6 @@ def check_frame(
     name: str,
     nullable: Collection[str] = (),
 ) -> None:
-    """Check that ``frame`` has every column of ``schema`` with its exact dtype and no
-    nulls outside ``nullable``; extra columns are allowed."""
     if not isinstance(frame, pl.DataFrame):
         raise ValueError(f"{name}: expected a polars DataFrame, got {type(frame).__name__}")
     for column, dtype in schema.items():

@@ -109,7 +109,6 @@ def _exact(table: PathTable, step_player: np.ndarray, n: int, amounts: np.ndarra
 def _sampled(
     table: PathTable, step_player: np.ndarray, n: int, n_permutations: int, seed: int
 ) -> tuple[sparse.csr_array, np.ndarray]:
-    """Each row's distinct player set, and each set's sampled credit share per player."""
     rng = np.random.default_rng(seed)
     sets, set_of_row = _distinct_sets(table, step_player, n)
     sizes = sets.sum(axis=1)
@@ -141,7 +140,6 @@ def _sampled(
 def _distinct_sets(
     table: PathTable, step_player: np.ndarray, n: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct player sets of the rows as a (sets, n) bool matrix, and each row's set."""
     words = np.empty((table.rows, (n + 63) // 64), dtype=np.uint64)
     for word in range(words.shape[1]):
         mine = (step_player >= 0) & (step_player // 64 == word)

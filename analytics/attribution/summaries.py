@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
+from analytics.attribution.paths import as_paths
 from analytics.attribution.schemas import JOURNEYS_SCHEMA, check_frame, validate_paths
 
 _DAY_US = 86_400_000_000
@@ -70,10 +71,11 @@ def time_to_convert_distribution(
     )
 
 
-def top_paths(paths: pl.DataFrame, *, n: int = 10) -> pl.DataFrame:
-    """The ``n`` most common aggregated paths: ``path`` (steps joined by " > "),
-    ``journeys``, ``conversions``, ``revenue``, ``conversion_rate``; ties broken by
-    conversions, then path text."""
+def top_paths(data: pl.DataFrame, *, n: int = 10) -> pl.DataFrame:
+    """The ``n`` most common paths of aggregated paths or journeys (by channel):
+    ``path`` (steps joined by " > "), ``journeys``, ``conversions``, ``revenue``,
+    ``conversion_rate``; ties broken by conversions, then path text."""
+    paths = as_paths(data)
     validate_paths(paths)
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")

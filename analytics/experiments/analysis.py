@@ -114,7 +114,8 @@ def analyze_experiment(
     ``control`` or the first. ``method`` is "fixed" (z / Welch tests with
     ``correction`` "holm", "bh" or "none"), "sequential" (mSPRT over ``looks``,
     cumulative and oldest first; the last look must equal ``variants``) or "bayesian"
-    (Beta-Binomial with ``prior``; rates only). ``weights`` is the planned split for
+    (Beta-Binomial with ``prior``; rates only; ``correction`` does not apply, see
+    ``evidence``). ``weights`` is the planned split for
     the SRM check (equal when None). ``guardrails`` maps a rate where higher is worse
     (e.g. "unsubscribe_rate", "complaint_rate") to per-variant (name, n, conversions).
     See ``verdicts`` for the rules behind the verdict.

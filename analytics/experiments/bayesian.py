@@ -20,6 +20,10 @@ from analytics.experiments.validation import (
 
 # Sum terms per chunk in the exact formula; bounds memory for huge conversion counts.
 _CHUNK = 1_000_000
+# Beyond this many terms (about half a second) the analysis reports only the Monte Carlo
+# probability; at such counts it agrees with the exact one to well within its own error.
+_EXACT_MAX_TERMS = 2_000_000
+_MIN_PRIOR = 0.1
 
 
 @dataclass(frozen=True)
@@ -118,16 +122,21 @@ def bayesian_proportions(variants: Sequence[RawVariant], *, control: str | None 
     conversions). Probabilities, expected loss and the difference/lift intervals come
     from ``draws`` joint samples of ``numpy.random.Generator(PCG64(seed))``, so a seed
     gives the same answer every time; the rate intervals and the exact P(beats control)
-    (when a parameter is whole) are closed-form.
+    are closed-form (the exact one is None when no posterior parameter is whole, or when
+    the sum would need more than two million terms).
     """
     summaries = proportion_summaries(variants)
     if not isinstance(credible_level, Real) or not 0 < credible_level < 1:
         raise ValueError(f"credible_level={credible_level!r} is not a probability: use a "
                          "number between 0 and 1, such as 0.95")
     for name, value in (("prior_alpha", prior_alpha), ("prior_beta", prior_beta)):
-        if isinstance(value, bool) or not isinstance(value, Real) or not 0 < value < math.inf:
-            raise ValueError(f"{name}={value!r} is not a Beta prior parameter: use a positive "
-                             "number such as 1 (the uniform prior)")
+        # Below ~0.1 a posterior with no conversions puts real mass under the smallest
+        # float, so draws tie at 0 and the Monte Carlo answers stop meaning anything.
+        if (isinstance(value, bool) or not isinstance(value, Real)
+                or not _MIN_PRIOR <= value < math.inf):
+            raise ValueError(f"{name}={value!r} is not a usable Beta prior parameter: use a "
+                             f"finite number ≥ {_MIN_PRIOR}, such as 1 (uniform) or 0.5 "
+                             "(Jeffreys)")
     if isinstance(draws, bool) or not isinstance(draws, int) or draws < 1000:
         raise ValueError(f"draws={draws!r} is too few: use at least 1000 Monte Carlo draws")
     index = control_index([s.name for s in summaries], control)
@@ -157,18 +166,20 @@ def bayesian_proportions(variants: Sequence[RawVariant], *, control: str | None 
             ))
             continue
         difference = samples[:, i] - base
-        # Beta draws are strictly positive unless a prior is tiny; drop exact zeros
-        # rather than divide by them.
-        positive = base > 0
-        lift = samples[positive, i] / base[positive] - 1
-        whole = any(_is_whole(v) for v in (a[index], b[index], a[i], b[i]))
+        # With a tiny prior some control draws underflow to (nearly) 0; their lift is not
+        # a finite number, so it is left out rather than allowed to poison the quantiles.
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            lift = samples[:, i] / base - 1
+        lift = lift[np.isfinite(lift)]
+        terms = [v for v in (a[index], b[index], a[i], b[i]) if _is_whole(v)]
         exact = (probability_beats(float(a[index]), float(b[index]), float(a[i]), float(b[i]))
-                 if whole else None)
+                 if terms and min(terms) <= _EXACT_MAX_TERMS else None)
         out.append(BayesianVariant(
             **common, probability_beats_control=float(np.mean(samples[:, i] > base)),
             exact_probability_beats_control=exact, difference_mean=float(difference.mean()),
             difference_interval=_equal_tailed(difference, credible_level),
-            lift_mean=float(lift.mean()), lift_interval=_equal_tailed(lift, credible_level),
+            lift_mean=float(lift.mean()) if lift.size else None,
+            lift_interval=_equal_tailed(lift, credible_level) if lift.size else None,
         ))
     return BayesianResult(control=summaries[index].name, prior_alpha=float(prior_alpha),
                           prior_beta=float(prior_beta), credible_level=credible_level,

@@ -105,7 +105,9 @@ def log_mixture_likelihood_ratio(difference: ArrayLike, variance: ArrayLike,
     """log Λ for H0: θ = 0 with a N(0, τ²) mixture; 0 where there is no variance yet."""
     ok, v, t2 = _safe(variance, tau_squared)
     d = np.asarray(difference, dtype=float)
-    value = 0.5 * np.log(v / (v + t2)) + t2 * d**2 / (2 * v * (v + t2))
+    # Overwhelming evidence may overflow to +inf, which is the right answer (p = 0).
+    with np.errstate(over="ignore", divide="ignore"):
+        value = 0.5 * (np.log(v) - np.log(v + t2)) + t2 * d**2 / (2 * v * (v + t2))
     return np.where(ok, value, 0.0)
 
 
@@ -113,7 +115,8 @@ def always_valid_half_width(variance: ArrayLike, tau_squared: ArrayLike,
                             alpha: float) -> np.ndarray:
     """Half-width of {θ0 : Λ(θ0) < 1/alpha} around θ̂; infinite where there is no data."""
     ok, v, t2 = _safe(variance, tau_squared)
-    width = np.sqrt(v * (v + t2) / t2 * (2 * math.log(1 / alpha) + np.log((v + t2) / v)))
+    # log((v + t2) / v) as a difference of logs: no overflow for a vanishing v.
+    width = np.sqrt(v * (v + t2) / t2 * (2 * math.log(1 / alpha) + np.log(v + t2) - np.log(v)))
     return np.where(ok, width, math.inf)
 
 

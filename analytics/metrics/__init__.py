@@ -20,6 +20,7 @@ from analytics.metrics.definitions import (
     ValueFormat,
     metric,
 )
+from analytics.metrics.devices import DEVICES, device_of, message_devices
 from analytics.metrics.evaluation import MetricStatus, evaluate
 from analytics.metrics.insights import (
     best_campaign_type,
@@ -46,6 +47,7 @@ from analytics.metrics.trend import Granularity, period_start, trend
 __all__ = [
     "COUNTERS",
     "COUNTER_SCHEMA",
+    "DEVICES",
     "METRICS",
     "METRIC_NAMES",
     "RULES",
@@ -76,7 +78,9 @@ __all__ = [
     "compare_groups",
     "compute_rates",
     "counters_from_messages",
+    "device_of",
     "evaluate",
+    "message_devices",
     "metric",
     "period_start",
     "rank_campaigns",

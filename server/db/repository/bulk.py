@@ -109,7 +109,7 @@ def copy_into(connection: Connection, name: str, frame: pl.DataFrame,
             marks = ", ".join("?" for _ in encoded.columns)
             cursor = driver.cursor()
             cursor.executemany(f"INSERT INTO {name} ({columns}) VALUES ({marks})",
-                               part.iter_rows())
+                               part.rows())
             cursor.close()
         else:
             with driver.cursor() as cursor, cursor.copy(

@@ -56,6 +56,13 @@ def test_exact_formula_golden_values():
     assert probability_beats(1, 1, 1, 1) == pytest.approx(0.5, abs=1e-12)
 
 
+def test_huge_counts_skip_the_exact_sum():
+    huge = [ProportionSummary("A", 10**8, 5 * 10**7), ProportionSummary("B", 10**8, 5 * 10**7)]
+    b = bayesian_proportions(huge, draws=2_000).variants[1]
+    assert b.exact_probability_beats_control is None
+    assert 0 <= b.probability_beats_control <= 1
+
+
 def test_exact_formula_needs_a_whole_parameter():
     with pytest.raises(ValueError, match="no Beta parameter is a whole number"):
         probability_beats(20.5, 180.5, 30.5, 170.5)
@@ -100,7 +107,8 @@ def test_same_seed_same_answer():
 
 
 def test_rejects_bad_priors_and_draws():
-    with pytest.raises(ValueError, match="prior_alpha=0 is not a usable Beta prior parameter: use a finite number ≥ 0.1"):
+    with pytest.raises(ValueError, match="prior_alpha=0 is not a usable Beta prior parameter: "
+                                         "use a finite number ≥ 0.1"):
         bayesian_proportions(summaries(), prior_alpha=0)
     with pytest.raises(ValueError, match="draws=10 is too few"):
         bayesian_proportions(summaries(), draws=10)
