@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlmodel import SQLModel
 
 from server.db.engine import get_engine
-from server.db.repository import bulk, events, rollups
+from server.db.repository import arrow_stage, bulk, events, rollups
 from server.ingest import attribution
 from server.ingest.errors import IngestError, IngestReport, RowError
 from server.ingest.kinds import Kind, get_kind
@@ -129,6 +129,25 @@ def _store(connection: Connection, spec: Kind, stage: str,
     return written, problems
 
 
+def _stage_and_store(connection: Connection, spec: Kind, staged: pl.DataFrame,
+                     skip_invalid: bool, progress: Callable[[int], None] | None,
+                     ) -> tuple[_Written, list[RowError]]:
+    """Stage the rows (through Arrow when large, on SQLite) and store them in one
+    transaction."""
+    name = f"stage_{spec.name}"
+    if arrow_stage.usable(connection, staged):
+        with arrow_stage.attached(connection, name, staged) as stage:
+            if progress is not None:
+                progress(staged.height)
+            with connection.begin():
+                return _store(connection, spec, stage, skip_invalid)
+    with connection.begin():
+        bulk.stage_frame(connection, name, staged, progress)
+        stored = _store(connection, spec, name, skip_invalid)
+        bulk.drop_stage(connection, name)
+        return stored
+
+
 def load_frame(kind: str, frame: pl.DataFrame, *, engine: Engine | None = None,
                skip_invalid: bool = False, first_row: int = 1,
                progress: Progress | None = None,
@@ -148,11 +167,8 @@ def load_frame(kind: str, frame: pl.DataFrame, *, engine: Engine | None = None,
     staged = _stage_frame(spec, result.valid)
     total = staged.height
     report = None if progress is None else lambda done: progress(done, total)
-    with engine.begin() as connection:
-        stage = f"stage_{spec.name}"
-        bulk.stage_frame(connection, stage, staged, report)
-        written, problems = _store(connection, spec, stage, skip_invalid)
-        bulk.drop_stage(connection, stage)
+    with engine.connect() as connection:
+        written, problems = _stage_and_store(connection, spec, staged, skip_invalid, report)
     inserted, updated, unchanged = written.inserted, written.updated, written.unchanged
     errors = sorted(errors + problems, key=lambda error: error.row)
     rejected_rows = sorted({error.row for error in errors})

@@ -85,6 +85,11 @@ def _encode(frame: pl.DataFrame, sqlite: bool) -> pl.DataFrame:
     return frame.select(columns)
 
 
+def encode_for_sqlite(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` as SQLite stores it (timestamps as SQLAlchemy's text, money as REAL)."""
+    return _encode(frame, sqlite=True)
+
+
 def create_stage(connection: Connection, name: str, schema: pl.Schema | dict[str, Any]) -> None:
     """(Re)create the temporary table ``name`` with one column per frame column."""
     sqlite = is_sqlite(connection)

@@ -132,7 +132,7 @@ def append_and_fold(connection: Connection, stage: str) -> Folded:
         f"INSERT INTO email_event ({columns}) SELECT {selected} FROM {stage} s "
         f"JOIN message m ON m.message_id = s.message_id")).rowcount or 0
     machine = "machine_open = 1" if is_sqlite(connection) else "machine_open"
-    folded = f"{stage}_fold"
+    folded = stage.rsplit(".", 1)[-1] + "_fold"
     connection.execute(text(f"DROP TABLE IF EXISTS {folded}"))
     connection.execute(text(f"CREATE TEMPORARY TABLE {folded} AS "
                             + _AGGREGATE.format(stage=stage, machine=machine)))
