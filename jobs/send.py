@@ -7,7 +7,7 @@ from typing import Any
 
 import dramatiq
 
-from jobs import actors
+from jobs import actors, experiments, reports
 from jobs.broker import ENQUEUED
 from server.db.engine import get_engine, session_scope
 from server.db.models import JobRun
@@ -15,6 +15,8 @@ from server.db.repository.jobs import create_job_run, mark_failed
 
 ACTORS: dict[str, dramatiq.Actor[..., Any]] = {
     "rebuild_rollups": actors.rebuild_rollups,
+    "experiment_webhook": experiments.post_winner_webhook,
+    "refresh_report_rollups": reports.refresh_report_rollups,
 }
 
 

@@ -13,11 +13,18 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 from strawberry.dataloader import DataLoader
 
+from schema.attribution_report import (
+    JourneyQuery,
+    PeriodJourneys,
+    campaign_attribution,
+    period_journeys,
+)
 from server.db.models import CampaignDailyRollup, CampaignVariant, SegmentMember
 
 # Counters the GraphQL metrics expose, summed over every day and variant of a campaign.
-METRIC_COLUMNS = ("sent", "delivered", "bounced", "unique_opens", "total_opens",
-                  "unique_clicks", "total_clicks", "unsubscribed", "complained", "conversions")
+METRIC_COLUMNS = ("sent", "delivered", "bounced", "hard_bounced", "soft_bounced",
+                  "unique_opens", "human_unique_opens", "total_opens", "unique_clicks",
+                  "total_clicks", "unsubscribed", "complained", "conversions")
 MONEY_PLACES = Decimal("0.0001")
 
 
@@ -82,6 +89,9 @@ class Loaders:
     metrics: DataLoader[str, MetricTotals]
     variants: DataLoader[str, list[CampaignVariant]]
     member_counts: DataLoader[str, int]
+    # attribution: journeys per period, and campaign credit per (campaign, model, ...)
+    journeys: DataLoader[JourneyQuery, PeriodJourneys]
+    campaign_attribution: DataLoader[tuple[Any, ...], tuple[float, float]]
 
 
 def create_loaders(engine: Engine) -> Loaders:
@@ -92,4 +102,7 @@ def create_loaders(engine: Engine) -> Loaders:
         variants=DataLoader(load_fn=partial(_threaded, campaign_variants, engine)),
         member_counts=DataLoader(load_fn=partial(_threaded, segment_member_counts,
                                                  engine)),
+        journeys=DataLoader(load_fn=partial(_threaded, period_journeys, engine)),
+        campaign_attribution=DataLoader(load_fn=partial(_threaded, campaign_attribution,
+                                                        engine)),
     )

@@ -5,9 +5,20 @@ from __future__ import annotations
 import strawberry
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.extensions.query_depth_limiter import IgnoreContext
+from strawberry.tools import merge_types
 
-from schema.mutations import Mutation
-from schema.queries import Query
+from schema import mutations, queries
+from schema.attribution import AttributionQuery
+from schema.dashboard import DashboardMutation, DashboardQuery
+from schema.experiments import ExperimentMutation, ExperimentQuery
+
+# Each area of the API keeps its root fields in its own module; they merge here.
+QUERIES: tuple[type, ...] = (queries.Query, AttributionQuery, ExperimentQuery,
+                             DashboardQuery,)
+MUTATIONS: tuple[type, ...] = (mutations.Mutation, ExperimentMutation, DashboardMutation,)
+
+Query = merge_types("Query", QUERIES)
+Mutation = merge_types("Mutation", MUTATIONS)
 
 MAX_DEPTH = 10
 MAX_ALIASES = 15

@@ -10,12 +10,35 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from analytics.metrics import METRIC_NAMES
+from schema.attribution import (
+    FromArg,
+    HalfLifeArg,
+    KindsArg,
+    LookbackArg,
+    ToArg,
+    campaign_attributed_revenue,
+)
+from schema.attribution_types import AttributionModel, PositionWeightsInput
+from schema.campaign_fields import (
+    BreakdownDimension,
+    Recipient,
+    RecipientStatus,
+    average_customer_value,
+    campaign_metrics_by,
+    campaign_recipients,
+    metric_evaluations,
+    rates_row,
+)
 from schema.context import Context
-from schema.loaders import MetricTotals
+from schema.loaders import METRIC_COLUMNS, MetricTotals
+from schema.metric_types import MetricsBreakdown, MetricValue
+from schema.pagination import DEFAULT_PAGE, Connection
 from server.db import models
 
 
-@strawberry.type(description="Delivery and engagement totals over all days and variants.")
+@strawberry.type(description="Delivery and engagement totals over all days and variants, "
+                             "and every rate (null when its denominator is 0).")
 class CampaignMetrics:
     sent: int
     delivered: int
@@ -29,10 +52,41 @@ class CampaignMetrics:
     conversions: int
     revenue: Decimal = strawberry.field(description="Attributed revenue, a decimal string.")
     currency: str = strawberry.field(description="ISO 4217 code of revenue.")
+    hard_bounced: int
+    soft_bounced: int
+    human_unique_opens: int = strawberry.field(description="Opens by people (machine "
+                                                           "opens of privacy proxies left out).")
+    delivery_rate: float | None
+    bounce_rate: float | None
+    hard_bounce_rate: float | None
+    soft_bounce_rate: float | None
+    open_rate: float | None
+    human_open_rate: float | None
+    click_rate: float | None
+    click_to_open_rate: float | None
+    unsubscribe_rate: float | None
+    complaint_rate: float | None
+    conversion_rate: float | None
+    revenue_per_email: float | None
+    revenue_per_recipient: float | None
+    campaign_id: strawberry.Private[str]
 
     @classmethod
-    def from_totals(cls, totals: MetricTotals, currency: str) -> CampaignMetrics:
-        return cls(**totals.counts, revenue=totals.revenue, currency=currency)
+    def from_totals(cls, totals: MetricTotals, currency: str,
+                    campaign_id: str = "") -> CampaignMetrics:
+        rates = rates_row({**totals.counts, "revenue": float(totals.revenue)})
+        return cls(**totals.counts, revenue=totals.revenue, currency=currency,
+                   campaign_id=campaign_id,
+                   **{name: rates[name] for name in METRIC_NAMES})
+
+    @strawberry.field(description="Order value the recipients had before the send, per send.")
+    async def average_customer_value(self, info: Info[Context, Any]) -> float | None:
+        return await average_customer_value(info, self.campaign_id)
+
+    @strawberry.field(description="Every metric with its target, status and difference.")
+    async def evaluations(self, info: Info[Context, Any]) -> list[MetricValue]:
+        counts = {name: getattr(self, name) for name in METRIC_COLUMNS}
+        return await metric_evaluations(info, {**counts, "revenue": float(self.revenue)})
 
 
 @strawberry.type
@@ -73,7 +127,34 @@ class Campaign:
     @strawberry.field
     async def metrics(self, info: Info[Context, Any]) -> CampaignMetrics:
         totals = await info.context.loaders.metrics.load(str(self.id))
-        return CampaignMetrics.from_totals(totals, info.context.settings.currency)
+        return CampaignMetrics.from_totals(totals, info.context.settings.currency,
+                                           str(self.id))
+
+    @strawberry.field(description="The campaign's metrics per variant, segment, mailbox "
+                                  "provider, device or send day.")
+    async def metrics_by(self, info: Info[Context, Any],
+                         dimension: BreakdownDimension) -> MetricsBreakdown:
+        return await campaign_metrics_by(info, str(self.id), dimension)
+
+    @strawberry.field(description="The campaign's sends, optionally only those with status; "
+                                  "ordered by send time.")
+    async def recipients(self, info: Info[Context, Any], status: RecipientStatus | None = None,
+                         first: int = DEFAULT_PAGE,
+                         after: str | None = None) -> Connection[Recipient]:
+        return await campaign_recipients(info, str(self.id), status, first, after)
+
+    @strawberry.field(description="Revenue the model credits to this campaign, with journeys "
+                                  "grouped by campaign (see the attribution query); a page of "
+                                  "campaigns shares one computation.")
+    async def attributed_revenue(self, info: Info[Context, Any], model: AttributionModel,
+                                 from_: FromArg = None, to: ToArg = None,
+                                 lookback_days: LookbackArg = None,
+                                 email_kinds: KindsArg = None, half_life_days: HalfLifeArg = 7.0,
+                                 position_weights: PositionWeightsInput | None = None,
+                                 ) -> Decimal:
+        return await campaign_attributed_revenue(info, str(self.id), model, from_, to,
+                                                 lookback_days, email_kinds, half_life_days,
+                                                 position_weights)
 
 
 @strawberry.type
@@ -122,6 +203,9 @@ class JobState(Enum):
 @strawberry.enum(description="Jobs a caller may start with runJob.")
 class JobActor(Enum):
     REBUILD_ROLLUPS = "rebuild_rollups"
+    REFRESH_REPORT_ROLLUPS = strawberry.enum_value(
+        "refresh_report_rollups",
+        description="Recompute the provider, send-hour and segment breakdowns that changed.")
 
 
 @strawberry.type

@@ -29,6 +29,22 @@ class Settings(BaseSettings):
     attribution_click_days: float = Field(default=7, ge=0)
     attribution_open_days: float = Field(default=3, ge=0)
     attribution_delivery_days: float = Field(default=1, ge=0)
+    # Multi-touch attribution defaults (the attribution query, page and CLI): how far
+    # back a journey reaches, and which email events count as touches (comma-separated
+    # delivered, open, click). Deliveries are left out by default: almost every order
+    # has one, so they would credit email for merely being sent.
+    multitouch_lookback_days: float = Field(default=30, gt=0)
+    multitouch_email_kinds: str = "open,click"
+
+    @field_validator("multitouch_email_kinds")
+    @classmethod
+    def _known_email_kinds(cls, value: str) -> str:
+        kinds = [kind.strip().lower() for kind in value.split(",") if kind.strip()]
+        unknown = sorted(set(kinds) - {"delivered", "open", "click"})
+        if not kinds or unknown:
+            raise ValueError(f"MAILSCOPE_MULTITOUCH_EMAIL_KINDS={value!r}: list one or more "
+                             "of delivered, open, click, comma-separated")
+        return ",".join(kinds)
 
     @field_validator("broker_url", mode="before")
     @classmethod

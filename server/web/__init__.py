@@ -9,10 +9,16 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from server.web.attribution import attribution_page, export_comparison
+from server.web.campaign_detail import campaign_page
 from server.web.campaigns import campaigns_page
+from server.web.dashboard import dashboard_page
+from server.web.experiments import EXPERIMENT_ROUTES
 from server.web.jobs import jobs_page, run_rebuild
 from server.web.login import login_page, login_submit, logout
 from server.web.operations import OperationError
+from server.web.reports_export import routes as report_export_routes
+from server.web.targets import save_targets, targets_page
 from server.web.templating import render_error
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -33,7 +39,7 @@ def shows_operation_errors(endpoint: Endpoint) -> Endpoint:
 
 
 async def home(request: Request) -> Response:
-    return RedirectResponse("/campaigns", status_code=303)
+    return RedirectResponse("/dashboard", status_code=303)
 
 
 async def not_found(request: Request, exc: Exception) -> Response:
@@ -47,8 +53,18 @@ routes: list[Route] = [
     Route("/login", login_submit, methods=["POST"]),
     Route("/logout", logout, methods=["POST"]),
     Route("/campaigns", shows_operation_errors(campaigns_page), methods=["GET"]),
+    Route("/dashboard", shows_operation_errors(dashboard_page), methods=["GET"]),
+    Route("/campaigns/{campaign_id}", shows_operation_errors(campaign_page), methods=["GET"]),
+    Route("/settings/targets", shows_operation_errors(targets_page), methods=["GET"]),
+    Route("/settings/targets", shows_operation_errors(save_targets), methods=["POST"]),
+    *report_export_routes,
     Route("/jobs", shows_operation_errors(jobs_page), methods=["GET"]),
     Route("/jobs", shows_operation_errors(run_rebuild), methods=["POST"]),
+    Route("/attribution", shows_operation_errors(attribution_page), methods=["GET"]),
+    Route("/attribution/export.{format}", shows_operation_errors(export_comparison),
+          methods=["GET"]),
+    *(Route(path, shows_operation_errors(endpoint), methods=methods)
+      for path, endpoint, methods in EXPERIMENT_ROUTES),
 ]
 
 __all__ = ["not_found", "render_error", "routes"]

@@ -45,6 +45,12 @@ def _date(value: Any) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _percent(value: Any) -> str:
+    if value is None:
+        return "—"
+    return f"{float(value):.2%}"
+
+
 def _label(value: Any) -> str:
     if not value:
         return "—"
@@ -59,7 +65,8 @@ def build_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(number=_number, money=_money, when=_date, label=_label)
+    env.filters.update(number=_number, money=_money, when=_date, label=_label,
+                       percent=_percent)
     return env
 
 

@@ -19,6 +19,17 @@ from server.db.models.commerce import (
     Spend,
     Touchpoint,
 )
+from server.db.models.experiments import (
+    DEFAULT_GUARDRAILS,
+    EXPERIMENT_CORRECTIONS,
+    EXPERIMENT_METHODS,
+    EXPERIMENT_METRICS,
+    EXPERIMENT_STATUSES,
+    Experiment,
+    ExperimentBase,
+    ExperimentCreate,
+    webhook_url_problem,
+)
 from server.db.models.messages import (
     BOUNCE_TYPES,
     EVENT_TYPES,
@@ -44,12 +55,24 @@ from server.db.models.people import (
     SegmentBase,
     SegmentMember,
 )
+from server.db.models.reports import (
+    CampaignBreakdownRollup,
+    CampaignSegmentRollup,
+    MetricTarget,
+    ReportCounters,
+    ReportRollupState,
+)
 
 __all__ = [
     "BEHAVIOR_TYPES", "BOUNCE_TYPES", "CHANNELS", "EVENT_TYPES", "JOB_STATES", "ROLES",
     "ROLLUP_COUNTERS", "ApiKey", "BehaviorEvent", "Campaign", "CampaignBase", "CampaignCreate",
     "CampaignDailyRollup", "CampaignPublic", "CampaignVariant", "CampaignVariantBase",
     "Customer", "CustomerBase", "CustomerCreate", "CustomerPublic", "EmailEvent", "JobRun",
-    "Message", "MessageBase", "MessageCreate", "Order", "OrderBase", "OrderCreate", "Product",
+    "Message", "MessageBase", "MessageCreate", "MetricTarget", "Order", "OrderBase",
+    "OrderCreate", "Product", "CampaignBreakdownRollup", "CampaignSegmentRollup",
+    "ReportCounters", "ReportRollupState",
     "Segment", "SegmentBase", "SegmentMember", "Spend", "Touchpoint",
+    "DEFAULT_GUARDRAILS", "EXPERIMENT_CORRECTIONS", "EXPERIMENT_METHODS", "EXPERIMENT_METRICS",
+    "EXPERIMENT_STATUSES", "Experiment", "ExperimentBase", "ExperimentCreate",
+    "webhook_url_problem",
 ]

@@ -14,7 +14,7 @@ HX = {"HX-Request": "true"}
 
 
 def names(html: str) -> list[str]:
-    return re.findall(r'<td class="name" title="[^"]*">(.*?)</td>', html)
+    return re.findall(r'<td class="name" title="[^"]*"><a href="[^"]*">(.*?)</a></td>', html)
 
 
 def test_full_page_and_fragment(client: TestClient, engine: Engine, admin_key: str) -> None:
@@ -40,7 +40,7 @@ def test_rows_show_metrics(client: TestClient, engine: Engine, admin_key: str) -
     html = client.get("/campaigns", params={"search": "spring"}, headers=HX).text
     assert names(html) == ["Spring Sale"]
     cells = re.findall(r"<td[^>]*>(.*?)</td>", html)
-    assert cells == ["Spring Sale", "promotional", "apparel", "2026-03-01 09:00 UTC",
+    assert cells == ['<a href="/campaigns/c-spring">Spring Sale</a>', "promotional", "apparel", "2026-03-01 09:00 UTC",
                      "1,000", "980", "300", "45", "7", "1,234.50 USD"]
 
 
@@ -91,8 +91,8 @@ def test_pages_of_25_keep_filters(client: TestClient, engine: Engine, admin_key:
     assert names(back.text) == names(second.text)
 
 
-def test_home_redirects_to_campaigns(client: TestClient, admin_key: str) -> None:
+def test_home_redirects_to_the_dashboard(client: TestClient, admin_key: str) -> None:
     log_in(client, admin_key)
     response = client.get("/", follow_redirects=False)
     assert response.status_code == 303
-    assert response.headers["location"] == "/campaigns"
+    assert response.headers["location"] == "/dashboard"

@@ -1,0 +1,89 @@
+"""The winner webhook: POST a declared winner to the experiment's webhook URL.
+
+The sender's system rolls the winner out to the rest of the list, so a POST that fails
+is retried with backoff; one that succeeded is never sent again (``webhook_sent_at``),
+and every POST carries an ``Idempotency-Key`` so a receiver can drop the rare duplicate
+(a crash between the POST and recording it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import dramatiq
+import httpx
+
+from jobs.broker import QUEUE, broker  # noqa: F401  (the broker must exist before actors)
+from server.db.engine import get_engine, session_scope
+from server.db.models import Experiment, webhook_url_problem
+from server.db.repository.experiments import get_experiment_by_id, mark_webhook_sent
+from server.db.repository.jobs import get_job_run, mark_done, mark_failed, mark_running
+
+# Connect and read both bounded: a receiver that hangs must not hold a worker thread.
+TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+# About 1 s, 2 s, 4 s ... capped at 5 minutes: a receiver being deployed or briefly down
+# gets the winner within the hour.
+_RETRY = {"max_retries": 8, "min_backoff": 1_000, "max_backoff": 300_000}
+
+
+def winner_payload(row: Experiment) -> dict[str, Any]:
+    """The JSON body: campaignId, winner, metric, lift, interval (of the lift), declaredAt."""
+    interval = None
+    if row.winner_lift_low is not None or row.winner_lift_high is not None:
+        interval = {"low": row.winner_lift_low, "high": row.winner_lift_high}
+    return {
+        "campaignId": row.campaign_id,
+        "winner": row.winner_variant,
+        "metric": row.primary_metric,
+        "lift": row.winner_lift,
+        "interval": interval,
+        "declaredAt": row.declared_at.isoformat() if row.declared_at else None,
+    }
+
+
+def _load(experiment_id: int) -> Experiment | None:
+    with session_scope(get_engine()) as session:
+        return get_experiment_by_id(session=session, experiment_id=experiment_id)
+
+
+@dramatiq.actor(queue_name=QUEUE, **_RETRY)
+def post_winner_webhook(job_id: int, experiment_id: int) -> None:
+    """POST the declared winner of ``experiment_id`` to its webhook URL, once."""
+    engine = get_engine()
+    with session_scope(engine) as session:
+        if get_job_run(session=session, job_id=job_id) is None:
+            return
+    pid = os.getpid()
+    mark_running(engine=engine, job_id=job_id, detail=f"pid {pid}: experiment {experiment_id}")
+    row = _load(experiment_id)
+    if row is None or row.status != "decided" or not row.webhook_url:
+        mark_done(engine=engine, job_id=job_id, detail="nothing to send: no declared winner "
+                                                       "or no webhook URL")
+        return
+    if row.webhook_sent_at is not None:
+        mark_done(engine=engine, job_id=job_id,
+                  detail=f"already sent at {row.webhook_sent_at.isoformat()}")
+        return
+    problem = webhook_url_problem(row.webhook_url)
+    if problem:
+        # A bad address does not get better by retrying.
+        mark_failed(engine=engine, job_id=job_id, error=f"webhook URL {problem}")
+        return
+    body = json.dumps(winner_payload(row), allow_nan=False).encode()
+    key = f"experiment-{row.id}-{row.declared_at.isoformat() if row.declared_at else ''}"
+    try:
+        response = httpx.post(row.webhook_url, content=body, timeout=TIMEOUT,
+                              headers={"Content-Type": "application/json",
+                                       "Idempotency-Key": key,
+                                       "User-Agent": "Mailscope-Webhook/1"})
+        response.raise_for_status()
+    except httpx.HTTPError as error:
+        mark_failed(engine=engine, job_id=job_id,
+                    error=f"POST {row.webhook_url} failed: {type(error).__name__}: {error}")
+        raise
+    with session_scope(engine) as session:
+        mark_webhook_sent(session=session, experiment_id=experiment_id)
+    mark_done(engine=engine, job_id=job_id,
+              detail=f"POST {row.webhook_url} → {response.status_code}")

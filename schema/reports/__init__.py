@@ -1,0 +1,1 @@
+"""Report computations behind the analytics fields: snapshot, cache, filters, reports."""

@@ -1,0 +1,174 @@
+"""The dashboard report: each piece computed on first use from one snapshot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import polars as pl
+from sqlalchemy import Engine
+
+from analytics.metrics import (
+    COUNTERS,
+    Breakdown,
+    CampaignRanking,
+    Insight,
+    Recommendation,
+    Targets,
+    breakdown,
+    compute_rates,
+    evaluate,
+    rank_campaigns,
+    recommend,
+    sum_counters,
+    trend,
+)
+from schema.reports import insights
+from schema.reports.filters import ReportFilters
+from schema.reports.memo import MEMO
+from schema.reports.snapshot import Snapshot
+from server.db.repository import reports
+
+KEYS = ["campaign_id", "variant_id", "day"]
+
+
+def with_customer_value(rows: pl.DataFrame, source: pl.DataFrame,
+                        keys: list[str]) -> pl.DataFrame:
+    """``rows`` (a breakdown by ``keys``) with ``average_customer_value``: the recipients'
+    order value before the send, per send, from ``source`` (rows with ``recipient_value``)."""
+    values = source.group_by(keys).agg(pl.col("recipient_value").sum().alias("_value"),
+                                        pl.col("sent").sum().alias("_sent"))
+    return (rows.join(values, on=keys, how="left", nulls_equal=True)
+            .with_columns(pl.when(pl.col("_sent") > 0)
+                          .then(pl.col("_value") / pl.col("_sent"))
+                          .alias("average_customer_value"))
+            .drop("_value", "_sent"))
+
+
+def share_of(rows: pl.DataFrame, totals: pl.DataFrame) -> pl.DataFrame:
+    """``rows`` with ``share_of_sent`` of the sends in ``totals``: for overlapping groups
+    (segments) the share of all sends, not of the rows' sum."""
+    sent = totals["sent"].item()
+    return rows.with_columns((pl.col("sent") / sent if sent else pl.lit(None))
+                             .cast(pl.Float64).alias("share_of_sent"))
+
+
+def member_breakdowns(engine: Engine, snapshot: Snapshot,
+                      segment_ids: tuple[str, ...]) -> pl.DataFrame:
+    """Breakdown counters of the sends to members of any of ``segment_ids``, each send
+    once (the segment rollups would count a member of two segments twice). Read from
+    the message table, so cached until the data changes."""
+    url = engine.url.render_as_string(hide_password=True)
+    key = ("members", url, segment_ids, snapshot.version)
+    return MEMO.get(key, lambda: reports.member_counters(engine=engine,
+                                                         segment_ids=segment_ids))
+
+
+def dashboard_report(engine: Engine, snapshot: Snapshot, filters: ReportFilters,
+                     targets: Targets) -> DashboardReport:
+    """The report of ``filters``, shared by every request that asks for it while the data
+    is unchanged (the snapshot's version is part of the key), so a page polled by many
+    people computes each figure once per change."""
+    url = engine.url.render_as_string(hide_password=True)
+    key = ("dashboard", url, snapshot.version, filters, targets)
+    return MEMO.get(key, lambda: DashboardReport(engine=engine, snapshot=snapshot,
+                                                 filters=filters, targets=targets))
+
+
+@dataclass
+class DashboardReport:
+    """Every figure of the dashboard for ``filters``, judged against ``targets``."""
+
+    engine: Engine
+    snapshot: Snapshot
+    filters: ReportFilters
+    targets: Targets
+
+    @cached_property
+    def campaign_ids(self) -> list[str]:
+        """Campaigns of the chosen types with sends in the range."""
+        allowed = set(self.filters.campaign_ids(self.snapshot.campaigns))
+        in_range = self.snapshot.rollups.filter(self.filters.day_filter())["campaign_id"]
+        return sorted(set(in_range.to_list()) & allowed)
+
+    @cached_property
+    def dimensions(self) -> pl.DataFrame:
+        """Counters by campaign × variant × day × hour × recipient domain, in scope."""
+        segments = self.filters.segment_filter
+        if segments is None:
+            frame = self.snapshot.breakdowns
+        else:
+            frame = member_breakdowns(self.engine, self.snapshot, segments)
+        return frame.filter(self.filters.day_filter()
+                            & pl.col("campaign_id").is_in(self.campaign_ids))
+
+    @cached_property
+    def base(self) -> pl.DataFrame:
+        """Counters by campaign × variant × send day, in scope: the rollups themselves
+        unless a segment filter forces the (cached) message-table aggregation."""
+        if self.filters.segment_filter is not None:
+            return sum_counters(self.dimensions, by=KEYS)
+        return self.snapshot.rollups.filter(
+            self.filters.day_filter() & pl.col("campaign_id").is_in(self.campaign_ids))
+
+    @cached_property
+    def totals(self) -> pl.DataFrame:
+        """One row: every counter summed, with every rate and its status."""
+        return compute_rates(sum_counters(self.base), self.targets)
+
+    @cached_property
+    def average_customer_value(self) -> float | None:
+        sent = self.dimensions["sent"].sum()
+        return self.dimensions["recipient_value"].sum() / sent if sent else None
+
+    @cached_property
+    def trend(self) -> pl.DataFrame:
+        """Counters and rates per period (every period of the range present)."""
+        return trend(self.base, self.filters.granularity, start=self.filters.start,
+                     end=self.filters.end)
+
+    @cached_property
+    def segments(self) -> Breakdown:
+        """Counters and rates per segment; a member of two segments counts in both."""
+        frame = self.snapshot.segment_rollups.filter(
+            pl.col("campaign_id").is_in(self.campaign_ids))
+        frame = frame.filter(self.filters.day_filter())
+        if self.filters.segment_ids:
+            frame = frame.filter(pl.col("segment_id").is_in(list(self.filters.segment_ids)))
+        result = breakdown(frame.select("segment_id", *COUNTERS), "segment_id",
+                           targets=self.targets)
+        names = self.snapshot.segments.rename({"name": "label"})
+        rows = with_customer_value(share_of(result.rows, self.totals), frame, ["segment_id"])
+        rows = rows.join(names, on="segment_id", how="left")
+        return Breakdown(result.dimension, rows, self.totals)
+
+    @cached_property
+    def providers(self) -> Breakdown:
+        """Counters and rates per recipient domain (the mailbox provider)."""
+        result = breakdown(self.dimensions.select("email_domain", *COUNTERS), "email_domain",
+                           targets=self.targets)
+        rows = with_customer_value(result.rows, self.dimensions, ["email_domain"])
+        return Breakdown(result.dimension, rows.with_columns(
+            pl.col("email_domain").replace("", None).alias("email_domain")), result.totals)
+
+    @cached_property
+    def per_campaign(self) -> pl.DataFrame:
+        """One row per campaign in scope: its name, type, counters and rates."""
+        counters = sum_counters(self.base, by=["campaign_id"])
+        facts = self.snapshot.campaigns.select("campaign_id", "name", "campaign_type")
+        return compute_rates(counters.join(facts, on="campaign_id", how="left"),
+                             self.targets)
+
+    def ranking(self, metric: str, *, limit: int, min_delivered: int) -> CampaignRanking:
+        """The best and worst campaigns on ``metric``."""
+        return rank_campaigns(self.per_campaign, metric, limit=limit,
+                              min_delivered=min_delivered)
+
+    @cached_property
+    def insights(self) -> list[tuple[str, Insight]]:
+        """(kind, insight) for weekday, send hour, subject length and campaign type."""
+        return insights.dashboard_insights(self.base, self.dimensions, self.snapshot)
+
+    @cached_property
+    def recommendations(self) -> list[Recommendation]:
+        return recommend(evaluate(sum_counters(self.base), self.targets))

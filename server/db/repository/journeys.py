@@ -1,0 +1,160 @@
+"""Reads for attribution: marketing touches, orders and spend as polars frames (Arrow).
+
+Email touches come from the sends (``message``): each send touches its recipient at most
+once per kind, at its first delivery, first open and first click. Other channels come
+from ``touchpoint``; its rows on the email channel are left out because the sends
+already hold every email touch. Frames follow the attribution engine's schemas
+(``analytics.attribution.TOUCHES_SCHEMA`` and ``CONVERSIONS_SCHEMA``), which this layer
+may not import, so they are spelled out here and a test keeps them equal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import UTC, date, datetime, timedelta
+from typing import Literal
+
+import polars as pl
+from sqlalchemy import Engine
+
+from server.db.engine import arrow_uri
+
+UTC_US = pl.Datetime("us", "UTC")
+EMAIL_KINDS = ("delivered", "open", "click")
+EMAIL_CHANNEL = "email"
+TOUCHES_SCHEMA = pl.Schema({"customer_id": pl.String, "occurred_at": UTC_US,
+                            "channel": pl.String, "campaign_id": pl.String,
+                            "touch_kind": pl.String})
+CONVERSIONS_SCHEMA = pl.Schema({"order_id": pl.String, "customer_id": pl.String,
+                                "occurred_at": UTC_US, "revenue": pl.Float64})
+SPEND_SCHEMA = pl.Schema({"key": pl.String, "spend": pl.Float64})
+SpendKey = Literal["channel", "campaign"]
+
+_KIND_COLUMNS = {"delivered": "delivered_at", "open": "first_open_at",
+                 "click": "first_click_at"}
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
+
+
+def read_touches(*, engine: Engine, start: datetime | None, end: datetime | None,
+                 email_kinds: Collection[str] = EMAIL_KINDS) -> pl.DataFrame:
+    """Touches in ``[start, end)`` (either bound may be None: unbounded), email touches
+    only of ``email_kinds``; ``TOUCHES_SCHEMA``, unordered. ``touch_kind`` is the
+    email kind for email touches and the channel for the others."""
+    unknown = sorted(set(email_kinds) - set(EMAIL_KINDS))
+    if unknown:
+        raise ValueError(f"email kinds {', '.join(map(repr, unknown))} are unknown; "
+                         f"use any of {', '.join(EMAIL_KINDS)}")
+    dialect = engine.dialect.name
+    touchpoints = _read(engine, (
+        "SELECT customer_id, occurred_at, channel, campaign_id, channel AS touch_kind "
+        f"FROM touchpoint WHERE channel <> '{EMAIL_CHANNEL}' AND "
+        f"{_between('occurred_at', start, end, dialect)}"), TOUCHES_SCHEMA)
+    kinds = [kind for kind in EMAIL_KINDS if kind in email_kinds]
+    if not kinds:
+        return touchpoints
+    # One scan of the sends for every kind (the table is the largest there is), then one
+    # row per kind; kinds come from the fixed list above, so they are safe in SQL.
+    columns = {_KIND_COLUMNS[kind]: kind for kind in kinds}
+    sends = _read(engine, (
+        f"SELECT customer_id, campaign_id, {', '.join(columns)} FROM message WHERE "
+        + " OR ".join(f"({_between(column, start, end, dialect)})" for column in columns)),
+        pl.Schema({"customer_id": pl.String, "campaign_id": pl.String,
+                   **dict.fromkeys(columns, UTC_US)}))
+    in_period = pl.col("occurred_at").is_not_null()
+    if start is not None:
+        in_period &= pl.col("occurred_at") >= _utc(start)
+    if end is not None:
+        in_period &= pl.col("occurred_at") < _utc(end)
+    email = (sends.unpivot(on=list(columns), index=["customer_id", "campaign_id"],
+                           variable_name="touch_kind", value_name="occurred_at")
+             .filter(in_period)
+             .with_columns(pl.col("touch_kind").replace_strict(columns),
+                           channel=pl.lit(EMAIL_CHANNEL))
+             .select(TOUCHES_SCHEMA.names()))
+    return pl.concat([email, touchpoints])
+
+
+def read_conversions(*, engine: Engine, start: datetime | None,
+                     end: datetime | None) -> pl.DataFrame:
+    """Orders placed in ``[start, end)`` with their amount as ``revenue``
+    (``CONVERSIONS_SCHEMA``), unordered."""
+    dialect = engine.dialect.name
+    sql = (f"SELECT order_id, customer_id, occurred_at, {_real('amount', dialect)} AS revenue "
+           f"FROM orders WHERE {_between('occurred_at', start, end, dialect)}")
+    return _read(engine, sql, CONVERSIONS_SCHEMA)
+
+
+def read_spend(*, engine: Engine, start: datetime | None, end: datetime | None,
+               by: SpendKey) -> pl.DataFrame:
+    """Spend summed per channel (``spend.category`` names the channel) or per campaign
+    (rows with a ``campaign_id``) over the days ``[start, end)`` touches, sorted by key
+    (``SPEND_SCHEMA``)."""
+    if by not in ("channel", "campaign"):
+        raise ValueError(f"by must be 'channel' or 'campaign', got {by!r}")
+    dialect = engine.dialect.name
+    key = "category" if by == "channel" else "campaign_id"
+    conditions = [f"{key} IS NOT NULL"]
+    if start is not None:
+        conditions.append(f"incurred_on >= '{_utc(start).date().isoformat()}'")
+    if end is not None:
+        last_day: date = (_utc(end) - timedelta(microseconds=1)).date()
+        conditions.append(f"incurred_on <= '{last_day.isoformat()}'")
+    sql = (f"SELECT {key} AS key, SUM({_real('amount', dialect)}) AS spend FROM spend "
+           f"WHERE {' AND '.join(conditions)} GROUP BY {key}")
+    return _read(engine, sql, SPEND_SCHEMA).sort("key")
+
+
+def latest_order_at(*, engine: Engine) -> datetime | None:
+    """When the latest order was placed (aware UTC), or None without orders."""
+    # not MAX(): connectorx cannot type SQLite's NULL aggregate over an empty table
+    frame = _read(engine, "SELECT occurred_at FROM orders ORDER BY occurred_at DESC LIMIT 1",
+                  pl.Schema({"occurred_at": UTC_US}))
+    return frame["occurred_at"][0] if frame.height else None
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value.isoformat()}: pass a timezone-aware one")
+    return value.astimezone(UTC)
+
+
+def _literal(value: datetime, dialect: str) -> str:
+    # connectorx takes no parameters; the value is a datetime we format, never user text.
+    # SQLite compares its timestamp text, so the literal must use the same format.
+    text = _utc(value).strftime(_SQLITE_TIME)
+    return f"'{text}'" if dialect == "sqlite" else f"'{text}+00:00'"
+
+
+def _between(column: str, start: datetime | None, end: datetime | None, dialect: str) -> str:
+    conditions = [f"{column} IS NOT NULL"]
+    if start is not None:
+        conditions.append(f"{column} >= {_literal(start, dialect)}")
+    if end is not None:
+        conditions.append(f"{column} < {_literal(end, dialect)}")
+    return " AND ".join(conditions)
+
+
+def _real(column: str, dialect: str) -> str:
+    # connectorx trusts SQLite's declared NUMERIC type, but the values are stored as REAL
+    return f"CAST({column} AS {'REAL' if dialect == 'sqlite' else 'DOUBLE PRECISION'})"
+
+
+def _read(engine: Engine, sql: str, schema: pl.Schema) -> pl.DataFrame:
+    uri = arrow_uri(engine.url.render_as_string(hide_password=False))
+    frame = pl.read_database_uri(sql, uri, engine="connectorx")
+    if frame.is_empty():
+        return pl.DataFrame(schema=schema)
+    return frame.select(_typed(name, frame.schema[name], dtype)
+                        for name, dtype in schema.items())
+
+
+def _typed(name: str, have: pl.DataType, want: pl.DataType) -> pl.Expr:
+    column = pl.col(name)
+    if isinstance(want, pl.Datetime):
+        if have == pl.String:
+            # SQLite keeps timestamps as text in SQLAlchemy's format
+            column = column.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us",
+                                            time_zone="UTC")
+        elif isinstance(have, pl.Datetime) and have.time_zone is None:
+            column = column.dt.replace_time_zone("UTC")
+    return column.cast(want).alias(name)

@@ -1,0 +1,200 @@
+"""Report reads: day and breakdown rollups, campaign facts and one campaign's sends, as
+polars frames.
+
+On PostgreSQL table reads go through connectorx (Arrow); on SQLite through the engine's
+own connections (see ``read_table``). Neither path takes bound parameters here: the only
+value spliced into SQL is a campaign id, quoted by ``_literal`` (standard SQL quoting,
+the same on both databases). Aggregations with user input bind their parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import polars as pl
+from sqlalchemy import Engine, text
+
+from server.db.engine import arrow_uri
+from server.db.models import ROLLUP_COUNTERS
+from server.db.repository.report_sql import (
+    COUNTER_COLUMNS,
+    COUNTERS_SQL,
+    bind_list,
+    dialect_sql,
+    sends_sql,
+)
+
+DAY_COUNTER_COLUMNS: tuple[str, ...] = (*ROLLUP_COUNTERS, "revenue")
+COUNTER_TYPES: dict[str, pl.DataType] = {
+    **{name: pl.Int64() for name in ROLLUP_COUNTERS},
+    "revenue": pl.Float64(),
+    "converted": pl.Int64(),
+    "recipient_value": pl.Float64(),
+}
+ROLLUP_SCHEMA: dict[str, pl.DataType] = {
+    "campaign_id": pl.String(), "variant_id": pl.String(), "day": pl.Date(),
+    **{name: COUNTER_TYPES[name] for name in DAY_COUNTER_COLUMNS},
+}
+DIMENSION_SCHEMA: dict[str, pl.DataType] = {
+    "campaign_id": pl.String(), "variant_id": pl.String(), "day": pl.Date(),
+    "hour": pl.Int64(), "email_domain": pl.String(), **COUNTER_TYPES,
+}
+SEGMENT_SCHEMA: dict[str, pl.DataType] = {
+    "campaign_id": pl.String(), "variant_id": pl.String(), "day": pl.Date(),
+    "segment_id": pl.String(), **COUNTER_TYPES,
+}
+CAMPAIGN_SCHEMA: dict[str, pl.DataType] = {
+    "campaign_id": pl.String(), "name": pl.String(), "campaign_type": pl.String(),
+    "subject_line": pl.String(),
+}
+VARIANT_SCHEMA: dict[str, pl.DataType] = {
+    "campaign_id": pl.String(), "variant_id": pl.String(), "subject_line": pl.String(),
+}
+UTC_DATETIME = pl.Datetime("us", "UTC")
+MESSAGE_SCHEMA: dict[str, pl.DataType] = {
+    "message_id": pl.String(), "variant_id": pl.String(), "customer_id": pl.String(),
+    "sent_at": UTC_DATETIME, "delivered_at": UTC_DATETIME, "bounced_at": UTC_DATETIME,
+    "bounce_type": pl.String(), "first_open_at": UTC_DATETIME, "open_count": pl.Int64(),
+    "first_human_open_at": UTC_DATETIME, "first_click_at": UTC_DATETIME,
+    "click_count": pl.Int64(), "unsubscribed_at": UTC_DATETIME,
+    "complained_at": UTC_DATETIME, "conversions": pl.Int64(), "revenue": pl.Float64(),
+}
+EVENT_SCHEMA: dict[str, pl.DataType] = {
+    "message_id": pl.String(), "type": pl.String(), "occurred_at": UTC_DATETIME,
+    "user_agent": pl.String(), "machine_open": pl.Boolean(),
+}
+
+def _literal(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError(f"id {value!r} contains a NUL character")
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _float(engine: Engine) -> str:
+    return dialect_sql(engine)["float"]
+
+
+def read_table(engine: Engine, sql: str, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
+    """The rows of ``sql`` cast to ``schema`` (dates and times parsed from SQLite's text,
+    timestamps as aware UTC, decimals as Float64)."""
+    if engine.dialect.name == "sqlite":
+        # connectorx keeps a per-file SQLite connection whose snapshot goes stale in a
+        # long-running process (rows committed later stay invisible), so SQLite is read
+        # through the engine's own connections.
+        with engine.connect() as connection:
+            cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cursor.execute(sql)
+                rows = cursor.fetchall()
+            finally:
+                cursor.close()
+        raw = pl.DataFrame(rows, schema=list(schema), orient="row", infer_schema_length=None)
+    else:
+        uri = arrow_uri(engine.url.render_as_string(hide_password=False))
+        raw = pl.read_database_uri(sql, uri, engine="connectorx")
+    if raw.is_empty():
+        return pl.DataFrame(schema=dict(schema))
+    return raw.select(_typed(name, raw.schema[name], dtype) for name, dtype in schema.items())
+
+
+def _typed(name: str, have: pl.DataType, want: pl.DataType) -> pl.Expr:
+    column = pl.col(name)
+    if have == pl.String and want == pl.Date:
+        return column.str.slice(0, 10).str.to_date("%Y-%m-%d").alias(name)
+    if isinstance(want, pl.Datetime):
+        if have == pl.String:
+            return column.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us",
+                                          time_zone="UTC", strict=False).alias(name)
+        if isinstance(have, pl.Datetime) and have.time_zone is None:
+            column = column.dt.replace_time_zone("UTC")
+        return column.cast(want).alias(name)
+    if want in (pl.Int64, pl.Float64):
+        return column.cast(want).fill_null(0).alias(name)
+    return column.cast(want).alias(name)
+
+
+def rollup_frame(*, engine: Engine) -> pl.DataFrame:
+    """Every ``rollup_campaign_day`` row (campaign × variant × send day counters)."""
+    columns = ", ".join(
+        f"CAST(revenue AS {_float(engine)}) AS revenue" if name == "revenue" else name
+        for name in DAY_COUNTER_COLUMNS)
+    return read_table(engine, f"SELECT campaign_id, variant_id, day, {columns} "
+                              "FROM rollup_campaign_day", ROLLUP_SCHEMA)
+
+
+def campaign_frame(*, engine: Engine) -> pl.DataFrame:
+    """Every campaign's id, name, type and subject line."""
+    return read_table(engine, "SELECT campaign_id, name, campaign_type, subject_line "
+                              "FROM campaign", CAMPAIGN_SCHEMA)
+
+
+def variant_frame(*, engine: Engine) -> pl.DataFrame:
+    """Every A/B variant's subject line."""
+    return read_table(engine, "SELECT campaign_id, variant_id, subject_line "
+                              "FROM campaign_variant", VARIANT_SCHEMA)
+
+
+def segment_names(*, engine: Engine) -> pl.DataFrame:
+    """Every segment's id and name."""
+    return read_table(engine, "SELECT segment_id, name FROM segment",
+                      {"segment_id": pl.String(), "name": pl.String()})
+
+
+def _derived_columns(engine: Engine) -> str:
+    money = ("revenue", "recipient_value")
+    return ", ".join(f"CAST({name} AS {_float(engine)}) AS {name}" if name in money else name
+                     for name in COUNTER_COLUMNS)
+
+
+def breakdown_rollup_frame(*, engine: Engine) -> pl.DataFrame:
+    """Every ``rollup_campaign_breakdown`` row (campaign × variant × day × hour × domain)."""
+    return read_table(engine, "SELECT campaign_id, variant_id, day, hour, email_domain, "
+                              f"{_derived_columns(engine)} FROM rollup_campaign_breakdown",
+                      DIMENSION_SCHEMA)
+
+
+def segment_rollup_frame(*, engine: Engine) -> pl.DataFrame:
+    """Every ``rollup_campaign_segment`` row (campaign × variant × day × segment)."""
+    return read_table(engine, "SELECT campaign_id, variant_id, day, segment_id, "
+                              f"{_derived_columns(engine)} FROM rollup_campaign_segment",
+                      SEGMENT_SCHEMA)
+
+
+def member_counters(*, engine: Engine, segment_ids: Sequence[str]) -> pl.DataFrame:
+    """Counters per campaign × variant × day × hour × domain of the sends to members of
+    any of ``segment_ids`` (each send once), straight from the message table: slow on
+    large data, so callers cache it."""
+    dialect = dialect_sql(engine)
+    in_list, params = bind_list("s", list(segment_ids))
+    sends = sends_sql("m0.customer_id IN (SELECT customer_id FROM segment_member "
+                      f"WHERE segment_id IN ({in_list}))")
+    sql = (f"SELECT m.campaign_id, m.variant_id, {dialect['day']} AS day, "
+           f"{dialect['hour']} AS hour, COALESCE(c.email_domain, '') AS email_domain, "
+           f"{COUNTERS_SQL} FROM {sends} "
+           "LEFT JOIN customer c ON c.customer_id = m.customer_id "
+           "GROUP BY m.campaign_id, m.variant_id, 3, 4, 5")
+    with engine.connect() as connection:
+        rows = connection.execute(text(sql), params).all()
+    names = list(DIMENSION_SCHEMA)
+    raw = pl.DataFrame([tuple(row) for row in rows], schema=names, orient="row",
+                       infer_schema_length=None)
+    if raw.is_empty():
+        return pl.DataFrame(schema=DIMENSION_SCHEMA)
+    return raw.select(_typed(name, raw.schema[name], dtype)
+                      for name, dtype in DIMENSION_SCHEMA.items())
+
+
+def campaign_messages(*, engine: Engine, campaign_id: str) -> pl.DataFrame:
+    """Every send of one campaign (the columns the metrics engine aggregates)."""
+    columns = ", ".join(f"CAST(revenue AS {_float(engine)}) AS revenue" if name == "revenue"
+                        else name for name in MESSAGE_SCHEMA)
+    return read_table(engine, f"SELECT {columns} FROM message "
+                              f"WHERE campaign_id = {_literal(campaign_id)}", MESSAGE_SCHEMA)
+
+
+def campaign_engagement_events(*, engine: Engine, campaign_id: str) -> pl.DataFrame:
+    """The open and click events of one campaign's sends, with their user agents."""
+    sql = ("SELECT e.message_id, e.type, e.occurred_at, e.user_agent, e.machine_open "
+           "FROM email_event e JOIN message m ON m.message_id = e.message_id "
+           f"WHERE m.campaign_id = {_literal(campaign_id)} AND e.type IN ('open', 'click')")
+    return read_table(engine, sql, EVENT_SCHEMA)

@@ -1,0 +1,55 @@
+"""``GET /api/export/report/{report}.{format}``: any report as CSV or Parquet.
+
+The query string is the one of the page the report comes from (from, to, granularity,
+type, segment for the dashboard; campaign, dimension, status for a campaign; id for
+campaign statistics), so a page's download links are its own URL's parameters. Needs
+the analyst role.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from server.auth import require_role
+from server.ingest.export import EXPORT_FORMATS, write_export
+from server.web.operations import request_engine
+from server.web.report_tables import REPORTS, ReportError, build_table
+
+MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet"}
+_LISTS = ("type", "segment", "id")
+
+
+async def export_report(request: Request) -> Response:
+    require_role(request, "analyst")
+    name, fmt = request.path_params["report"], request.path_params["format"].lower()
+    if fmt not in EXPORT_FORMATS:
+        return JSONResponse({"error": f"unknown export format {fmt!r}: use .csv or .parquet"},
+                            status_code=404)
+    if name not in REPORTS:
+        return JSONResponse({"error": f"unknown report {name!r}; choose one of "
+                                      f"{', '.join(REPORTS)}"}, status_code=404)
+    params = request.query_params
+    lists = {key: params.getlist(key) for key in _LISTS}
+    engine = request_engine(request)
+
+    def build() -> bytes:
+        buffer = io.BytesIO()
+        write_export(build_table(engine, name, dict(params), lists), buffer, fmt)
+        return buffer.getvalue()
+
+    try:
+        body = await run_in_threadpool(build)
+    except ReportError as error:
+        return JSONResponse({"error": str(error)}, status_code=400)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return Response(body, media_type=MEDIA_TYPES[fmt], headers={
+        "Content-Disposition": f'attachment; filename="{name}-{stamp}.{fmt}"'})
+
+
+routes = [Route("/api/export/report/{report}.{format}", export_report, methods=["GET"])]
