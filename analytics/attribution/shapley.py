@@ -6,12 +6,13 @@ credit is its Shapley value
 
     phi_j = sum over S not containing j of |S|! (n - |S| - 1)! / n! * (v(S + j) - v(S)).
 
-Up to ``exact_limit`` keys (15 by default) this is computed exactly: conversions are
-summed by key-set bitmask, ``v`` is their subset-sum (zeta) transform over all ``2**n``
-bitmasks, and the sum above runs vectorised over the bitmasks. With more keys it is
-estimated from ``n_permutations`` seeded random orders of the keys. Because ``v`` is a
-sum of unanimity games, the exact value also equals each path's conversions split
-equally over its distinct keys; tests check the transform against that identity.
+Up to ``exact_limit`` keys (15 by default) this is computed from the definition:
+conversions are summed by key-set bitmask, ``v`` is their subset-sum (zeta) transform
+over all ``2**n`` bitmasks, and the sum above runs vectorised over the bitmasks. Because
+``v`` is a sum of unanimity games (one per path), the Shapley value also has a closed
+form: each path's conversions split equally over its distinct keys. With more keys the
+closed form is used, which is exact too and linear in the number of paths (grouping by
+campaign easily has hundreds of keys); tests check the transform against the identity.
 Revenue uses the same game with conversion value in place of conversion counts. Keys
 that appear only on non-converting paths get nothing (``v`` ignores them).
 """
@@ -31,18 +32,10 @@ from analytics.attribution._table import PathTable, table_from_paths
 _BLOCK_CELLS = 1 << 22
 
 
-def shapley(
-    paths: pl.DataFrame, *, exact_limit: int = 15, n_permutations: int = 1000, seed: int = 0
-) -> pl.DataFrame:
-    """Shapley-value attribution (``ATTRIBUTION_SCHEMA``), exact up to ``exact_limit``
-    converting keys, else a seeded permutation sample; see the module docstring."""
-    return run_model(
-        shapley_batch,
-        table_from_paths(paths),
-        exact_limit=exact_limit,
-        n_permutations=n_permutations,
-        seed=seed,
-    )
+def shapley(paths: pl.DataFrame, *, exact_limit: int = 15) -> pl.DataFrame:
+    """Shapley-value attribution (``ATTRIBUTION_SCHEMA``): from the definition up to
+    ``exact_limit`` converting keys, by the closed form beyond; see the module docstring."""
+    return run_model(shapley_batch, table_from_paths(paths), exact_limit=exact_limit)
 
 
 def shapley_batch(
@@ -52,13 +45,9 @@ def shapley_batch(
     nulls: np.ndarray,
     *,
     exact_limit: int = 15,
-    n_permutations: int = 1000,
-    seed: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     if not 1 <= exact_limit <= 24:
         raise ValueError(f"exact_limit must be between 1 and 24, got {exact_limit}")
-    if n_permutations < 1:
-        raise ValueError(f"n_permutations must be >= 1, got {n_permutations}")
     amounts = np.concatenate([conversions, value])
     credit = np.zeros((amounts.shape[0], len(table.keys)))
     # players come from the table's own amounts: resamples only redraw rows it has
@@ -72,8 +61,8 @@ def shapley_batch(
             credit[:, players] = _exact(table, step_player, len(players), amounts)
         else:
             by_set, unit = table.derived(
-                ("shapley", n_permutations, seed),
-                lambda: _sampled(table, step_player, len(players), n_permutations, seed),
+                ("shapley", "closed form"),
+                lambda: _closed_form(table, step_player, len(players)),
             )
             credit[:, players] = np.asarray((amounts @ by_set) @ unit)
     half = conversions.shape[0]
@@ -106,30 +95,13 @@ def _exact(table: PathTable, step_player: np.ndarray, n: int, amounts: np.ndarra
     return phi
 
 
-def _sampled(
-    table: PathTable, step_player: np.ndarray, n: int, n_permutations: int, seed: int
+def _closed_form(
+    table: PathTable, step_player: np.ndarray, n: int
 ) -> tuple[sparse.csr_array, np.ndarray]:
-    rng = np.random.default_rng(seed)
+    # rows -> distinct key sets, and each set's equal split over its members
     sets, set_of_row = _distinct_sets(table, step_player, n)
-    sizes = sets.sum(axis=1)
-    # sets of equal size as (size, sets) player matrices: the permutation loop is then
-    # plain elementwise maxima, with no ragged per-set reductions
-    groups = []
-    for size in np.unique(sizes[sizes > 0]):
-        chosen = np.flatnonzero(sizes == size)
-        players = np.nonzero(sets[chosen])[1].reshape(len(chosen), size).T
-        groups.append((chosen, players, np.zeros(players.shape)))
-    block = max(1, _BLOCK_CELLS // max(int(sizes.sum()), 1))
-    for start in range(0, n_permutations, block):
-        # a key's marginal gain in a random order is the value of every set it completes,
-        # i.e. of which it comes last; distinct integer ranks keep one winner per set
-        rank = rng.random((min(block, n_permutations - start), n)).argsort(axis=1)
-        for _, players, wins in groups:
-            member_rank = rank[:, players]
-            wins += (member_rank == member_rank.max(axis=1, keepdims=True)).sum(axis=0)
-    unit = np.zeros((len(sets), n))
-    for chosen, players, wins in groups:
-        unit[chosen[None, :], players] = wins / n_permutations
+    sizes = sets.sum(axis=1, keepdims=True)
+    unit = np.divide(sets, sizes, out=np.zeros(sets.shape), where=sizes > 0)
     by_set = sparse.csr_array(
         (np.ones(table.rows), (np.arange(table.rows), set_of_row)),
         shape=(table.rows, len(sets)),

@@ -40,8 +40,8 @@ def test_rows_show_metrics(client: TestClient, engine: Engine, admin_key: str) -
     html = client.get("/campaigns", params={"search": "spring"}, headers=HX).text
     assert names(html) == ["Spring Sale"]
     cells = re.findall(r"<td[^>]*>(.*?)</td>", html)
-    assert cells == ['<a href="/campaigns/c-spring">Spring Sale</a>', "promotional", "apparel", "2026-03-01 09:00 UTC",
-                     "1,000", "980", "300", "45", "7", "1,234.50 USD"]
+    assert cells == ['<a href="/campaigns/c-spring">Spring Sale</a>', "promotional", "apparel",
+                     "2026-03-01 09:00 UTC", "1,000", "980", "300", "45", "7", "1,234.50 USD"]
 
 
 def test_type_filter(client: TestClient, engine: Engine, admin_key: str) -> None:
