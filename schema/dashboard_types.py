@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from datetime import date
 from enum import Enum
 from typing import TypeVar
 
 import strawberry
 
-from analytics.metrics import METRICS, Targets
+from analytics.metrics import METRICS
 from schema.insight_types import InsightResult, RankedCampaign, RecommendationItem
 from schema.metric_types import (
     Metric,
@@ -61,19 +60,16 @@ class Trend:
 
 
 class _Work:
-    """Runs a report's pieces in a worker thread, one at a time: sibling fields resolve
-    concurrently and would otherwise compute the same cached piece twice."""
+    """Builds a field's value once per shared report (see ``DashboardReport.view``): in a
+    worker thread the first time, straight from the report's views afterwards."""
 
     def __init__(self, report: DashboardReport) -> None:
         self.report = report
-        self.lock = threading.Lock()
 
-    async def run(self, piece: Callable[[DashboardReport], T]) -> T:
-        def locked() -> T:
-            with self.lock:
-                return piece(self.report)
-
-        return await asyncio.to_thread(locked)
+    async def run(self, key: Hashable, build: Callable[[DashboardReport], T]) -> T:
+        if key in self.report.views:
+            return self.report.views[key]  # type: ignore[no-any-return]
+        return await asyncio.to_thread(self.report.view, key, build)
 
 
 def _trend(report: DashboardReport) -> Trend:
@@ -113,10 +109,6 @@ class Dashboard:
                    currency=currency, data_version=report.snapshot.version,
                    work=_Work(report))
 
-    @property
-    def targets(self) -> Targets:
-        return self.work.report.targets
-
     @strawberry.field(description="Send days of all data, whatever the filters: the range "
                                   "a period picker offers.")
     def send_days(self) -> DayRange:
@@ -131,21 +123,21 @@ class Dashboard:
 
     @strawberry.field(description="Campaigns with sends in scope.")
     async def campaign_count(self) -> int:
-        return await self.work.run(lambda report: len(report.campaign_ids))
+        return await self.work.run("campaign_count", lambda report: len(report.campaign_ids))
 
     @strawberry.field
     async def summary(self) -> MetricsRow:
         def build(report: DashboardReport) -> MetricsRow:
             row = {**report.totals.row(0, named=True), "share_of_sent": None,
                    "average_customer_value": report.average_customer_value}
-            return MetricsRow.from_row(row, key=None, label="All sends", targets=self.targets,
-                                       currency=self.currency)
+            return MetricsRow.from_row(row, key=None, label="All sends",
+                                       targets=report.targets, currency=self.currency)
 
-        return await self.work.run(build)
+        return await self.work.run(("summary", self.currency), build)
 
     @strawberry.field(description="Every rate, sent, conversions and revenue per period.")
     async def trend(self) -> Trend:
-        return await self.work.run(_trend)
+        return await self.work.run("trend", _trend)
 
     @strawberry.field(description="Per segment (current members; overlapping segments "
                                   "count a send in each).")
@@ -155,10 +147,10 @@ class Dashboard:
             rows = result.rows.with_columns(key=result.rows["segment_id"])
             return MetricsBreakdown.from_breakdown(
                 type(result)(result.dimension, rows, result.totals), dimension="segment",
-                targets=self.targets, currency=self.currency,
+                targets=report.targets, currency=self.currency,
                 total_value=report.average_customer_value)
 
-        return await self.work.run(build)
+        return await self.work.run(("segments", self.currency), build)
 
     @strawberry.field(description="Deliverability and engagement per recipient domain.")
     async def providers(self) -> MetricsBreakdown:
@@ -168,10 +160,10 @@ class Dashboard:
             rows = result.rows.with_columns(key=key, label=key.fill_null("unknown domain"))
             return MetricsBreakdown.from_breakdown(
                 type(result)(result.dimension, rows, result.totals),
-                dimension="mailbox_provider", targets=self.targets, currency=self.currency,
+                dimension="mailbox_provider", targets=report.targets, currency=self.currency,
                 total_value=report.average_customer_value)
 
-        return await self.work.run(build)
+        return await self.work.run(("providers", self.currency), build)
 
     async def _ranked(self, metric_name: Metric, limit: int, min_delivered: int,
                       best: bool) -> list[RankedCampaign]:
@@ -180,10 +172,13 @@ class Dashboard:
             raise ValueError(f"limit: {limit} is out of range; ask for 1 to {MAX_RANKED}")
         if min_delivered < 0:
             raise ValueError(f"minDelivered: {min_delivered} must be 0 or more")
-        ranking = await self.work.run(
-            lambda report: report.ranking(name, limit=limit, min_delivered=min_delivered))
-        frame = ranking.best if best else ranking.worst
-        return [RankedCampaign.from_row(row, name) for row in frame.iter_rows(named=True)]
+
+        def build(report: DashboardReport) -> list[RankedCampaign]:
+            ranking = report.ranking(name, limit=limit, min_delivered=min_delivered)
+            frame = ranking.best if best else ranking.worst
+            return [RankedCampaign.from_row(row, name) for row in frame.iter_rows(named=True)]
+
+        return await self.work.run(("ranked", name, limit, min_delivered, best), build)
 
     @strawberry.field(description="Campaigns with at least minDelivered delivered sends, "
                                   "best first on the metric (lowest first when lower is "
@@ -201,10 +196,10 @@ class Dashboard:
                                   "length band (open rate) and campaign type (converting "
                                   "sends per delivered send).")
     async def insights(self) -> list[InsightResult]:
-        pairs = await self.work.run(lambda report: report.insights)
-        return [InsightResult.from_insight(kind, insight) for kind, insight in pairs]
+        return await self.work.run("insights", lambda report: [
+            InsightResult.from_insight(kind, insight) for kind, insight in report.insights])
 
     @strawberry.field(description="Changes to make, highest priority first.")
     async def recommendations(self) -> list[RecommendationItem]:
-        items = await self.work.run(lambda report: report.recommendations)
-        return [RecommendationItem.from_recommendation(item) for item in items]
+        return await self.work.run("recommendations", lambda report: [
+            RecommendationItem.from_recommendation(item) for item in report.recommendations])

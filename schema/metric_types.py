@@ -131,7 +131,13 @@ class MetricsRow:
     share_of_sent: float | None
     average_customer_value: float | None = strawberry.field(
         description="Order value the recipients had before the send, per send.")
-    metrics: list[MetricValue]
+    values: strawberry.Private[list[MetricValue]]
+
+    @strawberry.field(description="Every metric in metric-table order, or only those named.")
+    def metrics(self, only: list[Metric] | None = None) -> list[MetricValue]:
+        if only is None:
+            return self.values
+        return [value for value in self.values if value.metric in only]
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any], *, key: str | None, label: str,
@@ -139,7 +145,7 @@ class MetricsRow:
         return cls(key=key, label=label, counters=MetricCounters.from_row(row, currency),
                    share_of_sent=optional_float(row.get("share_of_sent")),
                    average_customer_value=optional_float(row.get("average_customer_value")),
-                   metrics=metric_values(row, targets))
+                   values=metric_values(row, targets))
 
 
 @strawberry.type

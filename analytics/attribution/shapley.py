@@ -28,7 +28,7 @@ from scipy import sparse
 from analytics.attribution._result import run_model
 from analytics.attribution._table import PathTable, table_from_paths
 
-# Bound the (rows x 2**n) coalition table and the sampled rank blocks to ~32 MB each.
+# Bound the (rows x 2**n) coalition table to ~32 MB per block.
 _BLOCK_CELLS = 1 << 22
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any, TypeVar
 
 import polars as pl
 from sqlalchemy import Engine
@@ -30,6 +33,7 @@ from schema.reports.snapshot import Snapshot
 from server.db.repository import reports
 
 KEYS = ["campaign_id", "variant_id", "day"]
+T = TypeVar("T")
 
 
 def with_customer_value(rows: pl.DataFrame, source: pl.DataFrame,
@@ -83,6 +87,18 @@ class DashboardReport:
     snapshot: Snapshot
     filters: ReportFilters
     targets: Targets
+    # The report is shared by requests for the same data and filters: the lock keeps two
+    # of them from computing one piece twice, and ``views`` keeps what the API made of
+    # each piece (its GraphQL objects), so a warm request only serialises.
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
+    views: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def view(self, key: Hashable, build: Callable[[DashboardReport], T]) -> T:
+        """``build(self)``, computed once per ``key`` for the life of the report."""
+        with self.lock:
+            if key not in self.views:
+                self.views[key] = build(self)
+            return self.views[key]  # type: ignore[no-any-return]
 
     @cached_property
     def campaign_ids(self) -> list[str]:

@@ -10,7 +10,8 @@ from pathlib import Path
 import polars as pl
 from sqlalchemy import Engine
 
-from server.db.engine import arrow_uri, get_engine
+from server.db.engine import get_engine
+from server.db.repository.frames import read_table
 from server.ingest.convert import DATETIME_DTYPE, MONEY_DTYPE
 from server.ingest.kinds import (
     BOOL,
@@ -36,52 +37,22 @@ def dataset_columns(spec: Kind) -> list[str]:
     return [name for name in spec.names if name not in _LEFT_OUT.get(spec.name, ())]
 
 
-def _typed(spec: Kind, frame: pl.DataFrame) -> pl.DataFrame:
-    columns = []
-    for name in frame.columns:
-        column_type = spec.column(name).type
-        values = pl.col(name)
-        dtype = frame.schema[name]
-        if column_type == DATETIME:
-            if dtype == pl.String:
-                values = values.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us",
-                                                time_zone="UTC", strict=False)
-            elif isinstance(dtype, pl.Datetime) and dtype.time_zone is None:
-                values = values.dt.replace_time_zone("UTC")
-            values = values.cast(DATETIME_DTYPE)
-        elif column_type == DATE:
-            values = values.str.to_date("%Y-%m-%d") if dtype == pl.String else values.cast(
-                pl.Date)
-        elif column_type == DECIMAL:
-            values = values.cast(pl.Float64).round(4).cast(MONEY_DTYPE)
-        elif column_type == FLOAT:
-            values = values.cast(pl.Float64)
-        elif column_type == BOOL:
-            values = values.cast(pl.Boolean)
-        else:
-            values = values.cast(pl.String)
-        columns.append(values.alias(name))
-    return frame.select(columns)
+_TYPES: dict[str, pl.DataType] = {DATETIME: DATETIME_DTYPE, DATE: pl.Date(),
+                                  DECIMAL: pl.Float64(), FLOAT: pl.Float64(),
+                                  BOOL: pl.Boolean()}
 
 
 def export_frame(dataset: str, *, engine: Engine | None = None) -> pl.DataFrame:
     """Every row of ``dataset`` (a kind name), ordered by its key, as import columns."""
     spec = get_kind(dataset)
-    engine = engine or get_engine()
     names = dataset_columns(spec)
-
-    sqlite = engine.dialect.name == "sqlite"
-    # connectorx trusts SQLite's declared NUMERIC type, but the values are stored as REAL.
-    selected = ", ".join(
-        f'CAST("{name}" AS REAL) AS "{name}"'
-        if sqlite and spec.column(name).type == DECIMAL else f'"{name}"' for name in names)
+    selected = ", ".join(f'"{name}"' for name in names)
     order = ", ".join(f'"{name}"' for name in spec.key)
-    query = f"SELECT {selected} FROM {spec.table} ORDER BY {order}"
-    uri = arrow_uri(engine.url.render_as_string(hide_password=False))
-    frame = pl.read_database_uri(query, uri, engine="connectorx")
-    if frame.is_empty():
-        frame = pl.DataFrame(schema=dict.fromkeys(names, pl.String))
-    return _typed(spec, frame)
+    schema = {name: _TYPES.get(spec.column(name).type, pl.String()) for name in names}
+    frame = read_table(engine or get_engine(),
+                       f"SELECT {selected} FROM {spec.table} ORDER BY {order}", schema=schema)
+    money = [name for name in names if spec.column(name).type == DECIMAL]
+    return frame.with_columns(pl.col(money).round(4).cast(MONEY_DTYPE))
 
 
 def write_export(frame: pl.DataFrame, target: Path | io.BytesIO, fmt: str) -> None:

@@ -39,26 +39,27 @@ query DashboardPage($from: Date, $to: Date, $granularity: Granularity!,
             segmentIds: $segments) {
     from to dataVersion campaignCount pendingCampaignCount currency
     sendDays { first last }
-    summary { ...Row }
-    trend { periods series { key label format target values } }
-    segments { rows { ...Row } }
-    providers { rows { ...Row } }
+    summary {
+      averageCustomerValue
+      counters { sent delivered conversions revenue }
+      metrics { metric label value target status difference higherIsBetter format }
+    }
+    trend { periods series { key label target values } }
+    segments { rows { label metrics(only: [CONVERSION_RATE, OPEN_RATE]) { ...Bar } } }
+    providers {
+      rows { label metrics(only: [DELIVERY_RATE, BOUNCE_RATE, OPEN_RATE]) { ...Bar } }
+    }
     bestCampaigns { rank campaignId name campaignType value delivered }
     worstCampaigns { rank campaignId name campaignType value delivered }
     insights {
       kind metric sampleSize confidence reason
       best { label rate ciLow ciHigh trials }
-      leader { label rate ciLow ciHigh trials }
-      groups { label rate ciLow ciHigh trials eligible }
+      leader { label rate ciLow ciHigh }
     }
     recommendations { category metric priority evidence actions }
   }
 }
-fragment Row on MetricsRow {
-  key label shareOfSent averageCustomerValue
-  counters { sent delivered uniqueOpens uniqueClicks conversions revenue currency }
-  metrics { metric label value target status difference higherIsBetter format }
-}
+fragment Bar on MetricValue { metric value target status format }
 """
 
 

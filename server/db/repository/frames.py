@@ -1,5 +1,12 @@
-"""Reading query results as polars frames on the caller's connection (so uncommitted rows
-of the running transaction are visible), with timestamps typed the same on every database.
+"""Reading query results as polars frames, typed the same on every database.
+
+``read_frame`` reads on the caller's connection (so uncommitted rows of the running
+transaction are visible). ``read_table`` reads whole result sets for reports and exports:
+through connectorx (Arrow) on PostgreSQL, and through the engine's own connections on
+SQLite. connectorx must never read SQLite here: it links its own copy of the SQLite
+library, and two copies in one process do not share file locks or the WAL index, so its
+reads miss rows committed by this process after its first read (and the lock confusion
+can corrupt a database that is being written).
 """
 
 from __future__ import annotations
@@ -8,7 +15,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
+
+from server.db.engine import arrow_uri
 
 UTC_DATETIME = pl.Datetime("us", "UTC")
 
@@ -27,15 +36,33 @@ def read_frame(connection: Connection, sql: str, *,
         rows = cursor.fetchall()
     finally:
         cursor.close()
-    names = list(schema)
-    raw = pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
+    raw = pl.DataFrame(rows, schema=list(schema), orient="row", infer_schema_length=None)
+    return typed(raw, schema)
+
+
+def read_table(engine: Engine, sql: str, *,
+               schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
+    """The rows of ``sql`` (no parameters) with the columns and types of ``schema``."""
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            return read_frame(connection, sql, schema=schema)
+    uri = arrow_uri(engine.url.render_as_string(hide_password=False))
+    return typed(pl.read_database_uri(sql, uri, engine="connectorx"), schema)
+
+
+def typed(raw: pl.DataFrame, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
+    """``raw`` (columns in ``schema`` order) cast to ``schema``: SQLite's timestamp and
+    date text parsed, timestamps aware UTC, decimals as the numbers asked for."""
     if raw.is_empty():
         return pl.DataFrame(schema=dict(schema))
+    raw = raw.rename(dict(zip(raw.columns, schema, strict=True)))
     return raw.select(_typed(name, raw.schema[name], dtype) for name, dtype in schema.items())
 
 
 def _typed(name: str, have: pl.DataType, want: pl.DataType) -> pl.Expr:
     column = pl.col(name)
+    if want == pl.Date and have == pl.String:
+        return column.str.slice(0, 10).str.to_date("%Y-%m-%d").alias(name)
     if isinstance(want, pl.Datetime):
         if have == pl.String:
             # SQLite keeps timestamps as text in SQLAlchemy's format.

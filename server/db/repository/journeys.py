@@ -17,7 +17,7 @@ from typing import Literal
 import polars as pl
 from sqlalchemy import Engine
 
-from server.db.engine import arrow_uri
+from server.db.repository.frames import read_table
 
 UTC_US = pl.Datetime("us", "UTC")
 EMAIL_KINDS = ("delivered", "open", "click")
@@ -140,21 +140,4 @@ def _real(column: str, dialect: str) -> str:
 
 
 def _read(engine: Engine, sql: str, schema: pl.Schema) -> pl.DataFrame:
-    uri = arrow_uri(engine.url.render_as_string(hide_password=False))
-    frame = pl.read_database_uri(sql, uri, engine="connectorx")
-    if frame.is_empty():
-        return pl.DataFrame(schema=schema)
-    return frame.select(_typed(name, frame.schema[name], dtype)
-                        for name, dtype in schema.items())
-
-
-def _typed(name: str, have: pl.DataType, want: pl.DataType) -> pl.Expr:
-    column = pl.col(name)
-    if isinstance(want, pl.Datetime):
-        if have == pl.String:
-            # SQLite keeps timestamps as text in SQLAlchemy's format
-            column = column.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us",
-                                            time_zone="UTC")
-        elif isinstance(have, pl.Datetime) and have.time_zone is None:
-            column = column.dt.replace_time_zone("UTC")
-    return column.cast(want).alias(name)
+    return read_table(engine, sql, schema=dict(schema))

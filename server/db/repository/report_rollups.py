@@ -55,11 +55,12 @@ def campaign_fingerprints(rollups: pl.DataFrame) -> dict[str, str]:
 
 
 def segment_stamp(connection: Connection) -> str:
-    """Changes when segments or their membership change."""
+    """Changes when segments are added or removed, refreshed (``segment.refreshed_at``) or
+    their total membership changes. Cheap by design (it runs on every report request), so
+    a membership edit that keeps the total must touch its segment's ``refreshed_at``."""
     row = connection.execute(text(
-        "SELECT (SELECT COUNT(*) FROM segment), (SELECT COUNT(*) FROM segment_member), "
-        "(SELECT MAX(refreshed_at) FROM segment), (SELECT MAX(added_at) FROM segment_member)"
-    )).one()
+        "SELECT (SELECT COUNT(*) FROM segment), (SELECT MAX(refreshed_at) FROM segment), "
+        "(SELECT MAX(created_at) FROM segment), (SELECT COUNT(*) FROM segment_member)")).one()
     return "|".join(str(value) for value in row)
 
 

@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 import polars as pl
 from sqlalchemy import Engine, text
 
-from server.db.engine import arrow_uri
 from server.db.models import ROLLUP_COUNTERS
+from server.db.repository import frames
 from server.db.repository.report_sql import (
     COUNTER_COLUMNS,
     COUNTERS_SQL,
@@ -75,43 +75,8 @@ def _float(engine: Engine) -> str:
 
 
 def read_table(engine: Engine, sql: str, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
-    """The rows of ``sql`` cast to ``schema`` (dates and times parsed from SQLite's text,
-    timestamps as aware UTC, decimals as Float64)."""
-    if engine.dialect.name == "sqlite":
-        # connectorx keeps a per-file SQLite connection whose snapshot goes stale in a
-        # long-running process (rows committed later stay invisible), so SQLite is read
-        # through the engine's own connections.
-        with engine.connect() as connection:
-            cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-            try:
-                cursor.execute(sql)
-                rows = cursor.fetchall()
-            finally:
-                cursor.close()
-        raw = pl.DataFrame(rows, schema=list(schema), orient="row", infer_schema_length=None)
-    else:
-        uri = arrow_uri(engine.url.render_as_string(hide_password=False))
-        raw = pl.read_database_uri(sql, uri, engine="connectorx")
-    if raw.is_empty():
-        return pl.DataFrame(schema=dict(schema))
-    return raw.select(_typed(name, raw.schema[name], dtype) for name, dtype in schema.items())
-
-
-def _typed(name: str, have: pl.DataType, want: pl.DataType) -> pl.Expr:
-    column = pl.col(name)
-    if have == pl.String and want == pl.Date:
-        return column.str.slice(0, 10).str.to_date("%Y-%m-%d").alias(name)
-    if isinstance(want, pl.Datetime):
-        if have == pl.String:
-            return column.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us",
-                                          time_zone="UTC", strict=False).alias(name)
-        if isinstance(have, pl.Datetime) and have.time_zone is None:
-            column = column.dt.replace_time_zone("UTC")
-        return column.cast(want).alias(name)
-    if want in (pl.Int64, pl.Float64):
-        return column.cast(want).fill_null(0).alias(name)
-    return column.cast(want).alias(name)
-
+    """The rows of ``sql`` cast to ``schema`` (see ``frames.read_table``)."""
+    return frames.read_table(engine, sql, schema=schema)
 
 def rollup_frame(*, engine: Engine) -> pl.DataFrame:
     """Every ``rollup_campaign_day`` row (campaign × variant × send day counters)."""
@@ -175,13 +140,9 @@ def member_counters(*, engine: Engine, segment_ids: Sequence[str]) -> pl.DataFra
            "GROUP BY m.campaign_id, m.variant_id, 3, 4, 5")
     with engine.connect() as connection:
         rows = connection.execute(text(sql), params).all()
-    names = list(DIMENSION_SCHEMA)
-    raw = pl.DataFrame([tuple(row) for row in rows], schema=names, orient="row",
-                       infer_schema_length=None)
-    if raw.is_empty():
-        return pl.DataFrame(schema=DIMENSION_SCHEMA)
-    return raw.select(_typed(name, raw.schema[name], dtype)
-                      for name, dtype in DIMENSION_SCHEMA.items())
+    raw = pl.DataFrame([tuple(row) for row in rows], schema=list(DIMENSION_SCHEMA),
+                       orient="row", infer_schema_length=None)
+    return frames.typed(raw, DIMENSION_SCHEMA)
 
 
 def campaign_messages(*, engine: Engine, campaign_id: str) -> pl.DataFrame:

@@ -50,3 +50,16 @@ def test_empty_tables_export_a_header(engine: Engine) -> None:
     assert buffer.getvalue().decode().strip() == (
         "spend_id,incurred_on,category,cost_type,amount,currency,vendor,campaign_id")
     assert isinstance(frame, pl.DataFrame)
+
+
+def test_exports_see_rows_committed_after_an_earlier_export(engine: Engine) -> None:
+    # Regression: connectorx's own SQLite library kept a stale snapshot in-process.
+    from server.ingest import ingest_records
+
+    ingest_records("customers", [{"customer_id": "u1", "email": "a@example.com"}],
+                   engine=engine)
+    assert export_frame("customers", engine=engine).height == 1
+    ingest_records("customers", [{"customer_id": "u2", "email": "b@example.com"}],
+                   engine=engine)
+    assert export_frame("customers", engine=engine).get_column("customer_id").to_list() == [
+        "u1", "u2"]
