@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -27,6 +26,8 @@ from strawberry.asgi import GraphQL
 
 from schema.context import Context, build_context
 from schema.root import schema
+from server import web
+from server.api import data as data_api
 from server.auth import ApiKeyBackend, Principal, is_public_path
 from server.db.engine import engine_for
 from server.observability import Metrics, MetricsMiddleware, metrics_endpoint
@@ -139,28 +140,6 @@ async def http_error(request: Request, exc: Exception) -> Response:
                         headers=exc.headers)
 
 
-def _optional_routes(module_name: str) -> list[BaseRoute]:
-    """``routes`` of a module another part of the tree provides, or [] if it is absent."""
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as error:
-        if error.name is None or not module_name.startswith(error.name):
-            raise
-        log.warning("%s is not installed; its routes are not served", module_name)
-        return []
-    return list(module.routes)
-
-
-def _exception_handlers() -> dict[Any, Callable[..., Any]]:
-    handlers: dict[Any, Callable[..., Any]] = {HTTPException: http_error}
-    try:
-        from server.web import not_found
-    except ImportError:
-        return handlers
-    handlers[404] = not_found
-    return handlers
-
-
 def _lifespan(settings: Settings) -> Callable[[Starlette], Any]:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -187,8 +166,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
         Route("/graphql", MailscopeGraphQL(schema), methods=["GET", "POST"]),
-        *_optional_routes("server.api.data"),
-        *_optional_routes("server.web"),
+        *data_api.routes,
+        *web.routes,
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     middleware = [
@@ -199,7 +178,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Middleware(AuthGate),
     ]
     app = Starlette(routes=routes, middleware=middleware,
-                    exception_handlers=_exception_handlers(), lifespan=_lifespan(settings))
+                    exception_handlers={HTTPException: http_error, 404: web.not_found},
+                    lifespan=_lifespan(settings))
     app.state.settings = settings
     app.state.engine = engine
     app.state.metrics = metrics

@@ -24,13 +24,7 @@ def _register() -> None:
 
     app.add_typer(db.app, name="db")
     for name in _COMMAND_MODULES[1:]:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as error:
-            if error.name != name:
-                raise
-            continue
-        module.register(app)
+        importlib.import_module(name).register(app)
 
 
 _register()

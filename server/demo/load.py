@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from server.db.models import Campaign
 from server.demo.generate import KINDS, DemoData, generate
+from server.ingest import load_frame
 
 # progress(kind, rows_done, rows_total) after each chunk of each kind.
 Progress = Callable[[str, int, int], None]
@@ -25,16 +26,14 @@ def load_demo(engine: Engine, *, customers: int = 20000, campaigns: int | None =
               days: int = 180, seed: int = 7, progress: Progress | None = None) -> DemoData:
     """Generate the demo world and load every kind through ``server.ingest.load_frame``
     in dependency order. Returns what was generated (frames and truth)."""
-    from server.ingest import load_frame
-
     data = generate(customers=customers, campaigns=campaigns, days=days, seed=seed)
     for kind in KINDS:
         frame = data.frames[kind]
         report = load_frame(kind, frame, engine=engine,
                             progress=_for_kind(progress, kind, frame.height))
-        rejected = _rejected(report)
-        if rejected:
-            raise RuntimeError(f"demo {kind}: ingestion rejected {rejected} generated rows; "
+        if report.rejected:
+            raise RuntimeError(f"demo {kind}: ingestion rejected {report.rejected} generated "
+                               "rows; "
                                f"this is a generator bug, report: {report!r}")
         if progress is not None:
             progress(kind, frame.height, frame.height)
@@ -57,11 +56,3 @@ def _for_kind(progress: Progress | None, kind: str, total: int) -> Any:
         progress(kind, min(int(done), total), total)
 
     return report
-
-
-def _rejected(report: Any) -> int:
-    for name in ("rejected", "rejected_rows", "invalid"):
-        value = getattr(report, name, None)
-        if isinstance(value, int):
-            return value
-    return 0

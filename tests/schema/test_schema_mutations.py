@@ -83,8 +83,6 @@ async def test_record_events_needs_ingest_or_admin(world: Engine) -> None:
         "analyst role. Ask an admin for a key with the ingest role."]
 
 
-# The writes below go through server.ingest, written alongside this module.
-ingest = pytest.importorskip("server.ingest")
 
 
 async def test_create_then_update_campaign(world: Engine) -> None:

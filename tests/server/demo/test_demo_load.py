@@ -11,9 +11,7 @@ from typer.testing import CliRunner
 
 from server.cli import app
 from server.demo import KINDS, database_is_empty, generate, load_demo, load_demo_if_empty
-
-# Ingestion is built alongside the demo; until server.ingest exists these tests skip.
-ingest = pytest.importorskip("server.ingest")
+from server.ingest import validate_frame
 
 SMALL = {"customers": 500, "campaigns": 6, "days": 30, "seed": 5}
 TABLES = {"customers": "customer", "products": "product", "campaigns": "campaign",
@@ -28,14 +26,10 @@ def _table_counts(engine) -> dict[str, int]:
                 for kind, table in TABLES.items()}
 
 
-def _errors(report) -> list:
-    return list(getattr(report, "errors", report) or [])
-
-
 def test_generated_frames_pass_validation():
     data = generate(**SMALL)
     for kind in KINDS:
-        assert _errors(ingest.validate_frame(kind, data.frames[kind])) == [], kind
+        assert validate_frame(kind, data.frames[kind]).errors == [], kind
 
 
 def test_load_demo_fills_every_table_with_the_generated_rows(engine):

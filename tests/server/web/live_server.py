@@ -5,11 +5,12 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import uvicorn
+from sqlalchemy import Engine
 
 
 def free_port() -> int:
@@ -38,3 +39,38 @@ def live_server(app: Any, *, startup_timeout: float = 10.0) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+CHROMIUM = "/usr/bin/chromium"
+# Debian's Chromium, headless, with no background traffic (this machine's network is
+# closed, and Chromium would retry many connections at every start).
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-quic"]
+
+
+async def launch_chromium(playwright: Any) -> Any:
+    return await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+@contextmanager
+def serving(database_url: str, seed: Callable[[Engine], object], *,
+            role: str = "admin") -> Iterator[tuple[str, str]]:
+    """The real app on ``database_url`` after ``seed(engine)``, served on loopback;
+    yields its base URL and a fresh API key with ``role``."""
+    from server.app import create_app
+    from server.db.engine import engine_for
+    from server.settings import configure
+    from tests.server.web.conftest import make_key
+
+    settings = configure(database_url=database_url, secret_key="browser-" + "x" * 40,
+                         broker_url=None)
+    engine = engine_for(database_url)
+    try:
+        seed(engine)
+        raw_key = make_key(engine, role)
+        with live_server(create_app(settings)) as base_url:
+            yield base_url, raw_key
+    finally:
+        engine.dispose()
+        configure()

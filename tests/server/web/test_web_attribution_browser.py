@@ -9,30 +9,16 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Page, async_playwright
 
-from server.app import create_app
-from server.db.engine import engine_for
-from server.settings import configure
 from tests.server.db.attribution_world import load_attribution_world
-from tests.server.web.conftest import make_key
-from tests.server.web.live_server import live_server
-from tests.server.web.test_web_browser import CHROMIUM_ARGS
+from tests.server.web.live_server import launch_chromium, serving
 
 
 @pytest.mark.browser
 async def test_settings_update_chart_and_table(sqlite_url: str, tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    settings = configure(database_url=sqlite_url, secret_key="browser-" + "x" * 40,
-                         broker_url=None)
-    engine = engine_for(sqlite_url)
-    try:
-        load_attribution_world(engine)
-        raw_key = make_key(engine, "admin")
-        with live_server(create_app(settings)) as base_url:
-            await asyncio.wait_for(_drive_browser(base_url, raw_key), timeout=90)
-    finally:
-        engine.dispose()
-        configure()
+    with serving(sqlite_url, load_attribution_world) as (base_url, raw_key):
+        await asyncio.wait_for(_drive_browser(base_url, raw_key), timeout=90)
 
 
 async def _keys(page: Page) -> list[str]:
@@ -41,8 +27,7 @@ async def _keys(page: Page) -> list[str]:
 
 async def _drive_browser(base_url: str, raw_key: str) -> None:
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                                   args=CHROMIUM_ARGS)
+        browser = await launch_chromium(playwright)
         try:
             page = await browser.new_page()
             await page.goto(f"{base_url}/attribution")

@@ -7,39 +7,22 @@ from pathlib import Path
 
 import pytest
 from playwright.async_api import async_playwright
-from sqlalchemy import Engine
 
-from server.app import create_app
-from server.db.engine import engine_for
-from server.settings import Settings, configure
-from tests.server.web.conftest import make_key, seed_campaigns
-from tests.server.web.live_server import live_server
-
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-quic"]
+from tests.server.web.conftest import seed_campaigns
+from tests.server.web.live_server import launch_chromium, serving
 
 
 @pytest.mark.browser
 async def test_search_narrows_table_without_reload(sqlite_url: str, tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    settings: Settings = configure(database_url=sqlite_url, secret_key="browser-" + "x" * 40,
-                                   broker_url=None)
-    try:
-        engine: Engine = engine_for(sqlite_url)
-        seed_campaigns(engine)
-        raw_key = make_key(engine, "admin")
-        with live_server(create_app(settings)) as base_url:
-            await asyncio.wait_for(_drive_browser(base_url, raw_key), timeout=60)
-    finally:
-        configure()
+    with serving(sqlite_url, seed_campaigns) as (base_url, raw_key):
+        await asyncio.wait_for(_drive_browser(base_url, raw_key), timeout=60)
 
 
 async def _drive_browser(base_url: str, raw_key: str) -> None:
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                                   args=CHROMIUM_ARGS)
+        browser = await launch_chromium(playwright)
         try:
             page = await browser.new_page()
             await page.goto(f"{base_url}/campaigns")

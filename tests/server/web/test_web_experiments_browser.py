@@ -8,32 +8,17 @@ from pathlib import Path
 
 import pytest
 from playwright.async_api import Page, async_playwright
-from sqlalchemy import Engine
 
-from server.app import create_app
-from server.db.engine import engine_for
-from server.settings import Settings, configure
 from tests.server.db.experiment_world import load_experiment_world
-from tests.server.web.conftest import make_key
-from tests.server.web.live_server import live_server
-from tests.server.web.test_web_browser import CHROMIUM_ARGS
+from tests.server.web.live_server import launch_chromium, serving
 
 
 @pytest.mark.browser
 async def test_planner_updates_and_srm_banner_shows(sqlite_url: str, tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    settings: Settings = configure(database_url=sqlite_url, secret_key="browser-" + "x" * 40,
-                                   broker_url=None)
-    try:
-        engine: Engine = engine_for(sqlite_url)
-        load_experiment_world(engine)
-        raw_key = make_key(engine, "analyst")
-        with live_server(create_app(settings)) as base_url:
-            await asyncio.wait_for(_drive_browser(base_url, raw_key), timeout=60)
-        engine.dispose()
-    finally:
-        configure()
+    with serving(sqlite_url, load_experiment_world, role="analyst") as (base_url, raw_key):
+        await asyncio.wait_for(_drive_browser(base_url, raw_key), timeout=60)
 
 
 async def _sign_in(page: Page, base_url: str, raw_key: str, target: str) -> None:
@@ -45,8 +30,7 @@ async def _sign_in(page: Page, base_url: str, raw_key: str, target: str) -> None
 
 async def _drive_browser(base_url: str, raw_key: str) -> None:
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                                   args=CHROMIUM_ARGS)
+        browser = await launch_chromium(playwright)
         try:
             page = await browser.new_page()
             await _sign_in(page, base_url, raw_key, "/experiments/plan")
