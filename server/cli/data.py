@@ -46,7 +46,11 @@ def import_file(
             report = ingest_file(
                 spec.name, file, fmt=format, engine=engine_for(settings.database_url),
                 skip_invalid=skip_invalid, rejects_path=rejects_path,
-                progress=lambda done, total: bars.update(task, completed=done, total=total))
+                progress=lambda done, total: bars.update(
+                    task, completed=done, total=total,
+                    # Copying ends before checks, attribution and rollups run.
+                    description=(f"storing {spec.name}" if done >= total
+                                 else f"importing {spec.name}")))
         except (IngestError, ReadError) as error:
             bars.stop()
             raise fail(f"{file}: {error}") from None

@@ -85,7 +85,7 @@ def read_table(path: str | Path, fmt: str | None = None) -> tuple[pl.DataFrame, 
     path = Path(path)
     fmt = detect_format(path.name, fmt)
     if not path.is_file():
-        raise ReadError(f"{path}: no such file")
+        raise ReadError("no such file: check the path")
     if fmt == "parquet":
         try:
             return pl.read_parquet(path), first_row_number(fmt)

@@ -56,7 +56,7 @@ async def login_submit(request: Request) -> Response:
         return render(request, "login.html",
                       {"next": next_path,
                        "error": "That API key is unknown or revoked. Check it, or ask an "
-                                "admin for a new one (mailscope keys create)."},
+                                "admin for a new one (mailscope apikey create --role viewer)."},
                       status_code=401)
     # A fresh session on login, so a token planted before sign-in is worthless.
     request.session.clear()
