@@ -13,20 +13,9 @@ from server.db.types import MONEY, UTCDateTime, utcnow
 ROLES = ("viewer", "analyst", "admin", "ingest")
 JOB_STATES = ("queued", "running", "done", "failed")
 
-ROLLUP_COUNTERS = ("sent", "delivered", "bounced", "hard_bounced", "soft_bounced",
-                   "unique_opens", "human_unique_opens", "total_opens", "unique_clicks",
-                   "total_clicks", "unsubscribed", "complained", "conversions")
+class RollupCounters(SQLModel):
+    """The counters of one group of sends (see the README for each one's meaning)."""
 
-
-class CampaignDailyRollup(SQLModel, table=True):
-    """Counters per campaign × variant × send day; always equal to a recomputation
-    from the message table (``rebuild_rollups`` proves and restores it)."""
-
-    __tablename__ = "rollup_campaign_day"
-
-    campaign_id: str = Field(primary_key=True, max_length=128)
-    variant_id: str = Field(primary_key=True, max_length=64)
-    day: date = Field(primary_key=True)
     sent: int = 0
     delivered: int = 0
     bounced: int = 0
@@ -40,8 +29,23 @@ class CampaignDailyRollup(SQLModel, table=True):
     unsubscribed: int = 0
     complained: int = 0
     conversions: int = 0
-    revenue: Decimal = Field(default=Decimal(0), sa_column=Column(MONEY, nullable=False,
-                                                                  default=0))
+    # sa_type, not sa_column: a Column object can belong to one table only, and several
+    # tables share these fields.
+    revenue: Decimal = Field(default=Decimal(0), sa_type=MONEY, nullable=False)
+
+
+ROLLUP_COUNTERS = tuple(name for name in RollupCounters.model_fields if name != "revenue")
+
+
+class CampaignDailyRollup(RollupCounters, table=True):
+    """Counters per campaign × variant × send day; always equal to a recomputation
+    from the message table (``rebuild_rollups`` proves and restores it)."""
+
+    __tablename__ = "rollup_campaign_day"
+
+    campaign_id: str = Field(primary_key=True, max_length=128)
+    variant_id: str = Field(primary_key=True, max_length=64)
+    day: date = Field(primary_key=True)
 
 
 class JobRun(SQLModel, table=True):

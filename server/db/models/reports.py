@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from sqlmodel import Field, SQLModel
 
+from server.db.models.ops import RollupCounters
 from server.db.types import MONEY, UTCDateTime, utcnow
 
 
@@ -28,25 +29,9 @@ class MetricTarget(SQLModel, table=True):
     updated_by: str | None = Field(default=None, max_length=200)
 
 
-class ReportCounters(SQLModel):
+class ReportCounters(RollupCounters):
     """The day-rollup counters, plus converting sends and the recipients' prior value."""
 
-    sent: int = 0
-    delivered: int = 0
-    bounced: int = 0
-    hard_bounced: int = 0
-    soft_bounced: int = 0
-    unique_opens: int = 0
-    human_unique_opens: int = 0
-    total_opens: int = 0
-    unique_clicks: int = 0
-    total_clicks: int = 0
-    unsubscribed: int = 0
-    complained: int = 0
-    conversions: int = 0
-    # sa_type, not sa_column: a Column object can belong to one table only, and two tables
-    # share these fields.
-    revenue: Decimal = Field(default=Decimal(0), sa_type=MONEY, nullable=False)
     # Sends with at least one attributed order (a proportion, unlike conversions).
     converted: int = 0
     # Order value the recipients had before the send, summed over sends.
