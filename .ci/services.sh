@@ -5,7 +5,11 @@ set -euo pipefail
 PGPORT=${PGPORT:-5433}
 REDIS_PORT=${REDIS_PORT:-6380}
 PGDATA=${PGDATA:-/tmp/mailscope-pg}
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+PGBIN=$(dirname "$(ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -1)")
+if [ ! -x "$PGBIN/initdb" ]; then
+  echo "PostgreSQL server not installed (no initdb under /usr/lib/postgresql/*/bin): apt-get install postgresql" >&2
+  exit 1
+fi
 
 if ! redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --daemonize yes --save "" --appendonly no >/dev/null
