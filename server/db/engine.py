@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +25,28 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-@lru_cache(maxsize=8)
+# Engines kept per process; the least recently used one beyond this is disposed (its
+# pooled connections closed) rather than left for the garbage collector to drop.
+_ENGINES_KEPT = 8
+_engines: OrderedDict[str, Engine] = OrderedDict()
+_engines_lock = threading.Lock()
+
+
 def engine_for(url: str) -> Engine:
     """The engine for ``url``, created once per process."""
+    with _engines_lock:
+        engine = _engines.get(url)
+        if engine is not None:
+            _engines.move_to_end(url)
+            return engine
+        engine = _engines[url] = _create(url)
+        while len(_engines) > _ENGINES_KEPT:
+            _, evicted = _engines.popitem(last=False)
+            evicted.dispose()
+        return engine
+
+
+def _create(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
