@@ -44,8 +44,7 @@ def naive_load(engine, events: pl.DataFrame) -> None:
                 continue
             session.add(EmailEvent(
                 event_id=row["event_id"], type=row["type"], occurred_at=row["occurred_at"],
-                message_id=row["message_id"], campaign_id=message.campaign_id,
-                customer_id=message.customer_id, url=row["url"],
+                message_id=row["message_id"], url=row["url"],
                 user_agent=row["user_agent"], machine_open=bool(row["machine_open"]),
                 bounce_type=row["bounce_type"]))
             at = row["occurred_at"]

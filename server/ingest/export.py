@@ -31,6 +31,10 @@ CSV_DATETIME = "%Y-%m-%dT%H:%M:%S%.6fZ"
 # Events are matched to their message on import, which the export keeps; the email
 # column is an alternative way in and stays out.
 _LEFT_OUT = {"events": ("email",)}
+# Columns a dataset takes from another table: an event's campaign and customer are its
+# message's (the ledger does not copy them).
+_JOINED = {"events": ("message m ON m.message_id = t.message_id",
+                      {"campaign_id": "m", "customer_id": "m"})}
 
 
 def dataset_columns(spec: Kind) -> list[str]:
@@ -46,11 +50,13 @@ def export_frame(dataset: str, *, engine: Engine | None = None) -> pl.DataFrame:
     """Every row of ``dataset`` (a kind name), ordered by its key, as import columns."""
     spec = get_kind(dataset)
     names = dataset_columns(spec)
-    selected = ", ".join(f'"{name}"' for name in names)
-    order = ", ".join(f'"{name}"' for name in spec.key)
+    join, owners = _JOINED.get(spec.name, ("", {}))
+    selected = ", ".join(f'{owners.get(name, "t")}."{name}" AS "{name}"' for name in names)
+    order = ", ".join(f't."{name}"' for name in spec.key)
+    source = f"{spec.table} t" + (f" JOIN {join}" if join else "")
     schema = {name: _TYPES.get(spec.column(name).type, pl.String()) for name in names}
     frame = read_table(engine or get_engine(),
-                       f"SELECT {selected} FROM {spec.table} ORDER BY {order}", schema=schema)
+                       f"SELECT {selected} FROM {source} ORDER BY {order}", schema=schema)
     money = [name for name in names if spec.column(name).type == DECIMAL]
     return frame.with_columns(pl.col(money).round(4).cast(MONEY_DTYPE))
 

@@ -86,11 +86,12 @@ class _Written:
     customers: set[str]
 
 
-def _write(connection: Connection, spec: Kind, stage: str) -> _Written:
+def _write(connection: Connection, spec: Kind, stage: str,
+           prefold: events.Prefold | None) -> _Written:
     """Move the staged rows into the table; what changed and whom it touched."""
     if spec.append_only:
         replays = events.drop_replays(connection, stage)
-        folded = events.append_and_fold(connection, stage)
+        folded = events.append_and_fold(connection, stage, prefold)
         return _Written(folded.appended, 0, replays, set(folded.campaigns),
                         set(folded.customers))
     columns = [*spec.names, *spec.derived]
@@ -110,8 +111,8 @@ def _write(connection: Connection, spec: Kind, stage: str) -> _Written:
     return _Written(counts.inserted, counts.updated, counts.unchanged, campaigns, customers)
 
 
-def _store(connection: Connection, spec: Kind, stage: str,
-           skip_invalid: bool) -> tuple[_Written, list[RowError]]:
+def _store(connection: Connection, spec: Kind, stage: str, skip_invalid: bool,
+           prefold: events.Prefold | None = None) -> tuple[_Written, list[RowError]]:
     problems = _reference_errors(connection, spec, stage)
     if spec.name == "events":
         problems += [RowError(p.row, p.column, p.value, p.message)
@@ -120,7 +121,7 @@ def _store(connection: Connection, spec: Kind, stage: str,
         raise IngestError(sorted(problems, key=lambda error: error.row))
     if problems:
         bulk.delete_rows(connection, stage, (error.row for error in problems))
-    written = _write(connection, spec, stage)
+    written = _write(connection, spec, stage, prefold)
     campaigns = set(written.campaigns)
     if written.customers:
         campaigns |= attribution.reattribute(connection, sorted(written.customers))
@@ -136,11 +137,17 @@ def _stage_and_store(connection: Connection, spec: Kind, staged: pl.DataFrame,
     transaction."""
     name = f"stage_{spec.name}"
     if arrow_stage.usable(connection, staged):
-        with arrow_stage.attached(connection, name, staged) as stage:
+        frames = {name: staged}
+        folded = events.fold_frame(staged) if spec.append_only else None
+        if folded is not None:
+            frames[f"{name}_fold"] = folded
+        with arrow_stage.attached(connection, frames) as tables:
             if progress is not None:
                 progress(staged.height)
+            prefold = (None if folded is None
+                       else events.Prefold(tables[f"{name}_fold"], staged.height))
             with connection.begin():
-                return _store(connection, spec, stage, skip_invalid)
+                return _store(connection, spec, tables[name], skip_invalid, prefold)
     with connection.begin():
         bulk.stage_frame(connection, name, staged, progress)
         stored = _store(connection, spec, name, skip_invalid)

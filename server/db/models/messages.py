@@ -55,14 +55,16 @@ class MessageCreate(MessageBase):
 
 
 class EmailEvent(SQLModel, table=True):
+    """The raw event ledger. An event's campaign and customer are its message's (one
+    join away), so they are not copied here: a copy would cost every import a lookup
+    per event and go stale when a message is re-imported under another campaign."""
+
     __tablename__ = "email_event"
 
     event_id: str = Field(primary_key=True, max_length=128)
     type: str = Field(max_length=16)
     occurred_at: datetime = Field(sa_type=UTCDateTime)
     message_id: str = Field(index=True, max_length=128)
-    campaign_id: str = Field(max_length=128)
-    customer_id: str = Field(max_length=128)
     url: str | None = None
     user_agent: str | None = None
     machine_open: bool = False

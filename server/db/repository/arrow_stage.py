@@ -12,7 +12,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -32,9 +32,7 @@ import sys
 import pyarrow as pa
 import adbc_driver_manager as adbc
 import adbc_driver_sqlite
-source, target, table = sys.argv[1:4]
-with pa.memory_map(source) as stream:
-    data = pa.ipc.open_file(stream).read_all()
+target, pairs = sys.argv[1], sys.argv[2:]
 database = adbc_driver_sqlite.connect(target)
 connection = adbc.AdbcConnection(database)
 for pragma in ("PRAGMA journal_mode=OFF", "PRAGMA synchronous=OFF"):
@@ -43,14 +41,17 @@ for pragma in ("PRAGMA journal_mode=OFF", "PRAGMA synchronous=OFF"):
     statement.execute_update()
     statement.close()
 connection.set_options(**{"adbc.connection.autocommit": "false"})
-statement = adbc.AdbcStatement(connection)
-statement.set_options(**{adbc.StatementOptions.INGEST_TARGET_TABLE.value: table,
-                         adbc.StatementOptions.INGEST_MODE.value:
-                             adbc.INGEST_OPTION_MODE_CREATE})
-statement.bind_stream(data)
-statement.execute_update()
+for source, table in zip(pairs[::2], pairs[1::2]):
+    with pa.memory_map(source) as stream:
+        data = pa.ipc.open_file(stream).read_all()
+    statement = adbc.AdbcStatement(connection)
+    statement.set_options(**{adbc.StatementOptions.INGEST_TARGET_TABLE.value: table,
+                             adbc.StatementOptions.INGEST_MODE.value:
+                                 adbc.INGEST_OPTION_MODE_CREATE})
+    statement.bind_stream(data)
+    statement.execute_update()
+    statement.close()
 connection.commit()
-statement.close()
 connection.close()
 database.close()
 """
@@ -65,25 +66,33 @@ def usable(connection: Connection, frame: pl.DataFrame) -> bool:
 
 
 @contextmanager
-def attached(connection: Connection, name: str, frame: pl.DataFrame) -> Iterator[str]:
-    """Write ``frame`` to a stage file, ATTACH it to ``connection`` (which must have no
-    transaction open) and yield the stage's qualified table name; DETACH and delete the
-    file afterwards, whatever happens."""
+def attached(connection: Connection,
+             frames: Mapping[str, pl.DataFrame]) -> Iterator[dict[str, str]]:
+    """Write each frame of ``frames`` (table name -> rows) to one stage file, ATTACH it
+    to ``connection`` (which must have no transaction open) and yield each table's
+    qualified name; DETACH and delete the file afterwards, whatever happens."""
     folder = Path(connection.engine.url.database or ".").resolve().parent
     with tempfile.TemporaryDirectory(prefix=".mailscope-stage-", dir=folder) as work:
-        source, target = Path(work) / "stage.arrow", Path(work) / "stage.db"
-        table = encode_for_sqlite(frame).to_arrow()
-        with pa.OSFile(str(source), "wb") as sink, pa.ipc.new_file(sink, table.schema) as out:
-            out.write_table(table)
+        target = Path(work) / "stage.db"
+        arguments = [str(target)]
+        for number, (name, frame) in enumerate(frames.items()):
+            source = Path(work) / f"stage-{number}.arrow"
+            table = encode_for_sqlite(frame).to_arrow()
+            with pa.OSFile(str(source), "wb") as sink, pa.ipc.new_file(
+                    sink, table.schema) as out:
+                out.write_table(table)
+            del table
+            arguments += [str(source), name]
         done = subprocess.run(  # noqa: S603  (fixed interpreter and script, paths we made)
-            [sys.executable, "-c", _WRITER, str(source), str(target), name],
+            [sys.executable, "-c", _WRITER, *arguments],
             capture_output=True, text=True, timeout=3600, check=False)
         if done.returncode != 0:
-            raise RuntimeError(f"staging {name} failed: {done.stderr.strip()[-2000:]}")
+            raise RuntimeError(f"staging {', '.join(frames)} failed: "
+                               f"{done.stderr.strip()[-2000:]}")
         connection.exec_driver_sql(f"ATTACH DATABASE ? AS {SCHEMA}", (str(target),))
         connection.commit()
         try:
-            yield f"{SCHEMA}.{name}"
+            yield {name: f"{SCHEMA}.{name}" for name in frames}
         finally:
             connection.rollback()
             connection.execute(text(f"DETACH DATABASE {SCHEMA}"))

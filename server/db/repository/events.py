@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import polars as pl
 from sqlalchemy import Connection, text
 
 from server.db.repository.bulk import ROW, count, is_sqlite
 
-LEDGER_COLUMNS = ("event_id", "type", "occurred_at", "message_id", "campaign_id",
-                  "customer_id", "url", "user_agent", "machine_open", "bounce_type")
+LEDGER_COLUMNS = ("event_id", "type", "occurred_at", "message_id", "url", "user_agent",
+                  "machine_open", "bounce_type")
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,47 @@ GROUP BY message_id
 """
 
 
+def fold_frame(staged: pl.DataFrame) -> pl.DataFrame | None:
+    """``_AGGREGATE`` computed in polars on the staged events, for imports staged through
+    Arrow: a hash aggregation here takes a second or two where SQLite sorts the whole
+    stage. None when some event still has to be matched to its message in SQL."""
+    if "message_id" not in staged.columns or staged.get_column("message_id").null_count():
+        return None
+    kind, at = pl.col("type"), pl.col("occurred_at")
+    machine = pl.col("machine_open")
+
+    def first(condition: pl.Expr) -> pl.Expr:
+        return at.filter(condition).min()
+
+    def number(condition: pl.Expr) -> pl.Expr:
+        return condition.fill_null(False).sum().cast(pl.Int64)
+
+    return staged.group_by("message_id").agg(
+        first(kind == "delivered").alias("delivered_at"),
+        first(kind.is_in(["open", "click"])).alias("engaged_at"),
+        first(kind == "bounce").alias("bounced_at"),
+        ((kind == "bounce") & (pl.col("bounce_type") == "hard")).fill_null(False)
+        .any().cast(pl.Int64).alias("hard"),
+        first(kind == "open").alias("first_open_at"),
+        number(kind == "open").alias("opens"),
+        number((kind == "open") & machine).alias("machine_opens"),
+        first((kind == "open") & ~machine).alias("first_human_open_at"),
+        first(kind == "click").alias("first_click_at"),
+        number(kind == "click").alias("clicks"),
+        first(kind == "unsubscribe").alias("unsubscribed_at"),
+        first(kind == "complaint").alias("complained_at"),
+    ).sort("message_id")  # in key order, the message updates walk the table in order
+
+
+@dataclass(frozen=True)
+class Prefold:
+    """A staged table holding ``fold_frame`` of the staged events, and how many events
+    it folds: it stands for the SQL fold only if every one of them is appended."""
+
+    table: str
+    events: int
+
+
 @dataclass(frozen=True)
 class Folded:
     appended: int
@@ -122,20 +164,29 @@ class Folded:
     customers: list[str]
 
 
-def append_and_fold(connection: Connection, stage: str) -> Folded:
+def append_and_fold(connection: Connection, stage: str,
+                    prefold: Prefold | None = None) -> Folded:
     """Append the staged (new, resolved) events to the ledger and fold them into their
-    messages. Returns the count appended and the campaigns and customers touched."""
+    messages. Returns the count appended, the campaigns touched and the touched customers
+    who have orders (whose attribution may change)."""
+    # Every staged event names a stored message by now (``resolve_messages`` refused or
+    # set aside the rest), so the ledger takes the rows as they are, with no lookup.
     columns = ", ".join(LEDGER_COLUMNS)
-    selected = ", ".join(f"m.{name}" if name in ("campaign_id", "customer_id") else f"s.{name}"
-                         for name in LEDGER_COLUMNS)
     appended = connection.execute(text(
-        f"INSERT INTO email_event ({columns}) SELECT {selected} FROM {stage} s "
-        f"JOIN message m ON m.message_id = s.message_id")).rowcount or 0
-    machine = "machine_open = 1" if is_sqlite(connection) else "machine_open"
-    folded = stage.rsplit(".", 1)[-1] + "_fold"
-    connection.execute(text(f"DROP TABLE IF EXISTS {folded}"))
-    connection.execute(text(f"CREATE TEMPORARY TABLE {folded} AS "
-                            + _AGGREGATE.format(stage=stage, machine=machine)))
+        f"INSERT INTO email_event ({columns}) SELECT {columns} FROM {stage} "
+        f"WHERE message_id IS NOT NULL")).rowcount or 0
+    # The prefold stands for the SQL fold only when nothing was set aside (replays,
+    # refused rows): then it aggregates exactly the events just appended.
+    made_here = prefold is None or prefold.events != appended
+    if made_here:
+        machine = "machine_open = 1" if is_sqlite(connection) else "machine_open"
+        folded = stage.rsplit(".", 1)[-1] + "_fold"
+        connection.execute(text(f"DROP TABLE IF EXISTS {folded}"))
+        connection.execute(text(f"CREATE TEMPORARY TABLE {folded} AS "
+                                + _AGGREGATE.format(stage=stage, machine=machine)))
+    else:
+        assert prefold is not None
+        folded = prefold.table
     # An open or click proves the message arrived even when the provider sent no
     # delivery event, so the open rate can never exceed 100 %.
     delivered = ("CASE WHEN f.delivered_at IS NULL THEN f.engaged_at "
@@ -160,12 +211,19 @@ def append_and_fold(connection: Connection, stage: str) -> Folded:
         FROM (SELECT *, {delivered} AS delivered_x FROM {folded} f) AS f
         WHERE message.message_id = f.message_id
     """))
-    touched = connection.execute(text(
-        f"SELECT DISTINCT m.campaign_id, m.customer_id FROM {folded} f "
-        f"JOIN message m ON m.message_id = f.message_id")).all()
-    connection.execute(text(f"DROP TABLE IF EXISTS {folded}"))
-    return Folded(appended=appended, campaigns=sorted({row[0] for row in touched}),
-                  customers=sorted({row[1] for row in touched}))
+    joined = f"FROM {folded} f JOIN message m ON m.message_id = f.message_id"
+    campaigns = [row[0] for row in connection.execute(text(
+        f"SELECT DISTINCT m.campaign_id {joined}"))]
+    # Only customers with orders can have their attribution changed by new events (a
+    # customer without orders has no conversions to move), so only they are returned.
+    customers = [] if not count(connection, "SELECT count(*) FROM (SELECT 1 FROM orders "
+                                            "LIMIT 1) o") else [
+        row[0] for row in connection.execute(text(
+            f"SELECT DISTINCT m.customer_id {joined} "
+            f"WHERE m.customer_id IN (SELECT customer_id FROM orders)"))]
+    if made_here:
+        connection.execute(text(f"DROP TABLE IF EXISTS {folded}"))
+    return Folded(appended=appended, campaigns=sorted(campaigns), customers=sorted(customers))
 
 
 def staged_customers(connection: Connection, stage: str) -> list[str]:

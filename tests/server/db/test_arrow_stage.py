@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import random
 import shutil
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import polars as pl
 import pytest
+from sqlalchemy import text
 
 from server.db.engine import engine_for
-from server.db.repository import arrow_stage
+from server.db.repository import arrow_stage, bulk, events
 from server.ingest import IngestError
-from tests.server.ingest.conftest import MESSAGES, load_csv, load_world, snapshot
+from tests.server.ingest.conftest import (
+    EVENTS,
+    MESSAGES,
+    WORLD,
+    load_csv,
+    load_world,
+    snapshot,
+)
 
 # Messages (4 rows), events (9) and orders (4) of the literal world go through Arrow.
 THROUGH_ARROW = 4
@@ -45,3 +56,70 @@ def test_arrow_staged_bad_file_stores_nothing(sqlite_url: str,
     assert [(e.row, e.column, e.value) for e in raised.value.errors] == [
         (5, "campaign_id", "c9")]
     assert snapshot(engine) == before
+
+
+def test_partly_replayed_events_through_arrow_store_the_same(
+        sqlite_template: Path, sqlite_url: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file with events already stored and new ones: the polars fold is set aside
+    (it counted the replays) and the SQL fold of the new events is used instead."""
+    lines = EVENTS.splitlines(keepends=True)
+    first, rest = lines[:5], lines[5:]  # the header and four events, then five more
+    reference = tmp_path / "reference.db"
+    shutil.copy(sqlite_template, reference)
+    expected_engine = engine_for(f"sqlite:///{reference}")
+    load_world(expected_engine)
+    expected = snapshot(expected_engine)
+    engine = engine_for(sqlite_url)
+    for kind, content in WORLD:
+        if kind != "events":
+            load_csv(kind, content, engine)
+    monkeypatch.setattr(arrow_stage, "MIN_ROWS", THROUGH_ARROW)
+    load_csv("events", "".join(first), engine)
+    report = load_csv("events", EVENTS, engine)
+    assert (report.inserted, report.unchanged) == (len(rest), len(first) - 1)
+    assert snapshot(engine) == expected
+
+
+def _random_events(seed: int, rows: int) -> pl.DataFrame:
+    generator = random.Random(seed)
+    kinds = ["delivered", "open", "click", "bounce", "unsubscribe", "complaint",
+             "deferred", "dropped"]
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    records = []
+    for number in range(rows):
+        kind = generator.choice(kinds)
+        records.append({
+            "event_id": f"e{number}", "type": kind,
+            "occurred_at": start + timedelta(seconds=generator.randrange(10_000)),
+            "message_id": f"m{generator.randrange(rows // 4 + 1)}",
+            "machine_open": generator.choice([True, False, None]),
+            "bounce_type": generator.choice(["hard", "soft", None]) if kind == "bounce"
+            else None})
+    return pl.DataFrame(records, schema={
+        "event_id": pl.String, "type": pl.String,
+        "occurred_at": pl.Datetime("us", "UTC"), "message_id": pl.String,
+        "machine_open": pl.Boolean, "bounce_type": pl.String})
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_polars_fold_equals_the_sql_fold(sqlite_url: str, seed: int) -> None:
+    staged = _random_events(seed, 2_000)
+    engine = engine_for(sqlite_url)
+    with engine.begin() as connection:
+        bulk.stage_frame(connection, "stage_fold_check", staged)
+        rows = connection.execute(text(events._AGGREGATE.format(
+            stage="stage_fold_check", machine="machine_open = 1")))
+        columns = list(rows.keys())
+        from_sql = sorted(tuple(row) for row in rows)
+    folded = events.fold_frame(staged)
+    assert folded is not None
+    from_polars = sorted(bulk.encode_for_sqlite(folded.select(columns)).iter_rows())
+    assert from_polars == from_sql
+
+
+def test_no_polars_fold_while_events_still_need_matching() -> None:
+    staged = _random_events(4, 20).with_columns(
+        pl.when(pl.col("event_id") == "e3").then(None).otherwise(pl.col("message_id"))
+        .alias("message_id"))
+    assert events.fold_frame(staged) is None
