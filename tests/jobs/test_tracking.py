@@ -1,13 +1,19 @@
-"""tracked_job: the job_run states, progress and details an actor run records."""
+"""tracked_job: the job_run states, progress and details an actor run records, and
+actors that find their row deleted doing nothing."""
 
 from __future__ import annotations
 
 import os
 
+import dramatiq
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from jobs import actors, experiments, reports
+from jobs.actors import rebuild_rollups
+from jobs.experiments import post_winner_webhook
+from jobs.reports import refresh_report_rollups
 from jobs.tracking import TrackedJob, error_text, tracked_job
 from server.db.models import JobRun
 from server.db.repository.jobs import create_job_run
@@ -149,3 +155,26 @@ def test_progress_of_nothing_is_complete(settings: Settings, engine: Engine) -> 
     with job.running("starting"):
         job.progress(0, 0, "campaigns")
         assert _row(engine, job_id)[:3] == ("running", 1.0, f"{PID}: 0/0 campaigns")
+
+
+def _forbidden(*_: object, **__: object) -> None:
+    raise AssertionError("an actor did work for a deleted job_run row")
+
+
+@pytest.mark.parametrize(("actor", "args", "work"), [
+    (rebuild_rollups, {}, (actors, "_campaign_ids")),
+    (refresh_report_rollups, {}, (reports, "rollup_frame")),
+    (post_winner_webhook, {"experiment_id": 1}, (experiments, "_load")),
+])
+def test_an_actor_of_a_deleted_row_does_nothing(
+        settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch,
+        actor: dramatiq.Actor[..., None], args: dict[str, int],
+        work: tuple[object, str]) -> None:
+    monkeypatch.setattr(*work, _forbidden)
+    job_id = _new_job(engine)
+    with Session(engine) as session:
+        session.delete(session.get(JobRun, job_id))
+        session.commit()
+    actor.fn(job_id=job_id, **args)
+    with Session(engine) as session:
+        assert session.exec(select(JobRun)).all() == []
