@@ -1,24 +1,16 @@
 """The actors. Each takes a ``job_id`` (its ``job_run`` row) plus plain JSON arguments,
-records state and progress there, and is safe to run twice.
+records state and progress there (through ``jobs.tracking``), and is safe to run twice.
 """
 
 from __future__ import annotations
-
-import os
 
 import dramatiq
 from sqlalchemy import text
 
 from jobs.broker import QUEUE, broker  # noqa: F401  (the broker must exist before actors)
-from server.db.engine import get_engine, session_scope
+from jobs.tracking import tracked_job
+from server.db.engine import get_engine
 from server.db.repository import rollups
-from server.db.repository.jobs import (
-    get_job_run,
-    mark_done,
-    mark_failed,
-    mark_running,
-    set_progress,
-)
 
 # Campaigns recomputed per transaction: small enough that progress moves and a lock is
 # never held for long, large enough that per-transaction overhead stays negligible.
@@ -47,14 +39,12 @@ def rebuild_rollups(job_id: int) -> None:
     previous rows or the fresh recomputation, never a mix; a failure leaves the chunks
     not yet reached untouched, and a rerun converges to the same result.
     """
+    job = tracked_job(job_id)
+    if job is None:
+        # The row was deleted (or the message is for another database): nothing to do.
+        return
     engine = get_engine()
-    with session_scope(engine) as session:
-        if get_job_run(session=session, job_id=job_id) is None:
-            # The row was deleted (or the message is for another database): nothing to do.
-            return
-    pid = os.getpid()
-    try:
-        mark_running(engine=engine, job_id=job_id, detail=f"pid {pid}: listing campaigns")
+    with job.running("listing campaigns"):
         campaign_ids = _campaign_ids()
         total = len(campaign_ids)
         written = 0
@@ -62,11 +52,5 @@ def rebuild_rollups(job_id: int) -> None:
             chunk = campaign_ids[start:start + CAMPAIGNS_PER_CHUNK]
             with engine.begin() as connection:
                 written += rollups.refresh_rollups(connection, chunk)
-            done = start + len(chunk)
-            set_progress(engine=engine, job_id=job_id, progress=done / total,
-                         detail=f"pid {pid}: {done}/{total} campaigns")
-        mark_done(engine=engine, job_id=job_id,
-                  detail=f"pid {pid}: {total} campaigns, {written} rollup rows")
-    except Exception as error:
-        mark_failed(engine=engine, job_id=job_id, error=f"{type(error).__name__}: {error}")
-        raise
+            job.progress(start + len(chunk), total, "campaigns")
+        job.done(f"{total} campaigns, {written} rollup rows")

@@ -9,17 +9,16 @@ and every POST carries an ``Idempotency-Key`` so a receiver can drop the rare du
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 import dramatiq
 import httpx
 
 from jobs.broker import QUEUE, broker  # noqa: F401  (the broker must exist before actors)
+from jobs.tracking import error_text, tracked_job
 from server.db.engine import get_engine, session_scope
 from server.db.models import Experiment, webhook_url_problem
 from server.db.repository.experiments import get_experiment_by_id, mark_webhook_sent
-from server.db.repository.jobs import get_job_run, mark_done, mark_failed, mark_running
 
 # Connect and read both bounded: a receiver that hangs must not hold a worker thread.
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
@@ -51,39 +50,33 @@ def _load(experiment_id: int) -> Experiment | None:
 @dramatiq.actor(queue_name=QUEUE, **_RETRY)
 def post_winner_webhook(job_id: int, experiment_id: int) -> None:
     """POST the declared winner of ``experiment_id`` to its webhook URL, once."""
-    engine = get_engine()
-    with session_scope(engine) as session:
-        if get_job_run(session=session, job_id=job_id) is None:
+    job = tracked_job(job_id)
+    if job is None:
+        return
+    with job.running(f"experiment {experiment_id}"):
+        row = _load(experiment_id)
+        if row is None or row.status != "decided" or not row.webhook_url:
+            job.done("nothing to send: no declared winner or no webhook URL", pid=False)
             return
-    pid = os.getpid()
-    mark_running(engine=engine, job_id=job_id, detail=f"pid {pid}: experiment {experiment_id}")
-    row = _load(experiment_id)
-    if row is None or row.status != "decided" or not row.webhook_url:
-        mark_done(engine=engine, job_id=job_id, detail="nothing to send: no declared winner "
-                                                       "or no webhook URL")
-        return
-    if row.webhook_sent_at is not None:
-        mark_done(engine=engine, job_id=job_id,
-                  detail=f"already sent at {row.webhook_sent_at.isoformat()}")
-        return
-    problem = webhook_url_problem(row.webhook_url)
-    if problem:
-        # A bad address does not get better by retrying.
-        mark_failed(engine=engine, job_id=job_id, error=f"webhook URL {problem}")
-        return
-    body = json.dumps(winner_payload(row), allow_nan=False).encode()
-    key = f"experiment-{row.id}-{row.declared_at.isoformat() if row.declared_at else ''}"
-    try:
-        response = httpx.post(row.webhook_url, content=body, timeout=TIMEOUT,
-                              headers={"Content-Type": "application/json",
-                                       "Idempotency-Key": key,
-                                       "User-Agent": "Mailscope-Webhook/1"})
-        response.raise_for_status()
-    except httpx.HTTPError as error:
-        mark_failed(engine=engine, job_id=job_id,
-                    error=f"POST {row.webhook_url} failed: {type(error).__name__}: {error}")
-        raise
-    with session_scope(engine) as session:
-        mark_webhook_sent(session=session, experiment_id=experiment_id)
-    mark_done(engine=engine, job_id=job_id,
-              detail=f"POST {row.webhook_url} → {response.status_code}")
+        if row.webhook_sent_at is not None:
+            job.done(f"already sent at {row.webhook_sent_at.isoformat()}", pid=False)
+            return
+        problem = webhook_url_problem(row.webhook_url)
+        if problem:
+            # A bad address does not get better by retrying.
+            job.fail(f"webhook URL {problem}")
+            return
+        body = json.dumps(winner_payload(row), allow_nan=False).encode()
+        key = f"experiment-{row.id}-{row.declared_at.isoformat() if row.declared_at else ''}"
+        try:
+            response = httpx.post(row.webhook_url, content=body, timeout=TIMEOUT,
+                                  headers={"Content-Type": "application/json",
+                                           "Idempotency-Key": key,
+                                           "User-Agent": "Mailscope-Webhook/1"})
+            response.raise_for_status()
+        except httpx.HTTPError as error:
+            job.fail(f"POST {row.webhook_url} failed: {error_text(error)}")
+            raise
+        with session_scope(get_engine()) as session:
+            mark_webhook_sent(session=session, experiment_id=experiment_id)
+        job.done(f"POST {row.webhook_url} → {response.status_code}", pid=False)

@@ -3,20 +3,12 @@ segment) for every campaign whose day rollups or segments changed since last tim
 
 from __future__ import annotations
 
-import os
-
 import dramatiq
 
 from jobs.broker import QUEUE, broker  # noqa: F401  (the broker must exist before actors)
-from server.db.engine import get_engine, session_scope
+from jobs.tracking import tracked_job
+from server.db.engine import get_engine
 from server.db.repository import report_rollups as derived
-from server.db.repository.jobs import (
-    get_job_run,
-    mark_done,
-    mark_failed,
-    mark_running,
-    set_progress,
-)
 from server.db.repository.reports import rollup_frame
 
 # Campaigns per transaction: each one holds SQLite's write lock for a few seconds at most
@@ -34,13 +26,11 @@ def refresh_report_rollups(job_id: int) -> None:
     recorded state together, so a failure leaves finished chunks done and others as
     they were.
     """
+    job = tracked_job(job_id)
+    if job is None:
+        return
     engine = get_engine()
-    with session_scope(engine) as session:
-        if get_job_run(session=session, job_id=job_id) is None:
-            return
-    pid = os.getpid()
-    try:
-        mark_running(engine=engine, job_id=job_id, detail=f"pid {pid}: finding stale campaigns")
+    with job.running("finding stale campaigns"):
         fingerprints = derived.campaign_fingerprints(rollup_frame(engine=engine))
         with engine.connect() as connection:
             stale = derived.staleness(fingerprints, derived.report_states(connection),
@@ -54,11 +44,5 @@ def refresh_report_rollups(job_id: int) -> None:
                 # Membership may have changed since the job started: record what was used.
                 derived.refresh_report_rollups(connection, chunk, fingerprints,
                                                derived.segment_stamp(connection))
-            done = start + len(chunk)
-            set_progress(engine=engine, job_id=job_id, progress=done / total,
-                         detail=f"pid {pid}: {done}/{total} campaigns")
-        mark_done(engine=engine, job_id=job_id, detail=f"pid {pid}: {total} campaigns "
-                                                       "refreshed")
-    except Exception as error:
-        mark_failed(engine=engine, job_id=job_id, error=f"{type(error).__name__}: {error}")
-        raise
+            job.progress(start + len(chunk), total, "campaigns")
+        job.done(f"{total} campaigns refreshed")

@@ -178,3 +178,23 @@ def test_nothing_to_send_without_a_winner(settings: Settings, engine: Engine) ->
     experiments.post_winner_webhook(job_id, experiment_id)
     assert job(engine, job_id).detail == ("nothing to send: no declared winner or no webhook "
                                           "URL")
+
+
+def test_an_error_after_the_post_marks_failed_and_is_raised(
+        settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    def locked(**_: object) -> None:
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr(experiments, "mark_webhook_sent", locked)
+    with Receiver([]) as receiver:
+        experiment_id = decided(engine, receiver.url)
+        with Session(engine) as session:
+            job_id = create_job_run(session=session, actor="experiment_webhook",
+                                    args={"experiment_id": experiment_id}).id or 0
+            session.commit()
+        with pytest.raises(RuntimeError, match="database is locked"):
+            experiments.post_winner_webhook(job_id, experiment_id)
+    assert len(receiver.requests) == 1
+    failed = job(engine, job_id)
+    assert (failed.state, failed.error) == ("failed", "RuntimeError: database is locked")
+    assert experiment(engine, experiment_id).webhook_sent_at is None
