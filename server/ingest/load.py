@@ -116,7 +116,7 @@ def _store(connection: Connection, spec: Kind, stage: str, skip_invalid: bool,
     problems = _reference_errors(connection, spec, stage)
     if spec.name == "events":
         problems += [RowError(p.row, p.column, p.value, p.message)
-                     for p in events.resolve_messages(connection, stage)]
+                     for p in events.resolve_messages(connection, stage, prefold)]
     if problems and not skip_invalid:
         raise IngestError(sorted(problems, key=lambda error: error.row))
     if problems:

@@ -27,13 +27,56 @@ class Unmatched:
     message: str
 
 
-def resolve_messages(connection: Connection, stage: str) -> list[Unmatched]:
+def resolve_messages(connection: Connection, stage: str,
+                     prefold: Prefold | None = None) -> list[Unmatched]:
     """Find the message of every staged event and report the events that match none.
 
     An event names its message directly, or by campaign_id with customer_id or email;
-    an event that also names a campaign or customer must agree with its message.
+    an event that also names a campaign or customer must agree with its message. With a
+    ``prefold`` every event names its message, and the messages are looked up once each
+    (in key order) instead of once per event.
     """
     problems: list[Unmatched] = []
+    contradicts = ("(s.campaign_id IS NOT NULL AND s.campaign_id <> m.campaign_id) "
+                   "OR (s.customer_id IS NOT NULL AND s.customer_id <> m.customer_id)")
+    if prefold is None:
+        _match_indirect(connection, stage, problems)
+        # One lookup per event finds unknown messages and contradictions together.
+        wanted = f"m.message_id IS NULL OR {contradicts}"
+    else:
+        missing = (f"SELECT f.message_id FROM {prefold.table} f WHERE NOT EXISTS "
+                   f"(SELECT 1 FROM message m WHERE m.message_id = f.message_id)")
+        if count(connection, f"SELECT count(*) FROM ({missing} LIMIT 1) x"):
+            for row, message_id in connection.execute(text(
+                    f'SELECT "{ROW}", message_id FROM {stage} WHERE message_id IN ({missing})')):
+                problems.append(Unmatched(int(row), "message_id", message_id, _NO_MESSAGE))
+        # Only events that also name a campaign or customer need their message's row.
+        wanted = ("(s.campaign_id IS NOT NULL OR s.customer_id IS NOT NULL) "
+                  f"AND m.message_id IS NOT NULL AND ({contradicts})")
+    for row, message_id, campaign, customer, known, stored_campaign, stored_customer in (
+            connection.execute(text(
+                f'SELECT s."{ROW}", s.message_id, s.campaign_id, s.customer_id, '
+                f"m.message_id IS NOT NULL, m.campaign_id, m.customer_id "
+                f"FROM {stage} s LEFT JOIN message m ON m.message_id = s.message_id "
+                f"WHERE s.message_id IS NOT NULL AND ({wanted})"))):
+        if not known:
+            problems.append(Unmatched(int(row), "message_id", message_id, _NO_MESSAGE))
+            continue
+        for column, given, stored in (("campaign_id", campaign, stored_campaign),
+                                      ("customer_id", customer, stored_customer)):
+            if given is not None and given != stored:
+                problems.append(Unmatched(int(row), column, given,
+                                          f"the message belongs to {column} {stored!r}; "
+                                          f"fix the {column} or the message_id"))
+    problems.sort(key=lambda problem: problem.row)
+    return problems
+
+
+_NO_MESSAGE = "no message has this id; import the messages (sends) before their events"
+
+
+def _match_indirect(connection: Connection, stage: str, problems: list[Unmatched]) -> None:
+    """Fill in the message of events given by campaign with customer or email."""
     by_email = "message_id IS NULL AND customer_id IS NULL AND email IS NOT NULL"
     if count(connection, f"SELECT count(*) FROM {stage} WHERE {by_email}"):
         connection.execute(text(
@@ -57,28 +100,6 @@ def resolve_messages(connection: Connection, stage: str) -> list[Unmatched]:
                                       f"campaign {campaign!r} was not sent to customer "
                                       f"{customer!r}; import the message first or give "
                                       "message_id"))
-    # One lookup per event finds unknown messages and contradictions together.
-    for row, message_id, campaign, customer, known, stored_campaign, stored_customer in (
-            connection.execute(text(
-                f'SELECT s."{ROW}", s.message_id, s.campaign_id, s.customer_id, '
-                f"m.message_id IS NOT NULL, m.campaign_id, m.customer_id "
-                f"FROM {stage} s LEFT JOIN message m ON m.message_id = s.message_id "
-                f"WHERE s.message_id IS NOT NULL AND (m.message_id IS NULL "
-                f"OR (s.campaign_id IS NOT NULL AND s.campaign_id <> m.campaign_id) "
-                f"OR (s.customer_id IS NOT NULL AND s.customer_id <> m.customer_id))"))):
-        if not known:
-            problems.append(Unmatched(int(row), "message_id", message_id,
-                                      "no message has this id; import the messages (sends) "
-                                      "before their events"))
-            continue
-        for column, given, stored in (("campaign_id", campaign, stored_campaign),
-                                      ("customer_id", customer, stored_customer)):
-            if given is not None and given != stored:
-                problems.append(Unmatched(int(row), column, given,
-                                          f"the message belongs to {column} {stored!r}; "
-                                          f"fix the {column} or the message_id"))
-    problems.sort(key=lambda problem: problem.row)
-    return problems
 
 
 def drop_replays(connection: Connection, stage: str) -> int:

@@ -123,3 +123,46 @@ def test_no_polars_fold_while_events_still_need_matching() -> None:
         pl.when(pl.col("event_id") == "e3").then(None).otherwise(pl.col("message_id"))
         .alias("message_id"))
     assert events.fold_frame(staged) is None
+
+
+BAD_EVENTS = """event_id,type,occurred_at,message_id,campaign_id,customer_id
+x1,delivered,2026-03-01T09:00:05Z,m1,,
+x2,open,2026-03-01T09:01:00Z,m9,,
+x3,open,2026-03-01T09:02:00Z,m1,c2,
+x4,click,2026-03-01T09:03:00Z,m2,c1,u3
+x5,open,2026-03-01T09:04:00Z,m3,c1,u3
+x6,open,2026-03-01T09:05:00Z,m9,c1,
+"""
+
+
+def _errors(engine, **kwargs) -> list[tuple]:
+    with pytest.raises(IngestError) as raised:
+        load_csv("events", BAD_EVENTS, engine, **kwargs)
+    return [(e.row, e.column, e.value, e.message) for e in raised.value.errors]
+
+
+def test_arrow_staged_events_report_the_same_errors(
+        sqlite_template: Path, sqlite_url: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unknown messages and contradicting campaigns or customers: the same errors, row by
+    row, whether the messages are looked up per event or once per message."""
+    reference = tmp_path / "reference.db"
+    shutil.copy(sqlite_template, reference)
+    plain = engine_for(f"sqlite:///{reference}")
+    staged = engine_for(sqlite_url)
+    for engine in (plain, staged):
+        for kind, content in WORLD[:4]:
+            load_csv(kind, content, engine)
+    expected = _errors(plain)
+    assert [error[:3] for error in expected] == [
+        (3, "message_id", "m9"), (4, "campaign_id", "c2"), (5, "customer_id", "u3"),
+        (7, "message_id", "m9")]
+    monkeypatch.setattr(arrow_stage, "MIN_ROWS", THROUGH_ARROW)
+    before = snapshot(staged)
+    assert _errors(staged) == expected
+    assert snapshot(staged) == before
+    monkeypatch.setattr(arrow_stage, "MIN_ROWS", 10**9)
+    kept = load_csv("events", BAD_EVENTS, plain, skip_invalid=True)
+    monkeypatch.setattr(arrow_stage, "MIN_ROWS", THROUGH_ARROW)
+    assert load_csv("events", BAD_EVENTS, staged, skip_invalid=True) == kept
+    assert snapshot(staged) == snapshot(plain)
