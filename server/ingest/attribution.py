@@ -6,6 +6,7 @@ conversions and revenue of their messages recomputed, inside the batch's transac
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 import polars as pl
 from sqlalchemy import Connection, text
@@ -18,6 +19,7 @@ from server.settings import get_settings
 _CUSTOMERS = "stage_attribution_customers"
 _ORDERS = "stage_attribution_orders"
 _MESSAGES = "stage_attribution_messages"
+_BOUNDS = "stage_attribution_bounds"
 
 _ORDER_SCHEMA = {"order_id": pl.String(), "customer_id": pl.String(),
                  "occurred_at": UTC_DATETIME, "amount": pl.Float64(),
@@ -29,17 +31,32 @@ _MESSAGE_SCHEMA = {"message_id": pl.String(), "campaign_id": pl.String(),
                    "conversions": pl.Int64(), "revenue": pl.Float64()}
 
 
-def _read(connection: Connection) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _read(connection: Connection, window: timedelta) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The customers' orders, and those of their sends that can matter: sends with a
+    touch between ``window`` before a customer's first order and their last order, and
+    sends holding conversions (which may have to give them back). The rest cannot be
+    any order's last touch, and are left unread."""
     orders = read_frame(connection, (
         "SELECT o.order_id, o.customer_id, o.occurred_at, o.amount, "
         "o.attributed_message_id, o.attributed_campaign_id, o.attributed_touch "
         f"FROM orders o JOIN {_CUSTOMERS} c ON c.customer_id = o.customer_id"),
         schema=_ORDER_SCHEMA)
+    # A day of margin on each side keeps boundary touches in whatever the rounding.
+    bounds = orders.group_by("customer_id").agg(
+        (pl.col("occurred_at").min() - window - timedelta(days=1)).alias("since"),
+        (pl.col("occurred_at").max() + timedelta(days=1)).alias("until"))
+    bulk.stage_frame(connection, _BOUNDS, bounds)
+    touches = ("m.delivered_at", "m.first_open_at", "m.first_click_at")
+    after = " OR ".join(f"{touch} >= b.since" for touch in touches)
+    before = " OR ".join(f"{touch} <= b.until" for touch in touches)
     messages = read_frame(connection, (
         "SELECT m.message_id, m.campaign_id, m.customer_id, m.delivered_at, "
         "m.first_open_at, m.first_click_at, m.conversions, m.revenue "
-        f"FROM message m JOIN {_CUSTOMERS} c ON c.customer_id = m.customer_id"),
+        f"FROM message m JOIN {_CUSTOMERS} c ON c.customer_id = m.customer_id "
+        f"LEFT JOIN {_BOUNDS} b ON b.customer_id = m.customer_id "
+        f"WHERE m.conversions > 0 OR (({after}) AND ({before}))"),
         schema=_MESSAGE_SCHEMA)
+    bulk.drop_stage(connection, _BOUNDS)
     return orders, messages
 
 
@@ -59,7 +76,10 @@ def reattribute(connection: Connection, customer_ids: Sequence[str]) -> set[str]
     if not bulk.count(connection, f"SELECT count(*) FROM {_CUSTOMERS}"):
         bulk.drop_stage(connection, _CUSTOMERS)
         return set()
-    orders, messages = _read(connection)
+    window = timedelta(days=max(settings.attribution_click_days,
+                                settings.attribution_open_days,
+                                settings.attribution_delivery_days))
+    orders, messages = _read(connection, window)
     attributed = attribute_orders(
         orders.select("order_id", "customer_id", "occurred_at", "amount"),
         messages.select("message_id", "campaign_id", "customer_id", "delivered_at",
