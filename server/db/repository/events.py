@@ -155,7 +155,8 @@ def fold_frame(staged: pl.DataFrame) -> pl.DataFrame | None:
     # Grouping on a run number of the sorted ids is ~3x faster than grouping on the
     # strings themselves, and leaves the result in key order, so the message updates
     # walk the table in order.
-    ordered = staged.sort("message_id").with_columns(
+    ordered = staged.select("message_id", "type", "occurred_at", "machine_open",
+                            "bounce_type").sort("message_id").with_columns(
         pl.col("message_id").rle_id().alias("_group"))
     return ordered.group_by("_group").agg(
         pl.col("message_id").first(),
