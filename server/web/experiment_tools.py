@@ -67,16 +67,22 @@ async def experiments_index(request: Request) -> Response:
     return render(request, "experiments.html", {"campaigns": campaigns})
 
 
+def typed_number(raw: object, label: str) -> float | None:
+    """A number typed into a form field: None when left blank, else its value; a
+    ValueError naming the field and what was typed when it is not a number."""
+    text = str(raw or "").strip()
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"{label}: '{text}' is not a number") from None
+
+
 def _plan_input(values: dict[str, str]) -> dict[str, Any]:
     """The planner form as planExperiment input; rates are entered in percent."""
     def number(name: str, label: str) -> float | None:
-        raw = values[name].strip()
-        if not raw:
-            return None
-        try:
-            return float(raw)
-        except ValueError:
-            raise ValueError(f"{label}: '{raw}' is not a number") from None
+        return typed_number(values[name], label)
 
     def whole(name: str, label: str) -> int | None:
         value = number(name, label)

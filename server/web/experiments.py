@@ -12,7 +12,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.web.csrf import csrf_problem
-from server.web.experiment_tools import analyze_page, analyze_submit, experiments_index, plan_page
+from server.web.experiment_tools import (
+    analyze_page,
+    analyze_submit,
+    experiments_index,
+    plan_page,
+    typed_number,
+)
 from server.web.experiment_view import (
     STATUS_TEXT,
     effect_rows,
@@ -125,13 +131,8 @@ async def _analyst_form(request: Request) -> tuple[FormData | None, Response | N
 
 
 def _number(form: FormData, name: str, default: float | None = None) -> float | None:
-    raw = str(form.get(name) or "").strip()
-    if not raw:
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise ValueError(f"{name}: '{raw}' is not a number") from None
+    value = typed_number(form.get(name), name)
+    return default if value is None else value
 
 
 def _settings_input(campaign_id: str, form: FormData) -> dict[str, Any]:
