@@ -137,15 +137,15 @@ def _stage_and_store(connection: Connection, spec: Kind, staged: pl.DataFrame,
     transaction."""
     name = f"stage_{spec.name}"
     if arrow_stage.usable(connection, staged):
-        frames = {name: staged}
-        folded = events.fold_frame(staged) if spec.append_only else None
-        if folded is not None:
-            frames[f"{name}_fold"] = folded
+        fold = f"{name}_fold"
+        frames: dict[str, arrow_stage.Frame] = {name: staged}
+        if spec.append_only:  # computed while the child writes the events
+            frames[fold] = lambda: events.fold_frame(staged)
         with arrow_stage.attached(connection, frames) as tables:
             if progress is not None:
                 progress(staged.height)
-            prefold = (None if folded is None
-                       else events.Prefold(tables[f"{name}_fold"], staged.height))
+            prefold = (events.Prefold(tables[fold], staged.height) if fold in tables
+                       else None)
             with connection.begin():
                 return _store(connection, spec, tables[name], skip_invalid, prefold)
     with connection.begin():

@@ -41,6 +41,7 @@ def test_arrow_staging_stores_the_same_world(sqlite_template: Path, sqlite_url: 
     assert snapshot(other) == expected
     load_world(other)  # a replay through the same path changes nothing
     assert snapshot(other) == expected
+    arrow_stage.wait_for_cleanup()
     folder = Path(sqlite_url.split("///", 1)[1]).parent
     assert not list(folder.glob(".mailscope-stage-*"))
 
@@ -166,3 +167,53 @@ def test_arrow_staged_events_report_the_same_errors(
     monkeypatch.setattr(arrow_stage, "MIN_ROWS", THROUGH_ARROW)
     assert load_csv("events", BAD_EVENTS, staged, skip_invalid=True) == kept
     assert snapshot(staged) == snapshot(plain)
+
+
+def _stage_folders(sqlite_url: str) -> list[Path]:
+    arrow_stage.wait_for_cleanup()
+    return list(Path(sqlite_url.split("///", 1)[1]).parent.glob(".mailscope-stage-*"))
+
+
+def test_frames_stream_to_the_child_in_order(sqlite_url: str) -> None:
+    """Several batches per frame, a frame given as a function, and one that turns out to
+    have nothing to stage (the rest after it are not staged either)."""
+    first = _random_events(5, 1_000)
+    second = pl.DataFrame({"n": list(range(300))})
+    engine = engine_for(sqlite_url)
+    with engine.connect() as connection, arrow_stage.attached(connection, {
+            "stage_one": first, "stage_two": lambda: second, "stage_three": lambda: None,
+            "stage_four": second}) as tables:
+        assert tables == {"stage_one": "ms_stage.stage_one", "stage_two": "ms_stage.stage_two"}
+        stored = connection.execute(text(
+            "SELECT event_id, message_id FROM ms_stage.stage_one ORDER BY rowid")).all()
+        assert stored == list(first.select("event_id", "message_id").iter_rows())
+        assert connection.execute(text(
+            "SELECT count(*), sum(n) FROM ms_stage.stage_two")).one() == (300, 44_850)
+    assert _stage_folders(sqlite_url) == []
+
+
+def test_a_failing_child_is_reported_and_leaves_nothing(
+        sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The child stops at once: the frame no longer fits in the pipe, so sending fails too.
+    monkeypatch.setattr(arrow_stage, "_WRITER",
+                        "import sys; sys.stderr.write('disk full'); sys.exit(3)")
+    engine = engine_for(sqlite_url)
+    with engine.connect() as connection:
+        with pytest.raises(RuntimeError, match="staging stage_one failed: disk full"), \
+                arrow_stage.attached(connection, {"stage_one": _random_events(6, 20_000)}):
+            pytest.fail("nothing is attached when the child fails")
+        assert connection.execute(text("SELECT count(*) FROM message")).scalar() == 0
+    assert _stage_folders(sqlite_url) == []
+
+
+def test_a_frame_function_that_raises_stops_the_staging(sqlite_url: str) -> None:
+    def broken() -> pl.DataFrame:
+        raise ValueError("no fold today")
+
+    engine = engine_for(sqlite_url)
+    with engine.connect() as connection:
+        with pytest.raises(ValueError, match="no fold today"), arrow_stage.attached(
+                connection, {"stage_one": _random_events(7, 50_000), "stage_two": broken}):
+            pytest.fail("nothing is attached when a frame cannot be made")
+        assert connection.execute(text("SELECT count(*) FROM message")).scalar() == 0
+    assert _stage_folders(sqlite_url) == []
