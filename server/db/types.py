@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Numeric
+from sqlalchemy import Date, DateTime, Numeric
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 # SQLite keeps datetimes as text in this exact format (SQLAlchemy's own); bulk writers
@@ -45,3 +48,27 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class utc_day(FunctionElement[Any]):  # noqa: N801  (reads as a SQL function)
+    """The UTC calendar day of a ``UTCDateTime`` column, as each database spells it.
+
+    The rollups group sends by this expression and an index on it lets SQLite read them
+    already grouped, so both must use exactly this text (``UTC_DAY_SQL``).
+    """
+
+    type = Date()
+    inherit_cache = True
+
+
+UTC_DAY_SQL = {
+    "sqlite": "date({column})",
+    "postgresql": "CAST({column} AT TIME ZONE 'UTC' AS DATE)",
+}
+
+
+@compiles(utc_day)
+def _utc_day(element: utc_day, compiler: SQLCompiler, **kw: Any) -> str:
+    (column,) = element.clauses
+    spelling = UTC_DAY_SQL.get(compiler.dialect.name, UTC_DAY_SQL["postgresql"])
+    return spelling.format(column=compiler.process(column, **kw))

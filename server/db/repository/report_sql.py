@@ -8,14 +8,15 @@ from collections.abc import Sequence
 from sqlalchemy import Engine
 
 from server.db.models import ROLLUP_COUNTERS
+from server.db.types import UTC_DAY_SQL
 
 COUNTER_COLUMNS: tuple[str, ...] = (*ROLLUP_COUNTERS, "revenue", "converted",
                                     "recipient_value")
 
 _DIALECT = {
-    "sqlite": {"day": "date(m.sent_at)", "hour": "CAST(strftime('%H', m.sent_at) AS INTEGER)",
-               "float": "REAL"},
-    "postgresql": {"day": "CAST((m.sent_at AT TIME ZONE 'UTC') AS DATE)",
+    "sqlite": {"day": UTC_DAY_SQL["sqlite"].format(column="m.sent_at"),
+               "hour": "CAST(strftime('%H', m.sent_at) AS INTEGER)", "float": "REAL"},
+    "postgresql": {"day": UTC_DAY_SQL["postgresql"].format(column="m.sent_at"),
                    "hour": "CAST(EXTRACT(HOUR FROM (m.sent_at AT TIME ZONE 'UTC')) AS INTEGER)",
                    "float": "DOUBLE PRECISION"},
 }

@@ -11,11 +11,11 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import Connection, text
 
 from server.db.models import ROLLUP_COUNTERS
+from server.db.types import UTC_DAY_SQL
 
-_DAY = {
-    "sqlite": "date(sent_at)",
-    "postgresql": "CAST((sent_at AT TIME ZONE 'UTC') AS DATE)",
-}
+# The text of ``utc_day(sent_at)``: SQLite uses ix_message_campaign_day only when the
+# grouping is spelled exactly as the index is.
+_DAY = {name: spelling.format(column="sent_at") for name, spelling in UTC_DAY_SQL.items()}
 
 _SELECT = """
 SELECT campaign_id, variant_id, {day} AS day,
