@@ -64,6 +64,10 @@ def reattribute(connection: Connection, customer_ids: Sequence[str]) -> set[str]
     """Attribute the orders of ``customer_ids`` again; returns the campaigns whose
     conversions or revenue changed (their rollups need a refresh)."""
     settings = get_settings()
+    # Conversions are only ever written here, from orders, and orders are never deleted:
+    # with no orders stored there is nothing to attribute and nothing to take back.
+    if not bulk.has_rows(connection, "orders"):
+        return set()
     bulk.stage_frame(connection, _CUSTOMERS,
                      pl.DataFrame({"customer_id": list(customer_ids)}, schema={
                          "customer_id": pl.String}))

@@ -162,6 +162,11 @@ def count(connection: Connection, sql: str, **params: Any) -> int:
     return int(connection.execute(text(sql), params).scalar_one() or 0)
 
 
+def has_rows(connection: Connection, table: str) -> bool:
+    """Whether ``table`` holds any row (reads at most one)."""
+    return bool(count(connection, f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1) t"))
+
+
 def insert_defaults(table: Table, columns: Sequence[str]) -> dict[str, Any]:
     """Scalar Python-side defaults of the table's columns that ``columns`` leaves out
     (counters, flags), which a set-based INSERT must supply itself."""
@@ -187,7 +192,7 @@ class Overlap:
 def overlap(connection: Connection, stage: str, table: str, key: Sequence[str],
             columns: Sequence[str]) -> Overlap:
     staged = count(connection, f"SELECT count(*) FROM {stage}")
-    if not count(connection, f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1) t"):
+    if not has_rows(connection, table):
         return Overlap(staged, 0, 0)
     join = " AND ".join(f't."{k}" = s."{k}"' for k in key)
     values = [c for c in columns if c not in key]

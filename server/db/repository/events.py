@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import polars as pl
 from sqlalchemy import Connection, text
 
-from server.db.repository.bulk import ROW, count, is_sqlite
+from server.db.repository.bulk import ROW, count, has_rows, is_sqlite
 
 LEDGER_COLUMNS = ("event_id", "type", "occurred_at", "message_id", "url", "user_agent",
                   "machine_open", "bounce_type")
@@ -104,7 +104,7 @@ def _match_indirect(connection: Connection, stage: str, problems: list[Unmatched
 
 def drop_replays(connection: Connection, stage: str) -> int:
     """Remove staged events already in the ledger; returns how many were replays."""
-    if not count(connection, "SELECT count(*) FROM (SELECT 1 FROM email_event LIMIT 1) e"):
+    if not has_rows(connection, "email_event"):
         return 0
     return connection.execute(text(
         f"DELETE FROM {stage} WHERE EXISTS "
@@ -244,8 +244,7 @@ def append_and_fold(connection: Connection, stage: str,
         f"SELECT DISTINCT m.campaign_id {joined}"))]
     # Only customers with orders can have their attribution changed by new events (a
     # customer without orders has no conversions to move), so only they are returned.
-    customers = [] if not count(connection, "SELECT count(*) FROM (SELECT 1 FROM orders "
-                                            "LIMIT 1) o") else [
+    customers = [] if not has_rows(connection, "orders") else [
         row[0] for row in connection.execute(text(
             f"SELECT DISTINCT m.customer_id {joined} "
             f"WHERE m.customer_id IN (SELECT customer_id FROM orders)"))]
