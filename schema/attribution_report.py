@@ -21,6 +21,8 @@ from analytics.attribution import (
     compare_models,
     roi,
 )
+from schema.reports.memo import Memo
+from server.db.repository.changes import generations
 from server.db.repository.journeys import (
     EMAIL_KINDS,
     read_conversions,
@@ -31,6 +33,10 @@ from server.db.repository.journeys import (
 MAX_RESAMPLES = 1000
 DEFAULT_WEIGHTS = (0.4, 0.2, 0.4)
 _JOURNEY_COLUMNS = ("converted", "revenue", "path", "converted_at")
+# The journeys of the last few periods asked for. Reading them takes seconds at scale;
+# the key holds the data's generations, which every import moves, so a changed
+# database is never answered from here.
+JOURNEYS = Memo(max_entries=4)
 
 
 @dataclass(frozen=True)
@@ -144,9 +150,15 @@ def load_journeys(engine: Engine, query: JourneyQuery) -> PeriodJourneys:
                           order_revenue=float(converted["revenue"].sum()))
 
 
+def cached_journeys(engine: Engine, query: JourneyQuery) -> PeriodJourneys:
+    """``load_journeys``, shared by every request for the same period and data."""
+    key = (engine.url.render_as_string(hide_password=True), query, generations(engine))
+    return JOURNEYS.get(key, lambda: load_journeys(engine, query))
+
+
 def period_journeys(engine: Engine, queries: Sequence[JourneyQuery]) -> list[PeriodJourneys]:
-    """``load_journeys`` for each query (the per-request DataLoader's batch function)."""
-    return [load_journeys(engine, query) for query in queries]
+    """``cached_journeys`` for each query (the per-request DataLoader's batch function)."""
+    return [cached_journeys(engine, query) for query in queries]
 
 
 def attribution_rows(data: pl.DataFrame, models: Sequence[str], *, key: PathKey | None,
@@ -192,7 +204,7 @@ def campaign_attribution(engine: Engine,
             check_models([model], argument="model")
             params.validate()
             if query not in journeys:
-                journeys[query] = load_journeys(engine, query).journeys
+                journeys[query] = cached_journeys(engine, query).journeys
             frame = attribute(journeys[query], model, key="campaign", **params.for_model(model))
             credit[group] = {row[0]: (row[1], row[2]) for row in
                              frame.select("key", "conversions", "revenue").iter_rows()}

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlmodel import SQLModel
 
 from server.db.engine import get_engine
-from server.db.repository import arrow_stage, bulk, events, rollups
+from server.db.repository import arrow_stage, bulk, changes, events, rollups
 from server.ingest import attribution
 from server.ingest.errors import IngestError, IngestReport, RowError
 from server.ingest.kinds import Kind, get_kind
@@ -122,6 +122,8 @@ def _store(connection: Connection, spec: Kind, stage: str, skip_invalid: bool,
     if problems:
         bulk.delete_rows(connection, stage, (error.row for error in problems))
     written = _write(connection, spec, stage, prefold)
+    if written.inserted or written.updated:
+        changes.bump(connection, spec.name)
     campaigns = set(written.campaigns)
     if written.customers:
         campaigns |= attribution.reattribute(connection, sorted(written.customers))

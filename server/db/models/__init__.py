@@ -44,6 +44,7 @@ from server.db.models.ops import (
     ROLLUP_COUNTERS,
     ApiKey,
     CampaignDailyRollup,
+    DataChange,
     JobRun,
 )
 from server.db.models.people import (
@@ -66,7 +67,7 @@ from server.db.models.reports import (
 __all__ = [
     "BEHAVIOR_TYPES", "BOUNCE_TYPES", "CHANNELS", "EVENT_TYPES", "JOB_STATES", "ROLES",
     "ROLLUP_COUNTERS", "ApiKey", "BehaviorEvent", "Campaign", "CampaignBase", "CampaignCreate",
-    "CampaignDailyRollup", "CampaignPublic", "CampaignVariant", "CampaignVariantBase",
+    "CampaignDailyRollup", "CampaignPublic", "DataChange", "CampaignVariant", "CampaignVariantBase",
     "Customer", "CustomerBase", "CustomerCreate", "CustomerPublic", "EmailEvent", "JobRun",
     "Message", "MessageBase", "MessageCreate", "MetricTarget", "Order", "OrderBase",
     "OrderCreate", "Product", "CampaignBreakdownRollup", "CampaignSegmentRollup",
