@@ -122,13 +122,14 @@ def _store(connection: Connection, spec: Kind, stage: str, skip_invalid: bool,
     if problems:
         bulk.delete_rows(connection, stage, (error.row for error in problems))
     written = _write(connection, spec, stage, prefold)
-    if written.inserted or written.updated:
-        changes.bump(connection, spec.name)
     campaigns = set(written.campaigns)
     if written.customers:
         campaigns |= attribution.reattribute(connection, sorted(written.customers))
     if campaigns:
         rollups.refresh_rollups(connection, campaigns)
+    if written.inserted or written.updated:
+        # Last, so the row it locks (on PostgreSQL) is held only until the commit.
+        changes.bump(connection, spec.name)
     return written, problems
 
 
