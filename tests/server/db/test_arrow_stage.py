@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from server.db.engine import engine_for
 from server.db.repository import arrow_stage, bulk, events
@@ -27,23 +27,31 @@ from tests.server.ingest.conftest import (
 THROUGH_ARROW = 4
 
 
+def _plain_engine(sqlite_template: Path, tmp_path: Path) -> Engine:
+    """A second database, loaded through the plain (executemany) path."""
+    reference = tmp_path / "reference.db"
+    shutil.copy(sqlite_template, reference)
+    return engine_for(f"sqlite:///{reference}")
+
+
+def _plain_world(sqlite_template: Path, tmp_path: Path) -> dict[str, list[tuple]]:
+    """The snapshot of the literal world stored through the plain path."""
+    engine = _plain_engine(sqlite_template, tmp_path)
+    load_world(engine)
+    return snapshot(engine)
+
+
 def test_arrow_staging_stores_the_same_world(sqlite_template: Path, sqlite_url: str,
                                              tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    reference = tmp_path / "reference.db"
-    shutil.copy(sqlite_template, reference)
-    engine = engine_for(f"sqlite:///{reference}")
-    load_world(engine)
-    expected = snapshot(engine)
+    expected = _plain_world(sqlite_template, tmp_path)
     other = engine_for(sqlite_url)
     monkeypatch.setattr(arrow_stage, "MIN_ROWS", THROUGH_ARROW)
     load_world(other)
     assert snapshot(other) == expected
     load_world(other)  # a replay through the same path changes nothing
     assert snapshot(other) == expected
-    arrow_stage.wait_for_cleanup()
-    folder = Path(sqlite_url.split("///", 1)[1]).parent
-    assert not list(folder.glob(".mailscope-stage-*"))
+    assert _stage_folders(sqlite_url) == []
 
 
 def test_arrow_staged_bad_file_stores_nothing(sqlite_url: str,
@@ -66,11 +74,7 @@ def test_partly_replayed_events_through_arrow_store_the_same(
     (it counted the replays) and the SQL fold of the new events is used instead."""
     lines = EVENTS.splitlines(keepends=True)
     first, rest = lines[:5], lines[5:]  # the header and four events, then five more
-    reference = tmp_path / "reference.db"
-    shutil.copy(sqlite_template, reference)
-    expected_engine = engine_for(f"sqlite:///{reference}")
-    load_world(expected_engine)
-    expected = snapshot(expected_engine)
+    expected = _plain_world(sqlite_template, tmp_path)
     engine = engine_for(sqlite_url)
     for kind, content in WORLD:
         if kind != "events":
@@ -147,9 +151,7 @@ def test_arrow_staged_events_report_the_same_errors(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Unknown messages and contradicting campaigns or customers: the same errors, row by
     row, whether the messages are looked up per event or once per message."""
-    reference = tmp_path / "reference.db"
-    shutil.copy(sqlite_template, reference)
-    plain = engine_for(f"sqlite:///{reference}")
+    plain = _plain_engine(sqlite_template, tmp_path)
     staged = engine_for(sqlite_url)
     for engine in (plain, staged):
         for kind, content in WORLD[:4]:
