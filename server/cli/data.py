@@ -69,12 +69,18 @@ def export_dataset(
     """Export a data set with the import column names, so the file re-imports unchanged."""
     from server.db.engine import engine_for
     from server.ingest.export import EXPORT_FORMATS, export_frame, write_export
+    from server.ingest.kinds import get_kind
 
     settings = use_database(database_url)
+    try:  # the data set first: a wrong name is the mistake to report, not the suffix
+        get_kind(dataset)
+    except ValueError as error:
+        raise fail(str(error)) from None
     fmt = (format or output.suffix.lstrip(".")).lower()
     if fmt not in EXPORT_FORMATS:
-        raise fail(f"cannot export as {fmt or 'an unknown format'!r}: pass --format csv or "
-                   "--format parquet, or name the output .csv or .parquet")
+        given = f"format {fmt!r}" if fmt else f"-o {output} (no suffix)"
+        raise fail(f"cannot export as {given}: pass --format csv or --format parquet, or "
+                   "name the output .csv or .parquet")
     if not output.parent.exists():
         raise fail(f"-o {output}: folder {output.parent} does not exist; create it first")
     try:

@@ -85,3 +85,14 @@ def test_export_refuses_unknown_format_and_missing_folder(settings: Settings,
     result = run(settings, "export", "customers", "-o", str(tmp_path / "no" / "c.csv"))
     assert result.exit_code == 1
     assert "does not exist; create it first" in result.output
+
+
+def test_export_names_an_unknown_data_set_before_the_suffix(settings: Settings,
+                                                            tmp_path) -> None:
+    result = run(settings, "export", "widgets", "-o", str(tmp_path / "x"))
+    assert result.exit_code == 1
+    assert "unknown kind 'widgets': use one of customers" in result.output
+    result = run(settings, "export", "customers", "-o", str(tmp_path / "x"))
+    assert result.exit_code == 1
+    assert f"cannot export as -o {tmp_path / 'x'} (no suffix)" in result.output
+    assert not (tmp_path / "x").exists()
