@@ -112,8 +112,8 @@ def _percentile(values: list[float], share: float) -> float:
 
 
 async def measure(url: str) -> tuple[list[float], list[float], dict]:
-    from schema.reports.memo import MEMO
-    from schema.runner import execute
+    from schema.operations import execute
+    from server.runners.base import MEMO
     from server.web.dashboard import DASHBOARD_QUERY, RANGE_QUERY
 
     engine = engine_for(url)

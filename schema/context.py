@@ -5,17 +5,33 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 from strawberry.types import Info
 
 from schema.loaders import Loaders, create_loaders
-from server.auth import Principal
 from server.settings import Settings, get_settings
 
 T = TypeVar("T")
+
+
+class Caller(Protocol):
+    """Who makes the request, as the edge that authenticated it describes them."""
+
+    name: str
+    role: str
+
+    @property
+    def is_authenticated(self) -> bool: ...
+
+    def has_role(self, role: str) -> bool: ...
+
+
+def signed_in(user: Any) -> Caller | None:
+    """``user`` when it is an authenticated caller, else None."""
+    return user if getattr(user, "is_authenticated", False) else None
 
 
 class NotAllowed(Exception):
@@ -39,10 +55,10 @@ def build_context(*, user: Any, engine: Engine, settings: Settings | None = None
     return Context(user=user, engine=engine, settings=settings or get_settings())
 
 
-def require(info: Info[Context, Any], role: str) -> Principal:
+def require(info: Info[Context, Any], role: str) -> Caller:
     """The caller when it has ``role``; raises ``NotAllowed`` naming the role otherwise."""
-    user = info.context.user
-    if not isinstance(user, Principal):
+    user = signed_in(info.context.user)
+    if user is None:
         raise NotAllowed("Authentication required: send 'Authorization: Bearer <API key>'.")
     if not user.has_role(role):
         raise NotAllowed(f"'{info.field_name}' needs the {role} role (or admin); the key "

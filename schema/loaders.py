@@ -13,13 +13,13 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 from strawberry.dataloader import DataLoader
 
-from schema.attribution_report import (
+from server.db.models import CampaignDailyRollup, CampaignVariant, SegmentMember
+from server.runners.attribution import (
     JourneyQuery,
     PeriodJourneys,
     campaign_attribution,
     period_journeys,
 )
-from server.db.models import CampaignDailyRollup, CampaignVariant, SegmentMember
 
 # Counters the GraphQL metrics expose, summed over every day and variant of a campaign.
 METRIC_COLUMNS = ("sent", "delivered", "bounced", "hard_bounced", "soft_bounced",

@@ -14,15 +14,25 @@ from strawberry.extensions import (
 from strawberry.extensions.query_depth_limiter import IgnoreContext
 from strawberry.tools import merge_types
 
-from schema import mutations, queries
-from schema.attribution import AttributionQuery
-from schema.dashboard import DashboardMutation, DashboardQuery
-from schema.experiments import ExperimentMutation, ExperimentQuery
+from schema.attribution.queries import AttributionQuery
+from schema.campaigns.mutations import CampaignMutation
+from schema.campaigns.queries import CampaignQuery
+from schema.customers.mutations import CustomerMutation
+from schema.customers.queries import CustomerQuery
+from schema.dashboard.mutations import DashboardMutation
+from schema.dashboard.queries import DashboardQuery
+from schema.experiments.mutations import ExperimentMutation
+from schema.experiments.queries import ExperimentQuery
+from schema.ingest.mutations import IngestMutation
+from schema.jobs.mutations import JobMutation
+from schema.jobs.queries import JobQuery
 
-# Each area of the API keeps its root fields in its own module; they merge here.
-QUERIES: tuple[type, ...] = (queries.Query, AttributionQuery, ExperimentQuery,
-                             DashboardQuery,)
-MUTATIONS: tuple[type, ...] = (mutations.Mutation, ExperimentMutation, DashboardMutation,)
+# Each area of the API keeps its root fields in its own package; they merge here, in the
+# order the fields appear in schema.graphql.
+QUERIES: tuple[type, ...] = (CampaignQuery, CustomerQuery, JobQuery, AttributionQuery,
+                             ExperimentQuery, DashboardQuery)
+MUTATIONS: tuple[type, ...] = (CampaignMutation, CustomerMutation, IngestMutation, JobMutation,
+                               ExperimentMutation, DashboardMutation)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)

@@ -4,7 +4,7 @@ Pure functions over polars frames and summary numbers; see each module for one i
 """
 
 from analytics.metrics.attribution import TOUCH_PRIORITY, Attribution, attribute_orders
-from analytics.metrics.breakdown import Breakdown, breakdown
+from analytics.metrics.breakdown import Breakdown, breakdown, share_of, with_customer_value
 from analytics.metrics.comparison import GroupRate, Insight, compare_groups
 from analytics.metrics.counters import (
     COUNTER_SCHEMA,
@@ -74,6 +74,8 @@ __all__ = [
     "best_subject_length",
     "best_weekday",
     "breakdown",
+    "share_of",
+    "with_customer_value",
     "campaign_statistics",
     "compare_groups",
     "compute_rates",

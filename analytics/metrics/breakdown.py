@@ -54,3 +54,24 @@ def breakdown(
         rows=compute_rates(rows, targets),
         totals=compute_rates(totals, targets),
     )
+
+
+def with_customer_value(rows: pl.DataFrame, source: pl.DataFrame,
+                        keys: list[str]) -> pl.DataFrame:
+    """``rows`` (a breakdown by ``keys``) with ``average_customer_value``: the recipients'
+    order value before the send, per send, from ``source`` (rows with ``recipient_value``)."""
+    values = source.group_by(keys).agg(pl.col("recipient_value").sum().alias("_value"),
+                                        pl.col("sent").sum().alias("_sent"))
+    return (rows.join(values, on=keys, how="left", nulls_equal=True)
+            .with_columns(pl.when(pl.col("_sent") > 0)
+                          .then(pl.col("_value") / pl.col("_sent"))
+                          .alias("average_customer_value"))
+            .drop("_value", "_sent"))
+
+
+def share_of(rows: pl.DataFrame, totals: pl.DataFrame) -> pl.DataFrame:
+    """``rows`` with ``share_of_sent`` of the sends in ``totals``: for overlapping groups
+    (segments) the share of all sends, not of the rows' sum."""
+    sent = totals["sent"].item()
+    return rows.with_columns((pl.col("sent") / sent if sent else pl.lit(None))
+                             .cast(pl.Float64).alias("share_of_sent"))

@@ -15,7 +15,7 @@ from server.cli.common import fail
 if TYPE_CHECKING:
     import polars as pl
 
-    from schema.attribution_report import ModelParams
+    from server.runners.attribution import ModelParams
 
 FORMATS = ("table", "csv", "json")
 _FILE_HELP = ("Path file, one 'path;total_conversions;total_conversion_value;total_null' per "
@@ -39,7 +39,7 @@ def attribute_file(
     value and share of conversions. Totals are exact: every model hands out all of the
     file's conversions and value."""
     from analytics.attribution import MODEL_NAMES, parse_paths_text
-    from schema.attribution_report import attribution_rows
+    from server.runners.attribution import attribution_rows
 
     fmt = format.lower()
     if fmt not in FORMATS:
@@ -88,7 +88,7 @@ def _models(names: list[str], path_models: list[str]) -> list[str]:
 
 
 def _params(text: str) -> ModelParams:
-    from schema.attribution_report import ModelParams
+    from server.runners.attribution import ModelParams
 
     try:
         first, middle, last = (float(part) for part in text.split(","))

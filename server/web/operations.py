@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from schema.runner import execute
+from schema.operations import execute
 from server.db.engine import get_engine
 
 

@@ -11,13 +11,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from analytics.metrics import METRICS, campaign_statistics, compute_rates, sum_counters
-from schema.reports.campaign import Dimension, campaign_breakdown
-from schema.reports.dashboard import DashboardReport, dashboard_report
-from schema.reports.filters import ReportFilters
-from schema.reports.insights import group_label
-from schema.reports.snapshot import read_snapshot
-from schema.reports.targets import load_targets
 from server.db.repository.recipients import RECIPIENT_STATUSES, recipient_page
+from server.runners.campaigns import Dimension, campaign_breakdown
+from server.runners.dashboard import DashboardReport, dashboard_report
+from server.runners.filters import ReportFilters
+from server.runners.insights import group_label
+from server.runners.snapshot import read_snapshot
+from server.runners.targets import load_targets
 
 MAX_RECIPIENTS = 1_000_000
 RECIPIENT_COLUMNS = ("sent_at", "delivered_at", "bounced_at", "bounce_type", "first_open_at",

@@ -9,10 +9,10 @@ from sqlmodel import Session, select
 
 from jobs.broker import broker
 from jobs.reports import refresh_report_rollups
-from schema.reports import snapshot as snapshot_module
 from server.db.models import JobRun
 from server.db.repository.jobs import create_job_run, get_job_run
 from server.db.repository.reports import breakdown_rollup_frame
+from server.runners import snapshot as snapshot_module
 from tests.schema.conftest import data_of
 from tests.schema.dashboard_world import load_world
 

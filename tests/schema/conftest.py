@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine
 from strawberry.types import ExecutionResult
 
-from schema.runner import execute
+from schema.operations import execute
 from server.auth import Principal
 from server.db.engine import session_scope
 from server.db.models import (

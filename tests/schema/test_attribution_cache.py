@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 from sqlalchemy import Engine
 
-import schema.attribution_report as report
+import server.runners.attribution as report
 from server.db.repository.changes import generations
 from server.ingest import IngestError, ingest_records
 from tests.schema.conftest import data_of

@@ -22,9 +22,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from schema.attribution_report import JourneyQuery, ModelParams, attribution_rows, load_journeys
 from server.db.engine import engine_for
 from server.demo import load_demo
+from server.runners.attribution import JourneyQuery, ModelParams, attribution_rows, load_journeys
 
 TOLERANCE = 0.035
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
-from schema.experiment_campaign import analyze_campaign, load_campaign
 from server.db.engine import engine_for
 from server.demo import load_demo
+from server.runners.experiments import analyze_campaign, load_campaign
 
 TRUE_RATES = {"open_rate": "true_open_rate", "click_rate": "true_click_rate"}
 

@@ -98,7 +98,7 @@ async def test_ingest_key_cannot_read(world: Engine) -> None:
 async def test_anonymous_execution_is_refused(world: Engine) -> None:
     from starlette.authentication import UnauthenticatedUser
 
-    from schema.runner import execute
+    from schema.operations import execute
 
     result = await execute("{ segments { id } }", user=UnauthenticatedUser(), engine=world)
     assert messages_of(result) == [

@@ -1,0 +1,1 @@
+"""The attribution area of the GraphQL API: queries, mutations, types and inputs."""

@@ -1,0 +1,1 @@
+"""The customers area of the GraphQL API: queries, mutations, types and inputs."""

@@ -1,0 +1,65 @@
+"""Customer and segment reads. Every read needs the viewer role."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from sqlalchemy import ColumnElement, or_
+from sqlmodel import col, select
+from strawberry.types import Info
+
+from schema.context import Context, in_session, require
+from schema.customers.inputs import CustomerFilter
+from schema.customers.types import Customer, Segment
+from schema.pagination import DEFAULT_PAGE, Connection, connection, page_window
+from server.db import models
+from server.db.repository.listing import contains, page_of
+
+
+def customer_conditions(where: CustomerFilter | None) -> list[ColumnElement[bool]]:
+    if where is None:
+        return []
+    conditions: list[ColumnElement[bool]] = []
+    if where.search and where.search.strip():
+        conditions.append(or_(contains(models.Customer.email, where.search),
+                              contains(models.Customer.first_name, where.search),
+                              contains(models.Customer.last_name, where.search)))
+    if where.country:
+        conditions.append(col(models.Customer.country) == where.country.strip().upper())
+    if where.email_domain:
+        conditions.append(col(models.Customer.email_domain)
+                          == where.email_domain.strip().lower())
+    return conditions
+
+
+@strawberry.type
+class CustomerQuery:
+    @strawberry.field(description="Customers ordered by id.")
+    async def customers(self, info: Info[Context, Any], first: int = DEFAULT_PAGE,
+                        after: str | None = None,
+                        filter: CustomerFilter | None = None) -> Connection[Customer]:
+        require(info, "viewer")
+        offset, limit = page_window(first, after)
+        conditions = customer_conditions(filter)
+        order = [col(models.Customer.customer_id).asc()]
+        rows, total = await in_session(
+            info, lambda session: page_of(session=session, model=models.Customer,
+                                            conditions=conditions, order=order,
+                                            offset=offset, first=limit))
+        return connection(rows, offset=offset, first=limit, total=total,
+                          to_node=Customer.from_row)
+
+    @strawberry.field
+    async def customer(self, info: Info[Context, Any], id: strawberry.ID) -> Customer | None:
+        require(info, "viewer")
+        row = await in_session(info, lambda session: session.get(models.Customer, str(id)))
+        return Customer.from_row(row) if row is not None else None
+
+    @strawberry.field(description="Every segment, by name.")
+    async def segments(self, info: Info[Context, Any]) -> list[Segment]:
+        require(info, "viewer")
+        rows = await in_session(info, lambda session: session.exec(
+            select(models.Segment).order_by(col(models.Segment.name),
+                                            col(models.Segment.segment_id))).all())
+        return [Segment.from_row(row) for row in rows]

@@ -1,0 +1,1 @@
+"""The dashboard area of the GraphQL API: queries, mutations, types and inputs."""

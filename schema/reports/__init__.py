@@ -1,1 +1,0 @@
-"""Report computations behind the analytics fields: snapshot, cache, filters, reports."""
