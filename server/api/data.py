@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from server.auth import require_role
+from server.export import EXPORT_FORMATS, export_frame, write_export
 from server.ingest import (
     IngestError,
     ReadError,
@@ -26,7 +27,6 @@ from server.ingest import (
     read_bytes,
 )
 from server.ingest.errors import RowError
-from server.ingest.export import EXPORT_FORMATS, export_frame, write_export
 from server.ingest.read import first_row_number
 from server.web.csrf import HEADER, csrf_problem
 
