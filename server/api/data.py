@@ -17,6 +17,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from server.auth import require_role
+from server.csrf import HEADER, csrf_problem
+from server.export import EXPORT_FORMATS, export_frame, write_export
 from server.ingest import (
     IngestError,
     ReadError,
@@ -26,9 +28,7 @@ from server.ingest import (
     read_bytes,
 )
 from server.ingest.errors import RowError
-from server.ingest.export import EXPORT_FORMATS, export_frame, write_export
 from server.ingest.read import first_row_number
-from server.web.csrf import HEADER, csrf_problem
 
 # Errors listed in one response; the count says how many there were in all.
 MAX_LISTED_ERRORS = 1000

@@ -68,7 +68,7 @@ def export_dataset(
 ) -> None:
     """Export a data set with the import column names, so the file re-imports unchanged."""
     from server.db.engine import engine_for
-    from server.ingest.export import EXPORT_FORMATS, export_frame, write_export
+    from server.export import EXPORT_FORMATS, export_frame, write_export
     from server.ingest.kinds import get_kind
 
     settings = use_database(database_url)

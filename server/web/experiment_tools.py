@@ -9,7 +9,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.web.csrf import csrf_problem
+from server.csrf import csrf_problem
 from server.web.experiment_view import (
     STATUS_TEXT,
     effect_rows,

@@ -11,7 +11,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.web.csrf import csrf_problem
+from server.csrf import csrf_problem
 from server.web.experiment_tools import (
     analyze_page,
     analyze_submit,

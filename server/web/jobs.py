@@ -7,7 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from server.web.csrf import csrf_problem
+from server.csrf import csrf_problem
 from server.web.operations import run_operation
 from server.web.templating import is_htmx, render, render_error
 

@@ -8,8 +8,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from server.auth import authenticate_key
+from server.csrf import csrf_problem, rotate_csrf_token
 from server.db.engine import session_scope
-from server.web.csrf import csrf_problem, rotate_csrf_token
 from server.web.operations import request_engine
 from server.web.templating import render, render_error
 

@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from server.auth import require_role
-from server.ingest.export import EXPORT_FORMATS, write_export
+from server.export import EXPORT_FORMATS, write_export
 from server.web.operations import request_engine
 from server.web.report_tables import REPORTS, ReportError, build_table
 

@@ -11,7 +11,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from server.web.csrf import csrf_token
+from server.csrf import csrf_token
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 

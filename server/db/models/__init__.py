@@ -1,5 +1,6 @@
 """Every table, importable from one place so metadata is complete."""
 
+from server.db.models.api_keys import ROLES, ApiKey
 from server.db.models.campaigns import (
     Campaign,
     CampaignBase,
@@ -8,6 +9,7 @@ from server.db.models.campaigns import (
     CampaignVariant,
     CampaignVariantBase,
 )
+from server.db.models.changes import DataChange
 from server.db.models.commerce import (
     BEHAVIOR_TYPES,
     CHANNELS,
@@ -30,6 +32,7 @@ from server.db.models.experiments import (
     ExperimentCreate,
     webhook_url_problem,
 )
+from server.db.models.jobs import JOB_STATES, JobRun
 from server.db.models.messages import (
     BOUNCE_TYPES,
     EVENT_TYPES,
@@ -37,15 +40,6 @@ from server.db.models.messages import (
     Message,
     MessageBase,
     MessageCreate,
-)
-from server.db.models.ops import (
-    JOB_STATES,
-    ROLES,
-    ROLLUP_COUNTERS,
-    ApiKey,
-    CampaignDailyRollup,
-    DataChange,
-    JobRun,
 )
 from server.db.models.people import (
     Customer,
@@ -63,6 +57,7 @@ from server.db.models.reports import (
     ReportCounters,
     ReportRollupState,
 )
+from server.db.models.rollups import ROLLUP_COUNTERS, CampaignDailyRollup
 
 __all__ = [
     "BEHAVIOR_TYPES", "BOUNCE_TYPES", "CHANNELS", "EVENT_TYPES", "JOB_STATES", "ROLES",

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from sqlmodel import Field, SQLModel
 
-from server.db.models.ops import RollupCounters
+from server.db.models.rollups import RollupCounters
 from server.db.types import MONEY, UTCDateTime, utcnow
 
 

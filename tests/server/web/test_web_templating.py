@@ -12,7 +12,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from server.web.csrf import csrf_problem
+from server.csrf import csrf_problem
 from server.web.templating import env, render, render_error
 
 TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)">')

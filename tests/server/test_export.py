@@ -8,9 +8,15 @@ import polars as pl
 import pytest
 from sqlalchemy import Engine
 
+from server.export import export_frame, write_export
 from server.ingest import KINDS, load_frame, read_bytes
-from server.ingest.export import export_frame, write_export
-from tests.server.ingest.conftest import snapshot
+from tests.server.ingest.conftest import load_world, snapshot
+
+
+@pytest.fixture
+def world(engine: Engine) -> Engine:
+    load_world(engine)
+    return engine
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
