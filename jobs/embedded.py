@@ -12,6 +12,7 @@ import threading
 
 import dramatiq
 
+from jobs import actors  # noqa: F401  (declares every actor before the workers start)
 from jobs.broker import ENQUEUED, broker, is_embedded
 from jobs.send import enqueue_existing
 from server.db.engine import engine_for, session_scope

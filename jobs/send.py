@@ -1,4 +1,10 @@
-"""Enqueue a job: record its ``job_run`` row, then send the actor message."""
+"""Enqueue a job: record its ``job_run`` row, then send the actor message.
+
+Senders name actors without importing them (``ACTORS``: job name -> Dramatiq actor name),
+so the API, the runners and the CLI never load the actors' code; a worker imports
+``jobs.actors``, which declares every actor, and applies each actor's own options
+(retries, backoff) when it processes the message.
+"""
 
 from __future__ import annotations
 
@@ -7,25 +13,29 @@ from typing import Any
 
 import dramatiq
 
-from jobs import actors, experiments, reports
-from jobs.broker import ENQUEUED
+from jobs.broker import ENQUEUED, QUEUE, broker
 from server.db.engine import get_engine, session_scope
 from server.db.models import JobRun
 from server.db.repository.jobs import create_job_run, mark_failed
 
-ACTORS: dict[str, dramatiq.Actor[..., Any]] = {
-    "rebuild_rollups": actors.rebuild_rollups,
-    "experiment_webhook": experiments.post_winner_webhook,
-    "refresh_report_rollups": reports.refresh_report_rollups,
+# Job name (job_run.actor) -> the Dramatiq actor that runs it (in jobs.actors).
+ACTORS: dict[str, str] = {
+    "rebuild_rollups": "rebuild_rollups",
+    "experiment_webhook": "post_winner_webhook",
+    "refresh_report_rollups": "refresh_report_rollups",
 }
 
 
-def _actor(name: str) -> dramatiq.Actor[..., Any]:
-    try:
-        return ACTORS[name]
-    except KeyError:
-        raise ValueError(f"unknown job actor {name!r}; known actors: "
-                         f"{', '.join(sorted(ACTORS))}") from None
+def _known() -> str:
+    return ", ".join(sorted(ACTORS))
+
+
+def _enqueue(name: str, job_id: int, args: dict[str, Any]) -> None:
+    # Senders may run before any actor is declared in this process (the API without
+    # embedded workers): the queue is declared here, as declaring an actor would.
+    broker.declare_queue(QUEUE)
+    broker.enqueue(dramatiq.Message(queue_name=QUEUE, actor_name=ACTORS[name], args=(),
+                                    kwargs={"job_id": job_id, **args}, options={}))
 
 
 def send(actor_name: str, **args: Any) -> int:
@@ -33,14 +43,15 @@ def send(actor_name: str, **args: Any) -> int:
 
     ``args`` must be plain JSON values. Raises ``ValueError`` for an unknown actor.
     """
-    actor = _actor(actor_name)
+    if actor_name not in ACTORS:
+        raise ValueError(f"unknown job actor {actor_name!r}; known actors: {_known()}")
     engine = get_engine()
     with session_scope(engine) as session:
         job_id = create_job_run(session=session, actor=actor_name, args=args).id
     assert job_id is not None
     ENQUEUED.add(job_id)
     try:
-        actor.send(job_id=job_id, **args)
+        _enqueue(actor_name, job_id, args)
     except Exception as error:
         mark_failed(engine=engine, job_id=job_id, error=f"could not enqueue: {error}")
         raise
@@ -49,11 +60,9 @@ def send(actor_name: str, **args: Any) -> int:
 
 def enqueue_existing(job: JobRun) -> None:
     """Send the message for an existing row again (recovery); ignores unknown actors."""
-    actor = ACTORS.get(job.actor)
-    if actor is None:
+    if job.actor not in ACTORS:
         mark_failed(engine=get_engine(), job_id=job.id or 0,
-                    error=f"unknown job actor {job.actor!r}; known actors: "
-                          f"{', '.join(sorted(ACTORS))}")
+                    error=f"unknown job actor {job.actor!r}; known actors: {_known()}")
         return
     ENQUEUED.add(job.id or 0)
-    actor.send(job_id=job.id, **json.loads(job.args or "{}"))
+    _enqueue(job.actor, job.id or 0, json.loads(job.args or "{}"))

@@ -31,8 +31,8 @@ def worker(
                    "separate workers.")
     env = {**os.environ, "MAILSCOPE_DATABASE_URL": settings.database_url,
            "MAILSCOPE_BROKER_URL": settings.broker_url}
-    # jobs.send imports every actor in its ACTORS registry, so workers know them all.
-    command = [sys.executable, "-m", "dramatiq", "jobs.send", "--processes",
+    # jobs.actors declares every actor, so workers know them all.
+    command = [sys.executable, "-m", "dramatiq", "jobs.actors", "--processes",
                str(processes), "--threads", str(threads)]
     child = subprocess.Popen(command, env=env)  # noqa: S603  (fixed argv, no shell)
 

@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from server.cli import app
 from server.settings import Settings
-from tests.jobs.test_actors import _corrupt, _rollups, _seed
+from tests.jobs.actors.test_rollups import _corrupt, _rollups, _seed
 
 runner = CliRunner()
 

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from server.db.models import JobRun
 from server.db.repository.jobs import create_job_run
-from tests.jobs.test_actors import _corrupt, _rollups, _seed
+from tests.jobs.actors.test_rollups import _corrupt, _rollups, _seed
 
 pytestmark = pytest.mark.redis
 

@@ -10,10 +10,12 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from jobs import actors, experiments, reports
-from jobs.actors import rebuild_rollups
-from jobs.experiments import post_winner_webhook
-from jobs.reports import refresh_report_rollups
+from jobs.actors import experiment_webhook as experiments
+from jobs.actors import report_rollups as reports
+from jobs.actors import rollups as actors
+from jobs.actors.experiment_webhook import post_winner_webhook
+from jobs.actors.report_rollups import refresh_report_rollups
+from jobs.actors.rollups import rebuild_rollups
 from jobs.tracking import TrackedJob, error_text, tracked_job
 from server.db.models import JobRun
 from server.db.repository.jobs import create_job_run
@@ -162,7 +164,7 @@ def _forbidden(*_: object, **__: object) -> None:
 
 
 @pytest.mark.parametrize(("actor", "args", "work"), [
-    (rebuild_rollups, {}, (actors, "_campaign_ids")),
+    (rebuild_rollups, {}, (actors.rollups, "rollup_campaign_ids")),
     (refresh_report_rollups, {}, (reports, "rollup_frame")),
     (post_winner_webhook, {"experiment_id": 1}, (experiments, "_load")),
 ])

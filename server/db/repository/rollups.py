@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, text, union
+from sqlmodel import col, select
 
-from server.db.models import ROLLUP_COUNTERS
+from server.db.models import ROLLUP_COUNTERS, CampaignDailyRollup, Message
 from server.db.types import UTC_DAY_SQL
 
 # The text of ``utc_day(sent_at)``: SQLite uses ix_message_campaign_day only when the
@@ -75,3 +76,11 @@ def refresh_rollups(connection: Connection, campaign_ids: Iterable[str] | None =
             + _SELECT.format(day=day, where=f"WHERE campaign_id IN ({in_list})")), names)
         written += result.rowcount or 0
     return written
+
+
+def rollup_campaign_ids(*, engine: Engine) -> list[str]:
+    """Campaigns with sends or day rollups, sorted: those only in the rollups lost all
+    their messages, and their stale rows must go."""
+    query = union(select(col(Message.campaign_id)), select(col(CampaignDailyRollup.campaign_id)))
+    with engine.connect() as connection:
+        return sorted(row[0] for row in connection.execute(query))

@@ -13,7 +13,8 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session, select
 
 import jobs
-from jobs import actors, embedded
+from jobs import embedded
+from jobs.actors import rollups as actors
 from jobs.broker import ENQUEUED, QUEUE, broker
 from jobs.embedded import EmbeddedWorkers
 from server.db.models import CampaignDailyRollup, JobRun, Message
@@ -175,3 +176,13 @@ def test_embedded_poller_runs_rows_queued_by_another_process(
         workers.stop()
     assert _job(engine, job_id).state == "done"
     assert {job_id} == ENQUEUED
+
+
+def test_every_job_name_sends_to_a_declared_actor_on_its_queue() -> None:
+    import jobs.actors  # noqa: F401  (declares every actor)
+    from jobs.broker import QUEUE, broker
+    from jobs.send import ACTORS
+
+    declared = {name: broker.get_actor(name) for name in broker.get_declared_actors()}
+    assert set(ACTORS.values()) <= set(declared)
+    assert {declared[name].queue_name for name in ACTORS.values()} == {QUEUE}

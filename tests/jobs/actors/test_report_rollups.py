@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from jobs.actors.report_rollups import refresh_report_rollups
 from jobs.broker import broker
-from jobs.reports import refresh_report_rollups
 from server.db.models import JobRun
 from server.db.repository.jobs import create_job_run, get_job_run
 from server.db.repository.reports import breakdown_rollup_frame

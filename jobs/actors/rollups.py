@@ -5,7 +5,6 @@ records state and progress there (through ``jobs.tracking``), and is safe to run
 from __future__ import annotations
 
 import dramatiq
-from sqlalchemy import text
 
 from jobs.broker import QUEUE, broker  # noqa: F401  (the broker must exist before actors)
 from jobs.tracking import tracked_job
@@ -19,15 +18,6 @@ CAMPAIGNS_PER_CHUNK = 50
 # A failed rebuild is retried a couple of times (a lock timeout or a dropped connection
 # is worth retrying; a real bug fails fast enough to be seen on the jobs page).
 _RETRY = {"max_retries": 2, "min_backoff": 500, "max_backoff": 2_000}
-
-
-def _campaign_ids() -> list[str]:
-    # Campaigns in either table: those only in the rollups lost all their messages, and
-    # their stale rows must go.
-    with get_engine().connect() as connection:
-        rows = connection.execute(text(
-            "SELECT campaign_id FROM message UNION SELECT campaign_id FROM rollup_campaign_day"))
-        return sorted(row[0] for row in rows)
 
 
 @dramatiq.actor(queue_name=QUEUE, **_RETRY)
@@ -45,7 +35,7 @@ def rebuild_rollups(job_id: int) -> None:
         return
     engine = get_engine()
     with job.running("listing campaigns"):
-        campaign_ids = _campaign_ids()
+        campaign_ids = rollups.rollup_campaign_ids(engine=engine)
         total = len(campaign_ids)
         written = 0
         for start in range(0, total, CAMPAIGNS_PER_CHUNK):

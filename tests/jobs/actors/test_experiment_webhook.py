@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 import jobs
-from jobs import experiments
+from jobs.actors import experiment_webhook as experiments
 from jobs.broker import QUEUE, broker
 from server.db.models import Experiment, ExperimentCreate, JobRun
 from server.db.repository.experiments import record_winner, save_experiment
