@@ -3,7 +3,6 @@
 Pure functions over polars frames and summary numbers; see each module for one idea.
 """
 
-from analytics.metrics.attribution import TOUCH_PRIORITY, Attribution, attribute_orders
 from analytics.metrics.breakdown import Breakdown, breakdown, share_of, with_customer_value
 from analytics.metrics.comparison import GroupRate, Insight, compare_groups
 from analytics.metrics.counters import (
@@ -32,6 +31,7 @@ from analytics.metrics.insights import (
     with_send_time,
 )
 from analytics.metrics.intervals import wilson_interval
+from analytics.metrics.last_touch import TOUCH_PRIORITY, Attribution, attribute_orders
 from analytics.metrics.ranking import CampaignRanking, rank_campaigns
 from analytics.metrics.rates import STATUSES, Status, compute_rates
 from analytics.metrics.recommendations import (

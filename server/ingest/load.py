@@ -18,7 +18,7 @@ from sqlmodel import SQLModel
 
 from server.db.engine import get_engine
 from server.db.repository import arrow_stage, bulk, changes, events, rollups
-from server.ingest import attribution
+from server.ingest import last_touch
 from server.ingest.errors import IngestError, IngestReport, RowError
 from server.ingest.kinds import Kind, get_kind
 from server.ingest.read import read_table
@@ -124,7 +124,7 @@ def _store(connection: Connection, spec: Kind, stage: str, skip_invalid: bool,
     written = _write(connection, spec, stage, prefold)
     campaigns = set(written.campaigns)
     if written.customers:
-        campaigns |= attribution.reattribute(connection, sorted(written.customers))
+        campaigns |= last_touch.reattribute(connection, sorted(written.customers))
     if campaigns:
         rollups.refresh_rollups(connection, campaigns)
     if written.inserted or written.updated:
