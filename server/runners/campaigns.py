@@ -6,6 +6,7 @@ from enum import StrEnum
 
 import polars as pl
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from analytics.metrics import (
     COUNTERS,
@@ -20,6 +21,7 @@ from analytics.metrics import (
     with_customer_value,
 )
 from server.db.repository import reports
+from server.db.repository.campaigns import campaign_types
 from server.runners.base import MEMO
 from server.runners.snapshot import Snapshot
 
@@ -94,3 +96,9 @@ def campaign_breakdown(engine: Engine, snapshot: Snapshot, campaign_id: str,
         totals = compute_rates(sum_counters(whole), targets)
         rows = share_of(rows, totals)
     return Breakdown(result.dimension, _labelled(rows, dimension, snapshot), totals)
+
+
+def list_campaign_types(engine: Engine) -> list[str]:
+    """Every campaign type in use, sorted."""
+    with Session(engine) as session:
+        return campaign_types(session=session)

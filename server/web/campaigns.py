@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlmodel import select
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.db.engine import session_scope
-from server.db.models import Campaign
+from server.runners.campaigns import list_campaign_types
 from server.web.operations import request_engine, run_operation
 from server.web.templating import render
 
@@ -40,12 +39,9 @@ query CampaignCursors($first: Int!, $filter: CampaignFilter) {
 """
 
 
-def campaign_types(request: Request) -> list[str]:
-    with session_scope(request_engine(request)) as session:
-        rows = session.exec(select(Campaign.campaign_type).distinct()
-                            .where(Campaign.campaign_type.is_not(None))  # type: ignore[union-attr]
-                            .order_by(Campaign.campaign_type)).all()
-    return [row for row in rows if row]
+async def campaign_types(request: Request) -> list[str]:
+    """The campaign types to filter by, read off the event loop."""
+    return await asyncio.to_thread(list_campaign_types, request_engine(request))
 
 
 def _page_number(value: str | None) -> int:
@@ -97,7 +93,7 @@ async def campaigns_page(request: Request) -> Response:
         "last_row": first_row + len(connection["edges"]) - 1,
         "search": search,
         "campaign_type": campaign_type,
-        "campaign_types": campaign_types(request),
+        "campaign_types": await campaign_types(request),
         "next_href": next_href,
         "previous_href": previous_href,
     }

@@ -133,7 +133,7 @@ async def dashboard_page(request: Request) -> Response:
         "board": board,
         "cards": metric_cards(board["summary"]),
         "charts": charts_for(board),
-        "filters": filters_context(filters, board, data["segments"], campaign_types(request),
+        "filters": filters_context(filters, board, data["segments"], await campaign_types(request),
                                    GRANULARITIES, PRESETS),
         "query": query_string(filters),
         "poll_url": "/dashboard?" + query_string(filters, since=board["dataVersion"]),
