@@ -40,13 +40,16 @@ run: install
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 
-# Every check runs even when an earlier one fails, so one CI run reports all of them.
+# Every check runs even when an earlier one fails, so one CI run reports all of them:
+# ruff, the import contracts, mypy, and the suite with its coverage floor (pyproject).
 test: install-dev
 	@status=0; \
 	$(BIN)/ruff check . || status=1; \
 	$(BIN)/lint-imports --no-cache || status=1; \
-	$(BIN)/python -m pytest -q || status=1; \
+	$(BIN)/mypy || status=1; \
+	$(BIN)/python -m pytest -q --cov --cov-report=term:skip-covered || status=1; \
 	exit $$status
 
 bench: install
@@ -56,5 +59,5 @@ bench: install
 	done
 
 clean:
-	rm -rf $(VENV) .tools var .pytest_cache .ruff_cache .hypothesis .import_linter_cache
+	rm -rf $(VENV) .tools var .pytest_cache .ruff_cache .hypothesis .import_linter_cache .mypy_cache .coverage
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
