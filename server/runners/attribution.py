@@ -24,6 +24,7 @@ from analytics.attribution import (
 from server.db.repository.changes import generations
 from server.db.repository.journeys import (
     EMAIL_KINDS,
+    latest_order_at,
     read_conversions,
     read_spend,
     read_touches,
@@ -210,3 +211,9 @@ def campaign_attribution(engine: Engine,
                              frame.select("key", "conversions", "revenue").iter_rows()}
         results.append(credit[group].get(campaign_id, (0.0, 0.0)))
     return results
+
+
+def latest_order_time(engine: Engine) -> datetime | None:
+    """When the latest order was placed (aware UTC), or None without orders: the end of
+    the default period pages and exports show."""
+    return latest_order_at(engine=engine)

@@ -33,11 +33,7 @@ class ReportFilters:
     segment_ids: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        try:
-            object.__setattr__(self, "granularity", Granularity(self.granularity))
-        except ValueError:
-            raise FilterError(f"granularity: {self.granularity!r} is not one of "
-                              f"{', '.join(g.name for g in Granularity)}") from None
+        object.__setattr__(self, "granularity", parse_granularity(self.granularity))
         if self.start is not None and self.end is not None:
             if self.start > self.end:
                 raise FilterError(f"from ({self.start}) is after to ({self.end}); "
@@ -72,3 +68,13 @@ class ReportFilters:
             return campaigns["campaign_id"].to_list()
         kept = campaigns.filter(pl.col("campaign_type").is_in(list(self.campaign_types)))
         return kept["campaign_id"].to_list()
+
+
+def parse_granularity(value: str) -> Granularity:
+    """``value`` as a Granularity; FilterError names the allowed ones."""
+    try:
+        return Granularity(value)
+    except ValueError:
+        raise FilterError(f"granularity: {value!r} is not one of "
+                          f"{', '.join(g.name for g in Granularity)}") from None
+

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.auth import require_role
-from server.db.repository.journeys import latest_order_at
+from server.runners.attribution import latest_order_time
 from server.web.attribution_chart import grouped_bars
 from server.web.operations import request_engine, run_operation
 from server.web.templating import render, render_error
@@ -197,7 +197,7 @@ async def _settings(request: Request) -> PageSettings:
     if not {"model", "start", "end"} & set(params):
         # a first visit shows the latest DEFAULT_DAYS of orders, not all history: reading
         # every journey ever is slow on a large database, and periods are how people ask
-        latest = await run_in_threadpool(latest_order_at, engine=request_engine(request))
+        latest = await run_in_threadpool(latest_order_time, request_engine(request))
         if latest is not None:
             last = latest.date()
             period = ((last - timedelta(days=DEFAULT_DAYS - 1)).isoformat(), last.isoformat())

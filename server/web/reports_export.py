@@ -18,8 +18,8 @@ from starlette.routing import Route
 
 from server.auth import require_role
 from server.export import EXPORT_FORMATS, write_export
+from server.runners.report_tables import REPORTS, ReportError, build_table
 from server.web.operations import request_engine
-from server.web.report_tables import REPORTS, ReportError, build_table
 
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet"}
 _LISTS = ("type", "segment", "id")

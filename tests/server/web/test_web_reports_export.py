@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
-from server.web.report_tables import REPORTS
+from server.runners.report_tables import REPORTS
 from tests.schema.dashboard_world import load_world
 from tests.server.web.conftest import make_key
 
