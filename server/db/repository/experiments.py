@@ -115,7 +115,7 @@ def campaign_start(*, session: Session, campaign_id: str) -> datetime | None:
     """When the campaign went out: its first send, else its scheduled time."""
     statement = text("SELECT MIN(sent_at) AS start FROM message WHERE campaign_id = :c"
                      ).columns(start=UTCDateTime)
-    start = session.connection().execute(statement, {"c": campaign_id}).scalar()
+    start: datetime | None = session.connection().execute(statement, {"c": campaign_id}).scalar()
     if start is not None:
         return start
     campaign = session.get(Campaign, campaign_id)

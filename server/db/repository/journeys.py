@@ -10,24 +10,33 @@ may not import, so they are spelled out here and a test keeps them equal.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 import polars as pl
+from polars.datatypes import DataType, DataTypeClass
 from sqlalchemy import Engine
 
 from server.db.repository.frames import read_table
 
 UTC_US = pl.Datetime("us", "UTC")
+
+
+def _schema(columns: Mapping[str, DataType | DataTypeClass]) -> pl.Schema:
+    """A schema from column dtypes; the declared mapping lets a dict mix dtype classes
+    (pl.String) and instances (pl.Datetime(...)), which mypy would infer as dict[str, object]."""
+    return pl.Schema(columns)
+
+
 EMAIL_KINDS = ("delivered", "open", "click")
 EMAIL_CHANNEL = "email"
-TOUCHES_SCHEMA = pl.Schema({"customer_id": pl.String, "occurred_at": UTC_US,
-                            "channel": pl.String, "campaign_id": pl.String,
-                            "touch_kind": pl.String})
-CONVERSIONS_SCHEMA = pl.Schema({"order_id": pl.String, "customer_id": pl.String,
-                                "occurred_at": UTC_US, "revenue": pl.Float64})
-SPEND_SCHEMA = pl.Schema({"key": pl.String, "spend": pl.Float64})
+TOUCHES_SCHEMA = _schema({"customer_id": pl.String, "occurred_at": UTC_US,
+                         "channel": pl.String, "campaign_id": pl.String,
+                         "touch_kind": pl.String})
+CONVERSIONS_SCHEMA = _schema({"order_id": pl.String, "customer_id": pl.String,
+                             "occurred_at": UTC_US, "revenue": pl.Float64})
+SPEND_SCHEMA = _schema({"key": pl.String, "spend": pl.Float64})
 SpendKey = Literal["channel", "campaign"]
 
 _KIND_COLUMNS = {"delivered": "delivered_at", "open": "first_open_at",
@@ -58,8 +67,8 @@ def read_touches(*, engine: Engine, start: datetime | None, end: datetime | None
     sends = _read(engine, (
         f"SELECT customer_id, campaign_id, {', '.join(columns)} FROM message WHERE "
         + " OR ".join(f"({_between(column, start, end, dialect)})" for column in columns)),
-        pl.Schema({"customer_id": pl.String, "campaign_id": pl.String,
-                   **dict.fromkeys(columns, UTC_US)}))
+        _schema({"customer_id": pl.String, "campaign_id": pl.String,
+                 **dict.fromkeys(columns, UTC_US)}))
     in_period = pl.col("occurred_at").is_not_null()
     if start is not None:
         in_period &= pl.col("occurred_at") >= _utc(start)
@@ -108,7 +117,7 @@ def latest_order_at(*, engine: Engine) -> datetime | None:
     """When the latest order was placed (aware UTC), or None without orders."""
     # not MAX(): connectorx cannot type SQLite's NULL aggregate over an empty table
     frame = _read(engine, "SELECT occurred_at FROM orders ORDER BY occurred_at DESC LIMIT 1",
-                  pl.Schema({"occurred_at": UTC_US}))
+                  _schema({"occurred_at": UTC_US}))
     return frame["occurred_at"][0] if frame.height else None
 
 
