@@ -10,7 +10,6 @@ deliveries).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -238,7 +237,8 @@ def save_experiment(*, session: Session, experiment_in: ExperimentCreate) -> Exp
 
 
 def record_winner(*, session: Session, experiment_id: int, winner: str,
-                  lift: float | None, lift_interval: Sequence[float] | None, forced: bool,
+                  lift: float | None,
+                  lift_interval: tuple[float | None, float | None] | None, forced: bool,
                   reason: str | None, declared_by: str) -> Experiment:
     """Mark the experiment decided with ``winner``; returns the updated row."""
     row = session.get(Experiment, experiment_id)
