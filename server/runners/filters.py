@@ -19,6 +19,15 @@ class FilterError(ValueError):
     """A filter the report cannot honour; the message names the argument and the fix."""
 
 
+def granularity_of(value: Granularity | str) -> Granularity:
+    """``value`` as a Granularity; a FilterError naming the choices when it is none."""
+    try:
+        return Granularity(value)
+    except ValueError:
+        raise FilterError(f"granularity: {value!r} is not one of "
+                          f"{', '.join(g.name for g in Granularity)}") from None
+
+
 @dataclass(frozen=True)
 class ReportFilters:
     """Sends made from ``start`` to ``end`` (UTC send dates, inclusive; None: open) of
@@ -33,11 +42,7 @@ class ReportFilters:
     segment_ids: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        try:
-            object.__setattr__(self, "granularity", Granularity(self.granularity))
-        except ValueError:
-            raise FilterError(f"granularity: {self.granularity!r} is not one of "
-                              f"{', '.join(g.name for g in Granularity)}") from None
+        object.__setattr__(self, "granularity", granularity_of(self.granularity))
         if self.start is not None and self.end is not None:
             if self.start > self.end:
                 raise FilterError(f"from ({self.start}) is after to ({self.end}); "

@@ -14,7 +14,7 @@ from analytics.metrics import METRICS, campaign_statistics, compute_rates, sum_c
 from server.db.repository.recipients import RECIPIENT_STATUSES, recipient_page
 from server.runners.campaigns import Dimension, campaign_breakdown
 from server.runners.dashboard import DashboardReport, dashboard_report
-from server.runners.filters import ReportFilters
+from server.runners.filters import ReportFilters, granularity_of
 from server.runners.insights import group_label
 from server.runners.snapshot import read_snapshot
 from server.runners.targets import load_targets
@@ -107,7 +107,8 @@ def _filters(params: Mapping[str, Any], lists: Mapping[str, list[str]]) -> Repor
 
     granularity = str(params.get("granularity") or "week").lower()
     try:
-        return ReportFilters(start=day("from"), end=day("to"), granularity=granularity,
+        return ReportFilters(start=day("from"), end=day("to"),
+                             granularity=granularity_of(granularity),
                              campaign_types=tuple(lists.get("type", [])),
                              segment_ids=tuple(lists.get("segment", [])))
     except ValueError as error:
