@@ -8,12 +8,22 @@ unfinished row is re-enqueued when the embedded workers start.
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
 
 from server.settings import get_settings
 
 QUEUE = "default"
+
+
+class RetryOptions(TypedDict):
+    """Dramatiq's retry options of an actor (milliseconds), typed for ``actor(**options)``."""
+
+    max_retries: int
+    min_backoff: int
+    max_backoff: int
 
 
 def _build() -> dramatiq.Broker:

@@ -10,6 +10,7 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy import Engine, func
+from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 from strawberry.dataloader import DataLoader
 
@@ -41,13 +42,14 @@ def campaign_metrics(engine: Engine, campaign_ids: Sequence[str]) -> list[Metric
     """Totals per campaign from ``rollup_campaign_day`` in one query, in key order."""
     sums = [func.coalesce(func.sum(getattr(CampaignDailyRollup, name)), 0)
             for name in METRIC_COLUMNS]
-    query = (select(CampaignDailyRollup.campaign_id, *sums,
-                    func.sum(CampaignDailyRollup.revenue))
+    # SQLAlchemy's select(): sqlmodel's is typed for at most four columns.
+    query = (sql_select(col(CampaignDailyRollup.campaign_id), *sums,
+                        func.sum(CampaignDailyRollup.revenue))
              .where(col(CampaignDailyRollup.campaign_id).in_(list(campaign_ids)))
              .group_by(CampaignDailyRollup.campaign_id))
     found: dict[str, MetricTotals] = {}
-    with Session(engine) as session:
-        for row in session.exec(query).all():
+    with engine.connect() as connection:
+        for row in connection.execute(query).all():
             revenue = Decimal(str(row[-1] if row[-1] is not None else 0))
             found[row[0]] = MetricTotals(
                 counts={name: int(value) for name, value in zip(METRIC_COLUMNS, row[1:-1],

@@ -23,8 +23,9 @@ def csrf_token(request: Request) -> str:
 
 def rotate_csrf_token(request: Request) -> str:
     """A fresh token, issued when the session's privilege changes (login)."""
-    request.session[SESSION_KEY] = secrets.token_urlsafe(32)
-    return request.session[SESSION_KEY]
+    token = secrets.token_urlsafe(32)
+    request.session[SESSION_KEY] = token
+    return token
 
 
 def csrf_problem(request: Request, form: FormData) -> str | None:

@@ -48,7 +48,8 @@ class PathTable:
 
     @cached_property
     def position(self) -> np.ndarray:
-        return np.arange(len(self.codes)) - self.offsets[self.row_of_step]
+        position: np.ndarray = np.arange(len(self.codes)) - self.offsets[self.row_of_step]
+        return position
 
 
 def table_from_paths(paths: pl.DataFrame) -> PathTable:

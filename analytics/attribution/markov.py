@@ -126,7 +126,8 @@ class _Chain:
         converting = self._solve(probability, r, keep)
         base = converting[0]
         effect = np.clip(1.0 - converting[1:] / base, 0.0, None)
-        return total * effect / effect.sum()
+        removal: np.ndarray = total * effect / effect.sum()
+        return removal
 
     def _solve(self, probability: np.ndarray, r: np.ndarray, keep: np.ndarray) -> np.ndarray:
         # a removed state's row is cleared, which makes it absorb into null

@@ -44,6 +44,6 @@ def roi(attributed: pl.DataFrame, spend: pl.DataFrame) -> pl.DataFrame:
                 (pl.col("revenue") - pl.col("spend")) / pl.col("spend")
             ),
         )
-        .cast(dict(ROI_SCHEMA))
+        .cast(ROI_SCHEMA)
         .sort(groups)
     )

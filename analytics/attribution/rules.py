@@ -122,15 +122,19 @@ def _credit(
 
 
 def _first_weights(table: PathTable) -> np.ndarray:
-    return (table.position == 0).astype(np.float64)
+    weights: np.ndarray = (table.position == 0).astype(np.float64)
+    return weights
 
 
 def _last_weights(table: PathTable) -> np.ndarray:
-    return (table.position == table.lengths[table.row_of_step] - 1).astype(np.float64)
+    weights: np.ndarray = (table.position == table.lengths[table.row_of_step] - 1).astype(
+        np.float64)
+    return weights
 
 
 def _linear_weights(table: PathTable) -> np.ndarray:
-    return 1.0 / table.lengths[table.row_of_step]
+    weights: np.ndarray = 1.0 / table.lengths[table.row_of_step]
+    return weights
 
 
 def _position_weights(table: PathTable, *, first: float, middle: float, last: float) -> np.ndarray:
@@ -165,4 +169,5 @@ def _decay_weights(table: PathTable, *, half_life_days: float) -> np.ndarray:
     latest = np.minimum.reduceat(table.lags, table.offsets[:-1])
     raw = np.exp2(-(table.lags - latest[table.row_of_step]) / half_life_days)
     totals = np.add.reduceat(raw, table.offsets[:-1])
-    return raw / totals[table.row_of_step]
+    weights: np.ndarray = raw / totals[table.row_of_step]
+    return weights

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 
 import polars as pl
+from polars.datatypes import DataType, DataTypeClass
 
 UTC_US = pl.Datetime("us", "UTC")
 
-TOUCHES_SCHEMA = pl.Schema(
+
+def _schema(columns: Mapping[str, DataType | DataTypeClass]) -> pl.Schema:
+    """A schema from column dtypes; the declared mapping lets a dict mix dtype classes
+    (pl.String) and instances (pl.Datetime(...)), which mypy would infer as dict[str, object]."""
+    return pl.Schema(columns)
+
+
+TOUCHES_SCHEMA = _schema(
     {
         "customer_id": pl.String,
         "occurred_at": UTC_US,
@@ -19,7 +27,7 @@ TOUCHES_SCHEMA = pl.Schema(
 )
 """One marketing touch per row; ``campaign_id`` may be null, everything else may not."""
 
-CONVERSIONS_SCHEMA = pl.Schema(
+CONVERSIONS_SCHEMA = _schema(
     {
         "order_id": pl.String,
         "customer_id": pl.String,
@@ -29,7 +37,7 @@ CONVERSIONS_SCHEMA = pl.Schema(
 )
 """One order per row; ``order_id`` is unique."""
 
-JOURNEYS_SCHEMA = pl.Schema(
+JOURNEYS_SCHEMA = _schema(
     {
         "journey_id": pl.String,
         "customer_id": pl.String,
@@ -45,7 +53,7 @@ JOURNEYS_SCHEMA = pl.Schema(
 """One journey per row, as returned by ``build_journeys``; ``order_id`` and
 ``converted_at`` are null for non-converting journeys, ``campaigns`` items may be null."""
 
-PATHS_SCHEMA = pl.Schema(
+PATHS_SCHEMA = _schema(
     {
         "path": pl.List(pl.String),
         "conversions": pl.Float64,
@@ -56,7 +64,7 @@ PATHS_SCHEMA = pl.Schema(
 """Aggregated paths: one row per distinct non-empty path, with converting journeys
 (``conversions``), their revenue (``value``) and non-converting journeys (``nulls``)."""
 
-ATTRIBUTION_SCHEMA = pl.Schema(
+ATTRIBUTION_SCHEMA = _schema(
     {
         "key": pl.String,
         "conversions": pl.Float64,
@@ -66,9 +74,9 @@ ATTRIBUTION_SCHEMA = pl.Schema(
 )
 """One row per channel (or campaign); ``share`` is of conversions, null when there are none."""
 
-COMPARISON_SCHEMA = pl.Schema({"model": pl.String, **ATTRIBUTION_SCHEMA})
+COMPARISON_SCHEMA = _schema({"model": pl.String, **ATTRIBUTION_SCHEMA})
 
-INTERVALS_SCHEMA = pl.Schema(
+INTERVALS_SCHEMA = _schema(
     {
         "key": pl.String,
         "conversions": pl.Float64,
@@ -80,9 +88,9 @@ INTERVALS_SCHEMA = pl.Schema(
     }
 )
 
-SPEND_SCHEMA = pl.Schema({"key": pl.String, "spend": pl.Float64})
+SPEND_SCHEMA = _schema({"key": pl.String, "spend": pl.Float64})
 
-ROI_SCHEMA = pl.Schema(
+ROI_SCHEMA = _schema(
     {"key": pl.String, "revenue": pl.Float64, "spend": pl.Float64, "roi": pl.Float64}
 )
 

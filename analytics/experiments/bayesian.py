@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from numbers import Real
 from typing import Any
@@ -92,7 +92,7 @@ def probability_beats(alpha_a: float, beta_a: float, alpha_b: float, beta_b: flo
     for name, value in zip(("alpha_a", "beta_a", "alpha_b", "beta_b"), params, strict=True):
         if isinstance(value, bool) or not isinstance(value, Real) or not value > 0:
             raise ValueError(f"{name}={value!r} is not a Beta parameter: use a number > 0")
-    forms = [  # (terms, evaluate)
+    forms: list[tuple[float, Callable[[], float]]] = [  # (terms, evaluate)
         (alpha_b, lambda: _sum_over_alpha(alpha_a, beta_a, int(alpha_b), beta_b)),
         (alpha_a, lambda: 1 - _sum_over_alpha(alpha_b, beta_b, int(alpha_a), beta_a)),
         # 1 − p_A ~ Beta(beta_a, alpha_a): p_B > p_A  ⇔  1 − p_A > 1 − p_B.

@@ -107,7 +107,7 @@ def _looks(frame: pl.DataFrame, spec: MetricSpec) -> tuple[list[list[dict[str, A
         # no variance of a mean) exists.
         if min(int(r["delivered"]) for r in rows) >= 2:
             looks.append([variant_input(spec, r) for r in rows])
-            days.append(int(day))  # type: ignore[call-overload]
+            days.append(int(day))
     return looks, days
 
 

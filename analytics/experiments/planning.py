@@ -118,7 +118,7 @@ def _solve(power_at: Callable[[float], float], target: float, low: float,
     return float(optimize.brentq(lambda n: power_at(n) - target, low, high, xtol=1e-10))
 
 
-def _common(alpha: float, power: float, variants: int) -> tuple[float, float, int, int]:
+def _common(alpha: float, power: float, variants: int) -> tuple[float, float, int, float]:
     alpha = check_alpha(alpha)
     variants = _whole(variants, "variants", minimum=2,
                       fix="count every arm including the control (≥ 2)")

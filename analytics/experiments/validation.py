@@ -85,7 +85,7 @@ def proportion_summaries(raw: Sequence[RawVariant], *, field: str = "variants",
         n = _count(item, "n", where, name, minimum=1)
         conversions = _get(item, "conversions", where, name)
         if (isinstance(conversions, Integral) and not isinstance(conversions, bool)
-                and conversions > n):
+                and int(conversions) > n):
             raise ValueError(f"{where}.conversions={conversions} exceeds n={n} for variant "
                              f"'{name}': conversions must be between 0 and n")
         conversions = _count(item, "conversions", where, name, minimum=0)
@@ -169,10 +169,11 @@ def cumulative_looks(looks: Sequence[Sequence[RawVariant]], *, metric: str,
     if isinstance(looks, str | bytes | Mapping) or not isinstance(looks, Sequence) or not looks:
         raise ValueError(f"{field} must be a non-empty list of looks, each a list of variant "
                          "summaries in time order")
-    parse = proportion_summaries if metric == "proportion" else mean_summaries
     parsed: list[tuple[ProportionSummary | MeanSummary, ...]] = []
     for t, look in enumerate(looks):
-        current = parse(look, field=f"{field}[{t}]")
+        current: tuple[ProportionSummary | MeanSummary, ...] = (
+            proportion_summaries(look, field=f"{field}[{t}]") if metric == "proportion"
+            else mean_summaries(look, field=f"{field}[{t}]"))
         if parsed:
             previous = parsed[-1]
             names = [s.name for s in previous]

@@ -144,6 +144,14 @@ def compare_groups(
     )
 
 
+def _bounds(group: GroupRate) -> tuple[float, float]:
+    """The Wilson interval of a ranked group: ranked groups are eligible, so they have trials
+    and therefore an interval."""
+    if group.ci_low is None or group.ci_high is None:
+        raise ValueError(f"group {group.key!r} has no trials, so no interval to compare")
+    return group.ci_low, group.ci_high
+
+
 def _decide(
     definition: MetricDefinition, ranked: list[GroupRate], min_sample: int, confidence: float
 ) -> tuple[GroupRate | None, str]:
@@ -152,11 +160,11 @@ def _decide(
     leader, others = ranked[0], ranked[1:]
     level = f"{confidence:.0%}"
     if definition.higher_is_better:
-        bound, rival = leader.ci_low, max(group.ci_high for group in others)
+        bound, rival = _bounds(leader)[0], max(_bounds(group)[1] for group in others)
         separated = bound > rival
         own, relation, other = "lower", "above", "highest upper"
     else:
-        bound, rival = leader.ci_high, min(group.ci_low for group in others)
+        bound, rival = _bounds(leader)[1], min(_bounds(group)[0] for group in others)
         separated = bound < rival
         own, relation, other = "upper", "below", "lowest lower"
     facts = f"{leader.key}'s {level} {own} bound {bound:.4f}"

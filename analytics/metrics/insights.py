@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from analytics.metrics.comparison import DEFAULT_MIN_SAMPLE, Insight, compare_groups
 from analytics.metrics.counters import require_columns
+
+if TYPE_CHECKING:
+    # The when/then chain's own types: the first branch and every later one differ.
+    from polars.expr.whenthen import ChainedThen, Then
 
 DEFAULT_SUBJECT_EDGES: tuple[int, ...] = (30, 50, 70)
 
@@ -43,7 +48,7 @@ def subject_length_band(
     """The length band (an ordered ``pl.Enum``) of each subject line, in characters."""
     labels = subject_length_bands(edges)
     length = subject.str.len_chars()
-    band = pl.when(length.is_null()).then(pl.lit(None, dtype=pl.String))
+    band: Then | ChainedThen = pl.when(length.is_null()).then(pl.lit(None, dtype=pl.String))
     for upper, label in zip(edges, labels, strict=False):
         band = band.when(length < upper).then(pl.lit(label))
     return band.otherwise(pl.lit(labels[-1])).cast(pl.Enum(labels))

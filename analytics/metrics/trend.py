@@ -40,7 +40,17 @@ _EVERY = {
 def period_start(day: date, granularity: Granularity | str) -> date:
     """The first day of the period that contains ``day``."""
     every = Granularity(granularity).every
-    return pl.select(pl.lit(day, dtype=pl.Date).dt.truncate(every)).item()
+    start = _as_date(pl.select(pl.lit(day, dtype=pl.Date).dt.truncate(every)).item())
+    if start is None:
+        raise ValueError(f"no period start for {day!r}")
+    return start
+
+
+def _as_date(value: object) -> date | None:
+    """A pl.Date scalar as a date (None stays None); polars types scalars as any literal."""
+    if value is None or isinstance(value, date):
+        return value
+    raise TypeError(f"expected a date, got {type(value).__name__}")
 
 
 def trend(
@@ -88,8 +98,9 @@ def _fill_periods(
     end: date | None,
     by: list[str],
 ) -> pl.DataFrame:
-    first = period_start(start, granularity) if start is not None else summed["period"].min()
-    last = period_start(end, granularity) if end is not None else summed["period"].max()
+    first = (period_start(start, granularity) if start is not None
+             else _as_date(summed["period"].min()))
+    last = period_start(end, granularity) if end is not None else _as_date(summed["period"].max())
     if first is None or last is None or first > last:
         return summed
     grid = pl.date_range(first, last, granularity.every, eager=True).alias("period").to_frame()

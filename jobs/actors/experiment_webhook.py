@@ -14,7 +14,7 @@ from typing import Any
 import dramatiq
 import httpx
 
-from jobs.broker import QUEUE, broker  # noqa: F401  (the broker must exist before actors)
+from jobs.broker import QUEUE, RetryOptions, broker  # noqa: F401  (the broker must exist before actors)
 from jobs.tracking import error_text, tracked_job
 from server.db.engine import get_engine, session_scope
 from server.db.models import Experiment, webhook_url_problem
@@ -24,7 +24,7 @@ from server.db.repository.experiments import get_experiment_by_id, mark_webhook_
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 # About 1 s, 2 s, 4 s ... capped at 5 minutes: a receiver being deployed or briefly down
 # gets the winner within the hour.
-_RETRY = {"max_retries": 8, "min_backoff": 1_000, "max_backoff": 300_000}
+_RETRY: RetryOptions = {"max_retries": 8, "min_backoff": 1_000, "max_backoff": 300_000}
 
 
 def winner_payload(row: Experiment) -> dict[str, Any]:

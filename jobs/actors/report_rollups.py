@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dramatiq
 
-from jobs.broker import QUEUE, broker  # noqa: F401  (the broker must exist before actors)
+from jobs.broker import QUEUE, RetryOptions, broker  # noqa: F401  (the broker must exist before actors)
 from jobs.tracking import tracked_job
 from server.db.engine import get_engine
 from server.db.repository import report_rollups as derived
@@ -14,7 +14,7 @@ from server.db.repository.reports import rollup_frame
 # Campaigns per transaction: each one holds SQLite's write lock for a few seconds at most
 # (about 80,000 sends a second), so ingestion is never blocked for long.
 CAMPAIGNS_PER_CHUNK = 5
-_RETRY = {"max_retries": 2, "min_backoff": 500, "max_backoff": 2_000}
+_RETRY: RetryOptions = {"max_retries": 2, "min_backoff": 500, "max_backoff": 2_000}
 
 
 @dramatiq.actor(queue_name=QUEUE, **_RETRY)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dramatiq
 
-from jobs.broker import QUEUE, broker  # noqa: F401  (the broker must exist before actors)
+from jobs.broker import QUEUE, RetryOptions, broker  # noqa: F401  (the broker must exist before actors)
 from jobs.tracking import tracked_job
 from server.db.engine import get_engine
 from server.db.repository import rollups
@@ -17,7 +17,7 @@ CAMPAIGNS_PER_CHUNK = 50
 
 # A failed rebuild is retried a couple of times (a lock timeout or a dropped connection
 # is worth retrying; a real bug fails fast enough to be seen on the jobs page).
-_RETRY = {"max_retries": 2, "min_backoff": 500, "max_backoff": 2_000}
+_RETRY: RetryOptions = {"max_retries": 2, "min_backoff": 500, "max_backoff": 2_000}
 
 
 @dramatiq.actor(queue_name=QUEUE, **_RETRY)

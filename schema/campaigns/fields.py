@@ -101,7 +101,7 @@ async def metric_evaluations(info: Info[Context, Any],
 async def average_customer_value(info: Info[Context, Any], campaign_id: str) -> float | None:
     snapshot = await request_reports(info.context).snapshot()
     frame = snapshot.breakdowns.filter(pl.col("campaign_id") == campaign_id)
-    sent = frame["sent"].sum()
+    sent = int(frame["sent"].sum())
     return float(frame["recipient_value"].sum()) / sent if sent else None
 
 

@@ -24,10 +24,10 @@ class CampaignMutation:
     async def create_campaign(self, info: Info[Context, Any],
                               input: CampaignInput) -> CampaignResult:
         return await upsert(info, "campaigns", models.Campaign, str(input.id),
-                             input_values(input), Campaign, must_exist=False)
+                             input_values(input), Campaign.from_row, must_exist=False)
 
     @strawberry.mutation(description="Needs admin.")
     async def update_campaign(self, info: Info[Context, Any], id: strawberry.ID,
                               patch: CampaignPatch) -> CampaignResult:
         return await upsert(info, "campaigns", models.Campaign, str(id),
-                             input_values(patch), Campaign, must_exist=True)
+                             input_values(patch), Campaign.from_row, must_exist=True)

@@ -24,10 +24,10 @@ class CustomerMutation:
     async def create_customer(self, info: Info[Context, Any],
                               input: CustomerInput) -> CustomerResult:
         return await upsert(info, "customers", models.Customer, str(input.id),
-                             input_values(input), Customer, must_exist=False)
+                             input_values(input), Customer.from_row, must_exist=False)
 
     @strawberry.mutation(description="Needs admin.")
     async def update_customer(self, info: Info[Context, Any], id: strawberry.ID,
                               patch: CustomerPatch) -> CustomerResult:
         return await upsert(info, "customers", models.Customer, str(id),
-                             input_values(patch), Customer, must_exist=True)
+                             input_values(patch), Customer.from_row, must_exist=True)

@@ -4,7 +4,7 @@ are acceptable, when the data support a winner) lives in the experiments runner.
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Annotated, Any, overload
 
 import strawberry
 from strawberry.types import Info
@@ -39,7 +39,19 @@ def settings_change(input: CreateExperimentInput) -> SettingsChange:
         webhook_url=input.webhook_url)
 
 
-def refusal_of(outcome: Problem | runner.Missing | WinnerRefusal) -> Any:
+@overload
+def refusal_of(outcome: Problem | runner.Missing) -> InvalidInput | NotFound: ...
+
+
+@overload
+def refusal_of(
+    outcome: Problem | runner.Missing | WinnerRefusal,
+) -> InvalidInput | NotFound | WinnerRefused: ...
+
+
+def refusal_of(
+    outcome: Problem | runner.Missing | WinnerRefusal,
+) -> InvalidInput | NotFound | WinnerRefused:
     """The GraphQL error type of a runner's refusal."""
     if isinstance(outcome, Problem):
         return InvalidInput(field=outcome.field, message=outcome.message)

@@ -5,17 +5,21 @@ typed ``ValidationErrors``, not as GraphQL errors."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import strawberry
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 from strawberry.types import Info
 
 from schema.context import Context, in_session, require
 from schema.errors import FieldError, NotFound, ValidationErrors
 from server.runners.ingest import record
+
+RowT = TypeVar("RowT", bound=SQLModel)
+NodeT = TypeVar("NodeT")
 
 # Table column -> GraphQL input field, so errors name the field the caller actually sent.
 _FIELD_NAMES = {"campaign_id": "id", "customer_id": "id", "event_id": "id", "order_id": "id"}
@@ -76,14 +80,17 @@ def input_values(data: object) -> dict[str, Any]:
     return {name: getattr(data, name) for name in data.__dataclass_fields__}  # type: ignore[attr-defined]
 
 
-async def upsert(info: Info[Context, Any], kind: str, model: Any, row_id: str,
-                  values: dict[str, Any], to_type: Any, *, must_exist: bool) -> Any:
+async def upsert(info: Info[Context, Any], kind: str, model: type[RowT], row_id: str,
+                 values: dict[str, Any], to_node: Callable[[RowT], NodeT], *,
+                 must_exist: bool) -> NodeT | ValidationErrors | NotFound:
+    """Create (or, with ``must_exist``, update) the ``model`` row ``row_id`` through
+    ingestion; the stored row as ``to_node`` makes it, or the refusal."""
     require(info, "admin")
     existing = await in_session(info, lambda session: session.get(model, row_id))
-    if must_exist and existing is None:
-        return NotFound(id=strawberry.ID(row_id),
-                        message=f"No {kind[:-1]} has id {row_id!r}; create it first.")
     if must_exist:
+        if existing is None:
+            return NotFound(id=strawberry.ID(row_id),
+                            message=f"No {kind[:-1]} has id {row_id!r}; create it first.")
         base = existing.model_dump()
         base.pop("email_domain", None)
         record = {**{k: _value(v) for k, v in base.items()}, **record_of(kind, values)}
@@ -93,7 +100,10 @@ async def upsert(info: Info[Context, Any], kind: str, model: Any, row_id: str,
     if refusal is not None:
         return refusal
 
-    def reload(session: Session) -> Any:
-        return session.get(model, row_id)
+    def reload(session: Session) -> RowT:
+        row = session.get(model, row_id)
+        if row is None:  # ingestion just stored it
+            raise LookupError(f"{kind} row {row_id!r} is missing right after it was stored")
+        return row
 
-    return to_type.from_row(await in_session(info, reload))
+    return to_node(await in_session(info, reload))

@@ -26,7 +26,7 @@ def demo(
 ) -> None:
     """Load the deterministic demo data set (customers, campaigns, sends, events, orders,
     touchpoints, web behaviour, spend) through the regular ingestion path."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TimeElapsedColumn
 
     from server.db.engine import engine_for
     from server.demo import database_is_empty, load_demo
@@ -40,7 +40,7 @@ def demo(
         raise fail(f"--truth {truth}: folder {truth.parent} does not exist; create it first")
     with Progress("[progress.description]{task.description}", BarColumn(),
                   MofNCompleteColumn(), TimeElapsedColumn()) as bars:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def progress(kind: str, done: int, total: int) -> None:
             if kind not in tasks:

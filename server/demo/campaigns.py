@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -97,7 +98,7 @@ def make_campaigns(rng: np.random.Generator, count: int, days: int) -> Campaigns
     is_ab = rng.random(count) < AB_SHARE
 
     rows, variant_rows = [], []
-    arm: dict[str, list] = {k: [] for k in ("campaign", "variant", "weight", "open", "click",
+    arm: dict[str, list[Any]] = {k: [] for k in ("campaign", "variant", "weight", "open", "click",
                                             "subject", "open_lift", "click_lift", "features")}
     for index in range(count):
         kind, category = CAMPAIGN_TYPES[type_index[index]], CATEGORIES[category_index[index]]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from typing import TypedDict
 
 import numpy as np
 import polars as pl
@@ -16,8 +18,23 @@ TOUCH_CHANNELS = {"web": (0.024, 0.010), "paid": (0.010, 0.030), "social": (0.01
                   "sms": (0.005, 0.040), "direct": (0.007, 0.050), "organic": (0.012, 0.020),
                   "referral": (0.003, 0.045)}
 TOUCH_CONVERSION_DELAY_HOURS = 3.0  # exponential mean, capped at 20 h
+
+
+class Medium(TypedDict):
+    """A paid medium: budget and Hill response per 1,000 customers per month, adstock decay
+    per month, the touch channel its orders come through (None: no touchpoint) and vendor."""
+
+    budget: float
+    half_saturation: float
+    shape: float
+    max_orders: float
+    adstock_decay: float
+    channel: str | None
+    vendor: str
+
+
 # category: budget and Hill response per 1,000 customers per month; adstock decay per month.
-MEDIA = {
+MEDIA: dict[str, Medium] = {
     "paid_search": {"budget": 750.0, "half_saturation": 600.0, "shape": 1.4,
                     "max_orders": 8.0, "adstock_decay": 0.3, "channel": "paid",
                     "vendor": "Search Ads Network"},
@@ -63,13 +80,17 @@ def _touches(rng: np.random.Generator, people: Population,
 
 
 def _media(rng: np.random.Generator, people: Population, start_us: int,
-           ) -> tuple[list[tuple], np.ndarray, np.ndarray, np.ndarray, dict[str, float]]:
+           ) -> tuple[list[tuple[str, date, float, str]], np.ndarray, np.ndarray, np.ndarray,
+                      dict[str, float]]:
     per_thousand = people.size / 1000
     months = pl.datetime_range(to_datetime(np.array([start_us]))[0].replace(day=1),
                                to_datetime(np.array([END_US - 1]))[0], "1mo",
                                eager=True, time_zone="UTC")
     month_us = np.array(months.dt.epoch("us").to_list() + [END_US], dtype=np.int64)
-    rows, who, at, channel = [], [], [], []
+    rows: list[tuple[str, date, float, str]] = []
+    who: list[np.ndarray] = []
+    at: list[np.ndarray] = []
+    channel: list[np.ndarray] = []
     expected: dict[str, float] = {}
     for m_index, (name, media) in enumerate(MEDIA.items()):
         adstock, expected[name] = 0.0, 0.0

@@ -51,12 +51,14 @@ MAX_DELAY_US = 60 * US_PER_HOUR
 def _engagement_logit(engagement: np.ndarray) -> np.ndarray:
     a, b = ENGAGEMENT_BETA
     # Centred on the population mean of logit(Beta(a, b)), which is digamma(a) - digamma(b).
-    return np.log(engagement / (1 - engagement)) - (digamma(a) - digamma(b))
+    logit: np.ndarray = np.log(engagement / (1 - engagement)) - (digamma(a) - digamma(b))
+    return logit
 
 
 def _local_hour_effect(hour: np.ndarray) -> np.ndarray:
     table = np.array([LOCAL_HOUR_EFFECT[k] for k in LOCAL_HOUR_EFFECT])
-    return table[hour // 6]
+    effect: np.ndarray = table[hour // 6]
+    return effect
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ from server.ingest.errors import RowError, ValidationResult
 from server.ingest.kinds import Kind, get_kind
 
 ROW = "_row"
-_ERROR_SCHEMA = {ROW: pl.Int64, "column": pl.String, "value": pl.String, "message": pl.String}
+_ERROR_SCHEMA = pl.Schema({ROW: pl.Int64, "column": pl.String, "value": pl.String,
+                           "message": pl.String})
 
 
 def validate_frame(kind: str, frame: pl.DataFrame, *, first_row: int = 1) -> ValidationResult:

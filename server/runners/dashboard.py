@@ -112,8 +112,9 @@ class DashboardReport:
 
     @cached_property
     def average_customer_value(self) -> float | None:
-        sent = self.dimensions["sent"].sum()
-        return self.dimensions["recipient_value"].sum() / sent if sent else None
+        sent = int(self.dimensions["sent"].sum())
+        value = float(self.dimensions["recipient_value"].sum())
+        return value / sent if sent else None
 
     @cached_property
     def trend(self) -> pl.DataFrame:

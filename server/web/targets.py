@@ -129,10 +129,10 @@ async def save_targets(request: Request) -> Response:
             "targets": changes, "warningBand": band}}))["setTargets"]
         if result["__typename"] == "TargetSettings":
             return _done(request)
-        for error in result["errors"]:
-            key = "warning_band" if error["column"] == "warningBand" else \
-                changes[error["row"] - 1]["metric"]
-            errors[key] = error["message"]
+        for problem in result["errors"]:
+            key = "warning_band" if problem["column"] == "warningBand" else \
+                changes[problem["row"] - 1]["metric"]
+            errors[key] = problem["message"]
     context = await _context(request, errors=errors, entered=entered)
     return render(request, "targets.html", context, fragment="targets", status_code=422)
 

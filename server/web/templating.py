@@ -40,9 +40,8 @@ def _money(value: Any, currency: str = "") -> str:
 def _date(value: Any) -> str:
     if not value:
         return "—"
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.strftime("%Y-%m-%d %H:%M UTC")
+    moment: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _percent(value: Any) -> str:

@@ -12,6 +12,9 @@ target_metadata = SQLModel.metadata
 
 def run_migrations_online() -> None:
     url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("alembic has no sqlalchemy.url: run migrations through "
+                           "`mailscope db upgrade`, which sets it from the settings")
     engine = engine_for(url)
     with engine.connect() as connection:
         context.configure(

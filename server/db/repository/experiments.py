@@ -10,7 +10,6 @@ deliveries).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -115,7 +114,7 @@ def campaign_start(*, session: Session, campaign_id: str) -> datetime | None:
     """When the campaign went out: its first send, else its scheduled time."""
     statement = text("SELECT MIN(sent_at) AS start FROM message WHERE campaign_id = :c"
                      ).columns(start=UTCDateTime)
-    start = session.connection().execute(statement, {"c": campaign_id}).scalar()
+    start: datetime | None = session.connection().execute(statement, {"c": campaign_id}).scalar()
     if start is not None:
         return start
     campaign = session.get(Campaign, campaign_id)
@@ -124,12 +123,14 @@ def campaign_start(*, session: Session, campaign_id: str) -> datetime | None:
 
 def _event_days(connection: Connection, campaign_id: str, start: datetime) -> pl.DataFrame:
     days = _DAYS.get(connection.dialect.name, _DAYS["postgresql"])
-    parts = [f"SELECT variant_id, 'delivered' AS metric, {days.format(at='delivered_at')} "
+    # Safe SQL (S608): metric, column and day SQL are code; values bound.
+    parts = [f"SELECT variant_id, 'delivered' AS metric, {days.format(at='delivered_at')} "  # noqa: S608
              "AS day, COUNT(*) AS value FROM message WHERE campaign_id = :campaign_id "
              "AND delivered_at IS NOT NULL GROUP BY 1, 3"]
     for metric, column in _EVENTS.items():
         parts.append(
-            f"SELECT variant_id, '{metric}' AS metric, {days.format(at=_later(column))} AS day, "
+            # Safe SQL (S608): metric, column and day SQL are code; values bound.
+            f"SELECT variant_id, '{metric}' AS metric, {days.format(at=_later(column))} AS day, "  # noqa: S608
             f"COUNT(*) AS value FROM message WHERE campaign_id = :campaign_id AND "
             f"delivered_at IS NOT NULL AND {column} IS NOT NULL GROUP BY 1, 3")
     rows = _rows(connection, " UNION ALL ".join(parts), campaign_id=campaign_id, start=start)
@@ -146,7 +147,7 @@ def _orders(connection: Connection, campaign_id: str, start: datetime) -> pl.Dat
         SELECT m.message_id, m.variant_id, {days.format(at=later)} AS day, o.amount
         FROM orders o JOIN message m ON m.message_id = o.attributed_message_id
         WHERE m.campaign_id = :campaign_id AND m.delivered_at IS NOT NULL
-        """, campaign_id=campaign_id, start=start)
+        """, campaign_id=campaign_id, start=start)  # noqa: S608  (day SQL is code; ids bound)
     return pl.DataFrame(
         [(r["message_id"], r["variant_id"], int(r["day"]), float(r["amount"])) for r in rows],
         schema={"message_id": pl.String, "variant_id": pl.String, "day": pl.Int64,
@@ -238,7 +239,8 @@ def save_experiment(*, session: Session, experiment_in: ExperimentCreate) -> Exp
 
 
 def record_winner(*, session: Session, experiment_id: int, winner: str,
-                  lift: float | None, lift_interval: Sequence[float] | None, forced: bool,
+                  lift: float | None,
+                  lift_interval: tuple[float | None, float | None] | None, forced: bool,
                   reason: str | None, declared_by: str) -> Experiment:
     """Mark the experiment decided with ``winner``; returns the updated row."""
     row = session.get(Experiment, experiment_id)

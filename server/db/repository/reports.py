@@ -1,10 +1,10 @@
 """Report reads: day and breakdown rollups, campaign facts and one campaign's sends, as
 polars frames.
 
-On PostgreSQL table reads go through connectorx (Arrow); on SQLite through the engine's
-own connections (see ``read_table``). Neither path takes bound parameters here: the only
-value spliced into SQL is a campaign id, quoted by ``_literal`` (standard SQL quoting,
-the same on both databases). Aggregations with user input bind their parameters.
+On PostgreSQL whole-table reads go through connectorx (Arrow); on SQLite through the
+engine's own connections (see ``read_table``). Neither path takes bound parameters, so
+reads that depend on user input (a campaign id, segment ids) go through SQLAlchemy with
+bound parameters instead (``_read_bound``); only identifiers from this code are spliced.
 """
 
 from __future__ import annotations
@@ -64,10 +64,10 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
     "user_agent": pl.String(), "machine_open": pl.Boolean(),
 }
 
-def _literal(value: str) -> str:
+def _checked_id(value: str) -> str:
     if "\x00" in value:
         raise ValueError(f"id {value!r} contains a NUL character")
-    return "'" + value.replace("'", "''") + "'"
+    return value
 
 
 def _float(engine: Engine) -> str:
@@ -78,12 +78,23 @@ def read_table(engine: Engine, sql: str, schema: Mapping[str, pl.DataType]) -> p
     """The rows of ``sql`` cast to ``schema`` (see ``frames.read_table``)."""
     return frames.read_table(engine, sql, schema=schema)
 
+
+def _read_bound(engine: Engine, sql: str, params: Mapping[str, object],
+                schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
+    """The rows of ``sql`` with ``params`` bound (``:name``), cast to ``schema``."""
+    with engine.connect() as connection:
+        rows = connection.execute(text(sql), dict(params)).all()
+    raw = pl.DataFrame([tuple(row) for row in rows], schema=list(schema), orient="row",
+                       infer_schema_length=None)
+    return frames.typed(raw, schema)
+
 def rollup_frame(*, engine: Engine) -> pl.DataFrame:
     """Every ``rollup_campaign_day`` row (campaign × variant × send day counters)."""
     columns = ", ".join(
         f"CAST(revenue AS {_float(engine)}) AS revenue" if name == "revenue" else name
         for name in DAY_COUNTER_COLUMNS)
-    return read_table(engine, f"SELECT campaign_id, variant_id, day, {columns} "
+    # Safe SQL (S608): column lists and SQL fragments are code constants.
+    return read_table(engine, f"SELECT campaign_id, variant_id, day, {columns} "  # noqa: S608
                               "FROM rollup_campaign_day", ROLLUP_SCHEMA)
 
 
@@ -113,14 +124,16 @@ def _derived_columns(engine: Engine) -> str:
 
 def breakdown_rollup_frame(*, engine: Engine) -> pl.DataFrame:
     """Every ``rollup_campaign_breakdown`` row (campaign × variant × day × hour × domain)."""
-    return read_table(engine, "SELECT campaign_id, variant_id, day, hour, email_domain, "
+    # Safe SQL (S608): column lists and SQL fragments are code constants.
+    return read_table(engine, "SELECT campaign_id, variant_id, day, hour, email_domain, "  # noqa: S608
                               f"{_derived_columns(engine)} FROM rollup_campaign_breakdown",
                       DIMENSION_SCHEMA)
 
 
 def segment_rollup_frame(*, engine: Engine) -> pl.DataFrame:
     """Every ``rollup_campaign_segment`` row (campaign × variant × day × segment)."""
-    return read_table(engine, "SELECT campaign_id, variant_id, day, segment_id, "
+    # Safe SQL (S608): column lists and SQL fragments are code constants.
+    return read_table(engine, "SELECT campaign_id, variant_id, day, segment_id, "  # noqa: S608
                               f"{_derived_columns(engine)} FROM rollup_campaign_segment",
                       SEGMENT_SCHEMA)
 
@@ -131,31 +144,31 @@ def member_counters(*, engine: Engine, segment_ids: Sequence[str]) -> pl.DataFra
     large data, so callers cache it."""
     dialect = dialect_sql(engine)
     in_list, params = bind_list("s", list(segment_ids))
-    sends = sends_sql("m0.customer_id IN (SELECT customer_id FROM segment_member "
+    # Safe SQL (S608): segment ids bound via bind_list.
+    sends = sends_sql("m0.customer_id IN (SELECT customer_id FROM segment_member "  # noqa: S608
                       f"WHERE segment_id IN ({in_list}))")
-    sql = (f"SELECT m.campaign_id, m.variant_id, {dialect['day']} AS day, "
+    # Safe SQL (S608): code SQL; segment ids bound.
+    sql = (f"SELECT m.campaign_id, m.variant_id, {dialect['day']} AS day, "  # noqa: S608
            f"{dialect['hour']} AS hour, COALESCE(c.email_domain, '') AS email_domain, "
            f"{COUNTERS_SQL} FROM {sends} "
            "LEFT JOIN customer c ON c.customer_id = m.customer_id "
            "GROUP BY m.campaign_id, m.variant_id, 3, 4, 5")
-    with engine.connect() as connection:
-        rows = connection.execute(text(sql), params).all()
-    raw = pl.DataFrame([tuple(row) for row in rows], schema=list(DIMENSION_SCHEMA),
-                       orient="row", infer_schema_length=None)
-    return frames.typed(raw, DIMENSION_SCHEMA)
+    return _read_bound(engine, sql, params, DIMENSION_SCHEMA)
 
 
 def campaign_messages(*, engine: Engine, campaign_id: str) -> pl.DataFrame:
     """Every send of one campaign (the columns the metrics engine aggregates)."""
     columns = ", ".join(f"CAST(revenue AS {_float(engine)}) AS revenue" if name == "revenue"
                         else name for name in MESSAGE_SCHEMA)
-    return read_table(engine, f"SELECT {columns} FROM message "
-                              f"WHERE campaign_id = {_literal(campaign_id)}", MESSAGE_SCHEMA)
+    # Safe SQL (S608): code columns; the id is bound.
+    return _read_bound(engine, f"SELECT {columns} FROM message "  # noqa: S608
+                       "WHERE campaign_id = :campaign_id",
+                       {"campaign_id": _checked_id(campaign_id)}, MESSAGE_SCHEMA)
 
 
 def campaign_engagement_events(*, engine: Engine, campaign_id: str) -> pl.DataFrame:
     """The open and click events of one campaign's sends, with their user agents."""
     sql = ("SELECT e.message_id, e.type, e.occurred_at, e.user_agent, e.machine_open "
            "FROM email_event e JOIN message m ON m.message_id = e.message_id "
-           f"WHERE m.campaign_id = {_literal(campaign_id)} AND e.type IN ('open', 'click')")
-    return read_table(engine, sql, EVENT_SCHEMA)
+           "WHERE m.campaign_id = :campaign_id AND e.type IN ('open', 'click')")
+    return _read_bound(engine, sql, {"campaign_id": _checked_id(campaign_id)}, EVENT_SCHEMA)

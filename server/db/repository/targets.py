@@ -20,7 +20,7 @@ def replace_target_overrides(*, session: Session, overrides: Mapping[str, float 
                              updated_by: str | None) -> None:
     """Store exactly ``overrides`` (names already validated by the caller), dropping any
     override not in it, in the caller's transaction."""
-    session.exec(delete(MetricTarget))  # type: ignore[call-overload]
+    session.exec(delete(MetricTarget))
     now = utcnow()
     for name, value in overrides.items():
         session.add(MetricTarget(name=name, value=value, updated_at=now, updated_by=updated_by))
