@@ -50,8 +50,11 @@ def test_full_page_and_fragment(client: TestClient, world: Engine, admin_key: st
 def test_first_visit_shows_the_latest_90_days(client: TestClient, world: Engine,
                                               admin_key: str) -> None:
     log_in(client, admin_key)
-    html = client.get("/attribution").text
+    first = client.get("/attribution")
     # the latest order is o4 on 2026-03-08
+    assert (first.context["form"].start, first.context["form"].end) == ("2025-12-09",
+                                                                        "2026-03-08")
+    html = first.text
     assert '<input id="start" name="start" type="date" value="2025-12-09">' in html
     assert '<input id="end" name="end" type="date" value="2026-03-08">' in html
     assert "4</strong> orders (175.49 USD)" in html
@@ -73,7 +76,16 @@ def test_chart_has_a_bar_per_model_and_channel(client: TestClient, world: Engine
 
 def test_table_for_the_chosen_model(client: TestClient, world: Engine, admin_key: str) -> None:
     log_in(client, admin_key)
-    html = client.get("/attribution", params=MARCH, headers=HX).text
+    response = client.get("/attribution", params=MARCH, headers=HX)
+    assert response.template == "attribution.html"
+    assert response.context["form"] == PageSettings(
+        model="linear", start="2026-03-01", end="2026-03-31", lookback="30", half_life="7",
+        first="0.4", middle="0.2", last="0.4", group_by="channel", kinds=["open", "click"],
+        measure="revenue")
+    assert [row["key"] for row in response.context["rows"]] == [
+        "social", "email", "web", "paid", "sms"]
+    assert response.context["can_export"] is True
+    html = response.text
     assert "4</strong> orders (175.49 USD)" in html
     assert "3</strong> had a touch in the 30 days before" in html
     assert table_rows(html) == [
@@ -185,6 +197,7 @@ def test_export_needs_the_analyst_role(client: TestClient, world: Engine) -> Non
     log_in(client, make_key(world, "viewer"))
     page = client.get("/attribution", params=MARCH)
     assert page.status_code == 200
+    assert page.context["can_export"] is False
     assert "Export CSV" not in page.text
     response = client.get("/attribution/export.csv", params=MARCH)
     assert response.status_code == 403

@@ -37,7 +37,19 @@ def test_full_page_and_fragment(client: TestClient, engine: Engine, admin_key: s
 def test_rows_show_metrics(client: TestClient, engine: Engine, admin_key: str) -> None:
     seed_campaigns(engine)
     log_in(client, admin_key)
-    html = client.get("/campaigns", params={"search": "spring"}, headers=HX).text
+    response = client.get("/campaigns", params={"search": "spring"}, headers=HX)
+    assert response.template == "campaigns.html"
+    assert response.context == {
+        "campaigns": [{"id": "c-spring", "name": "Spring Sale", "subjectLine": "Spring is here",
+                       "campaignType": "promotional", "category": "apparel",
+                       "sendAt": "2026-03-01T09:00:00+00:00",
+                       "metrics": {"sent": 1000, "delivered": 980, "uniqueOpens": 300,
+                                   "uniqueClicks": 45, "conversions": 7,
+                                   "revenue": "1234.5000", "currency": "USD"}}],
+        "total": 1, "first_row": 1, "last_row": 1, "search": "spring", "campaign_type": "",
+        "campaign_types": ["lifecycle", "newsletter", "promotional"],
+        "next_href": None, "previous_href": None}
+    html = response.text
     assert names(html) == ["Spring Sale"]
     cells = re.findall(r"<td[^>]*>(.*?)</td>", html)
     assert cells == ['<a href="/campaigns/c-spring">Spring Sale</a>', "promotional", "apparel",
@@ -48,7 +60,8 @@ def test_type_filter(client: TestClient, engine: Engine, admin_key: str) -> None
     seed_campaigns(engine)
     log_in(client, admin_key)
     page = client.get("/campaigns", params={"type": "lifecycle"})
-    assert names(page.text) == ["Welcome Series 1"]
+    assert [row["name"] for row in page.context["campaigns"]] == ["Welcome Series 1"]
+    assert page.context["campaign_type"] == "lifecycle"
     assert '<option value="lifecycle" selected>lifecycle</option>' in page.text
 
 
@@ -75,19 +88,27 @@ def test_pages_of_25_keep_filters(client: TestClient, engine: Engine, admin_key:
     seed_campaigns(engine, many)
     log_in(client, admin_key)
     first = client.get("/campaigns", params={"search": "bulk", "type": "promotional"})
-    assert len(names(first.text)) == 25
+    assert len(first.context["campaigns"]) == 25
+    assert (first.context["first_row"], first.context["last_row"], first.context["total"]) \
+        == (1, 25, 60)
     assert "Showing 1–25 of 60 campaigns" in first.text
-    next_href = re.search(r'href="([^"]+)"[^>]*rel="next"', first.text).group(1)
+    next_href = first.context["next_href"]
+    assert f'href="{next_href.replace("&", "&amp;")}"' in first.text
     assert "search=bulk" in next_href and "type=promotional" in next_href
-    second = client.get(next_href.replace("&amp;", "&"))
+    second = client.get(next_href)
+    assert (second.context["first_row"], second.context["last_row"]) == (26, 50)
     assert "Showing 26–50 of 60 campaigns" in second.text
-    third_href = re.search(r'href="([^"]+)"[^>]*rel="next"', second.text).group(1)
-    third = client.get(third_href.replace("&amp;", "&"))
-    assert "Showing 51–60 of 60 campaigns" in third.text
+    third = client.get(second.context["next_href"])
+    assert (third.context["first_row"], third.context["last_row"]) == (51, 60)
+    assert third.context["next_href"] is None
     assert 'rel="next"' not in third.text
-    assert len(set(names(first.text) + names(second.text) + names(third.text))) == 60
-    back_href = re.search(r'href="([^"]+)"[^>]*rel="prev"', third.text).group(1)
-    back = client.get(back_href.replace("&amp;", "&"))
+
+    def shown(response) -> list[str]:
+        return [row["name"] for row in response.context["campaigns"]]
+
+    assert len(set(shown(first) + shown(second) + shown(third))) == 60
+    back = client.get(third.context["previous_href"])
+    assert shown(back) == shown(second)
     assert names(back.text) == names(second.text)
 
 

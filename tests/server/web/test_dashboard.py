@@ -44,7 +44,22 @@ def test_page_and_fragment(signed_in: TestClient) -> None:
 
 
 def test_cards_show_values_and_statuses(signed_in: TestClient) -> None:
-    html = signed_in.get("/dashboard", params=MARCH).text
+    page = signed_in.get("/dashboard", params=MARCH)
+    assert page.template == "dashboard.html"
+    assert page.context["query"] == "from=2026-03-01&to=2026-03-31&granularity=WEEK"
+    board = page.context["board"]
+    assert (board["from"], board["to"], board["campaignCount"], board["currency"]) == (
+        "2026-03-01", "2026-03-31", 2, "USD")
+    assert board["summary"]["counters"] == {"sent": 12, "delivered": 9, "conversions": 2,
+                                            "revenue": "65.0000"}
+    assert page.context["cards"][:2] == [
+        {"metric": "DELIVERY_RATE", "label": "Delivery rate", "status": "bad",
+         "value": "75.00%", "target": "98.00%", "bound": "≥", "difference": "−23.00%"},
+        {"metric": "BOUNCE_RATE", "label": "Bounce rate", "status": "bad",
+         "value": "25.00%", "target": "2.00%", "bound": "≤", "difference": "+23.00%"}]
+    assert page.context["poll_url"] == (
+        f"/dashboard?{page.context['query']}&since={board['dataVersion']}")
+    html = page.text
     shown = cards(html)
     assert shown["DELIVERY_RATE"] == ("bad", "75.00%")
     assert shown["OPEN_RATE"] == ("good", "66.67%")

@@ -26,7 +26,11 @@ def analyst(client: TestClient, world: Engine) -> str:
 
 
 def test_index_lists_ab_campaigns(client: TestClient, analyst: str) -> None:
-    html = client.get("/experiments").text
+    index = client.get("/experiments")
+    assert index.template == "experiments.html"
+    assert [(row["id"], row["name"]) for row in index.context["campaigns"]] == [
+        ("win", "Clear Winner"), ("srm", "Broken Split"), ("ab", "Spring Sale")]
+    html = index.text
     links = re.findall(r'<a href="(/campaigns/[^"]+/experiment)">([^<]+)</a>', html)
     assert sorted(links) == [("/campaigns/ab/experiment", "Spring Sale"),
                              ("/campaigns/srm/experiment", "Broken Split"),
@@ -35,6 +39,15 @@ def test_index_lists_ab_campaigns(client: TestClient, analyst: str) -> None:
 
 def test_planner_updates_as_a_fragment(client: TestClient, analyst: str) -> None:
     page = client.get("/experiments/plan")
+    assert page.template == "experiment_plan.html"
+    assert page.context["error"] is None
+    assert page.context["values"] == {
+        "metric": "rate", "baseline": "5", "effect": "10", "scale": "relative", "alpha": "0.05",
+        "power": "0.8", "variants": "2", "daily_volume": "10000", "std": "",
+        "current_control": "", "current_variant": ""}
+    plan = page.context["plan"]
+    assert (plan["perVariant"], plan["total"], plan["days"], plan["variants"]) == (
+        31218, 62436, 7, 2)
     assert 'hx-get="/experiments/plan" hx-trigger="input changed delay:300ms, change"' in \
         page.text
     assert '<strong id="per-variant">31,218</strong>' in page.text
@@ -57,7 +70,10 @@ def test_planner_updates_as_a_fragment(client: TestClient, analyst: str) -> None
 
 
 def test_analyzer(client: TestClient, analyst: str) -> None:
-    page = client.get("/experiments/analyze").text
+    empty = client.get("/experiments/analyze")
+    assert empty.template == "experiment_analyze.html"
+    assert empty.context == {"error": None, "form": {}, "result": None, "view": None}
+    page = empty.text
     assert '<form class="card grid-form" id="analyze-form" method="post"' in page
     result = client.post("/experiments/analyze", headers=HX, data={
         "csrf_token": analyst, "metric_type": "PROPORTION", "method": "SEQUENTIAL",

@@ -40,6 +40,10 @@ def form_error(html: str) -> list[str]:
 def test_page_and_fragment(client: TestClient, analyst: str) -> None:
     page = client.get("/campaigns/ab/experiment")
     assert page.status_code == 200
+    assert page.template == "experiment.html"
+    assert (page.context["can_edit"], page.context["flash"], page.context["error"]) == (
+        True, None, None)
+    assert page.context["warnings"] == []
     assert page.text.startswith("<!doctype html>")
     assert '<a href="/experiments" >Experiments</a>' in page.text
     fragment = client.get("/campaigns/ab/experiment", headers=HX)
@@ -82,7 +86,9 @@ def test_not_an_experiment_and_missing(client: TestClient, analyst: str) -> None
 
 def test_viewer_sees_results_but_no_forms(client: TestClient, world: Engine) -> None:
     token = log_in(client, make_key(world, "viewer"))
-    html = client.get("/campaigns/ab/experiment").text
+    page = client.get("/campaigns/ab/experiment")
+    assert page.context["can_edit"] is False
+    html = page.text
     assert 'id="verdict"' in html
     assert 'id="settings"' not in html and 'id="declare"' not in html
     refused = client.post("/campaigns/ab/experiment/settings", data={"csrf_token": token},

@@ -30,6 +30,13 @@ def test_running_job_polls(client: TestClient, engine: Engine, admin_key: str) -
     log_in(client, admin_key)
     page = client.get("/jobs")
     assert page.status_code == 200
+    assert page.template == "jobs.html"
+    assert page.context == {
+        "jobs": [{"id": str(job_id), "actor": "rebuild_rollups", "state": "running",
+                  "progress": 0.4, "detail": "campaign 3 of 8", "error": None,
+                  "createdAt": "2026-11-01T08:00:00+00:00", "startedAt": None,
+                  "finishedAt": None, "percent": 40}],
+        "live": True, "new_job_id": None, "error": None, "can_run": True}
     assert page.text.startswith("<!doctype html>")
     fragment = client.get("/jobs", headers=HX).text
     assert fragment.startswith('<div id="jobs" class="card"')
@@ -53,7 +60,9 @@ def test_finished_jobs_stop_polling(client: TestClient, engine: Engine,
 def test_rebuild_button_enqueues_job(client: TestClient, engine: Engine,
                                      admin_key: str) -> None:
     token = log_in(client, admin_key)
-    assert "Rebuild rollups" in client.get("/jobs").text
+    page = client.get("/jobs")
+    assert page.context["can_run"] is True
+    assert "Rebuild rollups" in page.text
     response = client.post("/jobs", headers={**HX, "X-CSRF-Token": token})
     assert response.status_code == 200
     with session_scope(engine) as session:
@@ -75,7 +84,9 @@ def test_rebuild_form_post_redirects(client: TestClient, engine: Engine,
 
 def test_viewer_cannot_rebuild(client: TestClient, engine: Engine, viewer_key: str) -> None:
     token = log_in(client, viewer_key)
-    assert "Rebuild rollups" not in client.get("/jobs").text
+    page = client.get("/jobs")
+    assert page.context["can_run"] is False
+    assert "Rebuild rollups" not in page.text
     response = client.post("/jobs", data={"csrf_token": token})
     assert response.status_code == 403
     assert "needs the analyst or admin role" in response.text

@@ -12,6 +12,8 @@ from tests.server.web.conftest import csrf_from, log_in
 def test_login_success_redirects_to_local_next(client: TestClient, admin_key: str) -> None:
     page = client.get("/login?next=/jobs")
     assert page.status_code == 200
+    assert page.template == "login.html"
+    assert page.context == {"error": None, "next": "/jobs"}
     assert '<input type="hidden" name="next" value="/jobs">' in page.text
     response = client.post("/login", data={"api_key": admin_key, "next": "/jobs",
                                            "csrf_token": csrf_from(page.text)},
@@ -57,6 +59,7 @@ def test_login_refuses_open_redirect(client: TestClient, admin_key: str,
 
 def test_login_page_drops_foreign_next(client: TestClient) -> None:
     page = client.get("/login", params={"next": "http://evil.example/"})
+    assert page.context == {"error": None, "next": "/campaigns"}
     assert '<input type="hidden" name="next" value="/campaigns">' in page.text
 
 

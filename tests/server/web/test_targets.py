@@ -17,7 +17,17 @@ def form_values(html: str) -> dict[str, str]:
 
 def test_form_shows_targets_in_percent(client: TestClient, admin_key: str) -> None:
     log_in(client, admin_key)
-    html = client.get("/settings/targets").text
+    page = client.get("/settings/targets")
+    assert page.template == "targets.html"
+    assert (page.context["band"], page.context["can_edit"], page.context["saved"],
+            page.context["errors"]) == ("10", True, False, {})
+    assert page.context["windows"] == {"click": "7 days", "delivery": "1 day",
+                                       "open": "3 days"}
+    rows = {row["metric"]: row for row in page.context["rows"]}
+    assert rows["OPEN_RATE"]["shown"] == "22" and rows["OPEN_RATE"]["target"] == 0.22
+    assert rows["COMPLAINT_RATE"]["shown"] == "0.1"
+    assert rows["HARD_BOUNCE_RATE"]["shown"] == "" and rows["HARD_BOUNCE_RATE"]["target"] is None
+    html = page.text
     values = form_values(html)
     assert values["OPEN_RATE"] == "22" and values["COMPLAINT_RATE"] == "0.1"
     assert values["REVENUE_PER_EMAIL"] == "0.5" and values["HARD_BOUNCE_RATE"] == ""
@@ -62,7 +72,9 @@ def test_refusal_names_the_metric_and_keeps_input(client: TestClient, admin_key:
 
 def test_csrf_and_role(client: TestClient, engine: Engine) -> None:
     token = log_in(client, make_key(engine, "analyst"))
-    html = client.get("/settings/targets").text
+    page = client.get("/settings/targets")
+    assert page.context["can_edit"] is False
+    html = page.text
     assert "Only admins can change targets." in html and "disabled" in html
     refused = client.post("/settings/targets", data={"OPEN_RATE": "30", "csrf_token": token})
     assert refused.status_code == 403 and "needs the admin role" in refused.text

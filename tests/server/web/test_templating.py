@@ -13,7 +13,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from server.csrf import csrf_problem
-from server.web.templating import env, render, render_error
+from server.web.templating import TemplateResponse, env, render, render_error
 
 TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 
@@ -59,6 +59,32 @@ def test_error_page_and_htmx_fragment() -> None:
                              "Campaign &lt;b&gt;c-1&lt;/b&gt; already exists.</p>")
     assert fragment.headers["hx-retarget"] == "#flash"
     assert fragment.headers["hx-reswap"] == "innerHTML"
+
+
+def test_render_keeps_the_template_name_and_the_context() -> None:
+    client = make_client()
+    page = client.get("/jobs")
+    assert page.template == "jobs.html"
+    assert page.context == {"jobs": [], "live": False, "new_job_id": None, "error": None,
+                            "can_run": True}
+    fragment = client.get("/jobs", headers={"HX-Request": "true"})
+    assert (fragment.template, fragment.context) == (page.template, page.context)
+    error = client.get("/error")
+    assert error.template == "error.html"
+    assert error.context == {"status_code": 409, "title": "Conflict",
+                             "message": "Campaign <b>c-1</b> already exists."}
+
+
+def test_the_response_object_carries_them_without_a_client() -> None:
+    request = Request({"type": "http", "method": "GET", "path": "/jobs", "headers": [],
+                       "query_string": b"", "session": {}})
+    context = {"jobs": [], "live": True, "new_job_id": None, "error": None,
+               "can_run": False}
+    response = render(request, "jobs.html", context, fragment="jobs")
+    assert isinstance(response, TemplateResponse)
+    assert response.template == "jobs.html"
+    assert response.context is context
+    assert response.headers["vary"] == "HX-Request"
 
 
 def test_boosted_request_gets_whole_page() -> None:
