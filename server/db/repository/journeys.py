@@ -45,21 +45,14 @@ def read_touches(*, engine: Engine, start: datetime | None, end: datetime | None
         raise ValueError(f"email kinds {', '.join(map(repr, unknown))} are unknown; "
                          f"use any of {', '.join(EMAIL_KINDS)}")
     dialect = engine.dialect.name
-    touchpoints = _read(engine, (
-        "SELECT customer_id, occurred_at, channel, campaign_id, channel AS touch_kind "
-        f"FROM touchpoint WHERE channel <> '{EMAIL_CHANNEL}' AND "
-        f"{_between('occurred_at', start, end, dialect)}"), TOUCHES_SCHEMA)
+    touchpoints = _read(engine, touchpoints_sql(dialect, start, end), TOUCHES_SCHEMA)
     kinds = [kind for kind in EMAIL_KINDS if kind in email_kinds]
     if not kinds:
         return touchpoints
-    # One scan of the sends for every kind (the table is the largest there is), then one
-    # row per kind; kinds come from the fixed list above, so they are safe in SQL.
     columns = {_KIND_COLUMNS[kind]: kind for kind in kinds}
-    sends = _read(engine, (
-        f"SELECT customer_id, campaign_id, {', '.join(columns)} FROM message WHERE "
-        + " OR ".join(f"({_between(column, start, end, dialect)})" for column in columns)),
-        pl.Schema({"customer_id": pl.String, "campaign_id": pl.String,
-                   **dict.fromkeys(columns, UTC_US)}))
+    sends = _read(engine, email_touches_sql(dialect, start, end, kinds),
+                  pl.Schema({"customer_id": pl.String, "campaign_id": pl.String,
+                             **dict.fromkeys(columns, UTC_US)}))
     in_period = pl.col("occurred_at").is_not_null()
     if start is not None:
         in_period &= pl.col("occurred_at") >= _utc(start)
@@ -74,14 +67,34 @@ def read_touches(*, engine: Engine, start: datetime | None, end: datetime | None
     return pl.concat([email, touchpoints])
 
 
+def touchpoints_sql(dialect: str, start: datetime | None, end: datetime | None) -> str:
+    """The SQL of the non-email touches in ``[start, end)`` on ``dialect``."""
+    return ("SELECT customer_id, occurred_at, channel, campaign_id, channel AS touch_kind "
+            f"FROM touchpoint WHERE channel <> '{EMAIL_CHANNEL}' AND "
+            f"{_between('occurred_at', start, end, dialect)}")
+
+
+def email_touches_sql(dialect: str, start: datetime | None, end: datetime | None,
+                      kinds: Collection[str]) -> str:
+    """The SQL of the sends with a touch of ``kinds`` in ``[start, end)`` on ``dialect``."""
+    # One scan of the sends for every kind (the table is the largest there is), then one
+    # row per kind; kinds come from the fixed list above, so they are safe in SQL.
+    columns = [_KIND_COLUMNS[kind] for kind in EMAIL_KINDS if kind in kinds]
+    return (f"SELECT customer_id, campaign_id, {', '.join(columns)} FROM message WHERE "
+            + " OR ".join(f"({_between(column, start, end, dialect)})" for column in columns))
+
+
+def conversions_sql(dialect: str, start: datetime | None, end: datetime | None) -> str:
+    """The SQL of ``read_conversions`` on ``dialect``."""
+    return (f"SELECT order_id, customer_id, occurred_at, {_real('amount', dialect)} AS revenue "
+            f"FROM orders WHERE {_between('occurred_at', start, end, dialect)}")
+
+
 def read_conversions(*, engine: Engine, start: datetime | None,
                      end: datetime | None) -> pl.DataFrame:
     """Orders placed in ``[start, end)`` with their amount as ``revenue``
     (``CONVERSIONS_SCHEMA``), unordered."""
-    dialect = engine.dialect.name
-    sql = (f"SELECT order_id, customer_id, occurred_at, {_real('amount', dialect)} AS revenue "
-           f"FROM orders WHERE {_between('occurred_at', start, end, dialect)}")
-    return _read(engine, sql, CONVERSIONS_SCHEMA)
+    return _read(engine, conversions_sql(engine.dialect.name, start, end), CONVERSIONS_SCHEMA)
 
 
 def read_spend(*, engine: Engine, start: datetime | None, end: datetime | None,
@@ -89,9 +102,14 @@ def read_spend(*, engine: Engine, start: datetime | None, end: datetime | None,
     """Spend summed per channel (``spend.category`` names the channel) or per campaign
     (rows with a ``campaign_id``) over the days ``[start, end)`` touches, sorted by key
     (``SPEND_SCHEMA``)."""
+    return _read(engine, spend_sql(engine.dialect.name, start, end, by), SPEND_SCHEMA).sort("key")
+
+
+def spend_sql(dialect: str, start: datetime | None, end: datetime | None,
+              by: SpendKey) -> str:
+    """The SQL of ``read_spend`` on ``dialect``."""
     if by not in ("channel", "campaign"):
         raise ValueError(f"by must be 'channel' or 'campaign', got {by!r}")
-    dialect = engine.dialect.name
     key = "category" if by == "channel" else "campaign_id"
     conditions = [f"{key} IS NOT NULL"]
     if start is not None:
@@ -99,9 +117,8 @@ def read_spend(*, engine: Engine, start: datetime | None, end: datetime | None,
     if end is not None:
         last_day: date = (_utc(end) - timedelta(microseconds=1)).date()
         conditions.append(f"incurred_on <= '{last_day.isoformat()}'")
-    sql = (f"SELECT {key} AS key, SUM({_real('amount', dialect)}) AS spend FROM spend "
-           f"WHERE {' AND '.join(conditions)} GROUP BY {key}")
-    return _read(engine, sql, SPEND_SCHEMA).sort("key")
+    return (f"SELECT {key} AS key, SUM({_real('amount', dialect)}) AS spend FROM spend "
+            f"WHERE {' AND '.join(conditions)} GROUP BY {key}")
 
 
 def latest_order_at(*, engine: Engine) -> datetime | None:

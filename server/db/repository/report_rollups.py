@@ -80,28 +80,43 @@ def staleness(fingerprints: dict[str, str], states: dict[str, tuple[str, str, st
     return Staleness(stale=stale, gone=sorted(set(states) - set(fingerprints)))
 
 
-def _replace(connection: Connection, campaign_ids: Sequence[str]) -> int:
-    dialect = dialect_sql(connection.dialect.name)
-    in_list, params = bind_list("c", campaign_ids)
+def breakdown_insert_sql(dialect_name: str, in_list: str) -> str:
+    """The INSERT that recomputes ``rollup_campaign_breakdown`` for the campaigns bound in
+    ``in_list`` (see ``bind_list``)."""
+    dialect = dialect_sql(dialect_name)
     counters = ", ".join(COUNTER_COLUMNS)
-    sends = sends_sql(f"m0.campaign_id IN ({in_list})")
+    return ("INSERT INTO rollup_campaign_breakdown "
+            f"(campaign_id, variant_id, day, hour, email_domain, {counters}) "
+            f"SELECT m.campaign_id, m.variant_id, {dialect['day']}, {dialect['hour']}, "
+            f"COALESCE(c.email_domain, ''), {COUNTERS_SQL} "
+            f"FROM {sends_sql(f'm0.campaign_id IN ({in_list})')} "
+            "LEFT JOIN customer c ON c.customer_id = m.customer_id "
+            "GROUP BY m.campaign_id, m.variant_id, 3, 4, 5")
+
+
+def segment_insert_sql(dialect_name: str, in_list: str) -> str:
+    """The INSERT that recomputes ``rollup_campaign_segment`` for the campaigns bound in
+    ``in_list`` (see ``bind_list``)."""
+    dialect = dialect_sql(dialect_name)
+    counters = ", ".join(COUNTER_COLUMNS)
+    return ("INSERT INTO rollup_campaign_segment "
+            f"(campaign_id, variant_id, day, segment_id, {counters}) "
+            f"SELECT m.campaign_id, m.variant_id, {dialect['day']}, s.segment_id, "
+            f"{COUNTERS_SQL} FROM {sends_sql(f'm0.campaign_id IN ({in_list})')} "
+            "JOIN segment_member s ON s.customer_id = m.customer_id "
+            "GROUP BY m.campaign_id, m.variant_id, 3, s.segment_id")
+
+
+def _replace(connection: Connection, campaign_ids: Sequence[str]) -> int:
+    dialect = connection.dialect.name
+    in_list, params = bind_list("c", campaign_ids)
     for table in ("rollup_campaign_breakdown", "rollup_campaign_segment"):
         connection.execute(text(f"DELETE FROM {table} WHERE campaign_id IN ({in_list})"),
                            params)
-    written = connection.execute(text(
-        "INSERT INTO rollup_campaign_breakdown "
-        f"(campaign_id, variant_id, day, hour, email_domain, {counters}) "
-        f"SELECT m.campaign_id, m.variant_id, {dialect['day']}, {dialect['hour']}, "
-        f"COALESCE(c.email_domain, ''), {COUNTERS_SQL} FROM {sends} "
-        "LEFT JOIN customer c ON c.customer_id = m.customer_id "
-        "GROUP BY m.campaign_id, m.variant_id, 3, 4, 5"), params).rowcount or 0
-    written += connection.execute(text(
-        "INSERT INTO rollup_campaign_segment "
-        f"(campaign_id, variant_id, day, segment_id, {counters}) "
-        f"SELECT m.campaign_id, m.variant_id, {dialect['day']}, s.segment_id, "
-        f"{COUNTERS_SQL} FROM {sends} "
-        "JOIN segment_member s ON s.customer_id = m.customer_id "
-        "GROUP BY m.campaign_id, m.variant_id, 3, s.segment_id"), params).rowcount or 0
+    written = connection.execute(text(breakdown_insert_sql(dialect, in_list)),
+                                 params).rowcount or 0
+    written += connection.execute(text(segment_insert_sql(dialect, in_list)),
+                                  params).rowcount or 0
     return written
 
 

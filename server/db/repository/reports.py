@@ -78,13 +78,17 @@ def read_table(engine: Engine, sql: str, schema: Mapping[str, pl.DataType]) -> p
     """The rows of ``sql`` cast to ``schema`` (see ``frames.read_table``)."""
     return frames.read_table(engine, sql, schema=schema)
 
+def rollup_sql(dialect_name: str) -> str:
+    """The SQL of ``rollup_frame`` on ``dialect_name``."""
+    real = dialect_sql(dialect_name)["float"]
+    columns = ", ".join(f"CAST(revenue AS {real}) AS revenue" if name == "revenue" else name
+                        for name in DAY_COUNTER_COLUMNS)
+    return f"SELECT campaign_id, variant_id, day, {columns} FROM rollup_campaign_day"
+
+
 def rollup_frame(*, engine: Engine) -> pl.DataFrame:
     """Every ``rollup_campaign_day`` row (campaign × variant × send day counters)."""
-    columns = ", ".join(
-        f"CAST(revenue AS {_float(engine)}) AS revenue" if name == "revenue" else name
-        for name in DAY_COUNTER_COLUMNS)
-    return read_table(engine, f"SELECT campaign_id, variant_id, day, {columns} "
-                              "FROM rollup_campaign_day", ROLLUP_SCHEMA)
+    return read_table(engine, rollup_sql(engine.dialect.name), ROLLUP_SCHEMA)
 
 
 def campaign_frame(*, engine: Engine) -> pl.DataFrame:
@@ -105,31 +109,39 @@ def segment_names(*, engine: Engine) -> pl.DataFrame:
                       {"segment_id": pl.String(), "name": pl.String()})
 
 
-def _derived_columns(engine: Engine) -> str:
+def _derived_columns(dialect_name: str) -> str:
     money = ("revenue", "recipient_value")
-    return ", ".join(f"CAST({name} AS {_float(engine)}) AS {name}" if name in money else name
+    real = dialect_sql(dialect_name)["float"]
+    return ", ".join(f"CAST({name} AS {real}) AS {name}" if name in money else name
                      for name in COUNTER_COLUMNS)
+
+
+def breakdown_rollup_sql(dialect_name: str) -> str:
+    """The SQL of ``breakdown_rollup_frame`` on ``dialect_name``."""
+    return ("SELECT campaign_id, variant_id, day, hour, email_domain, "
+            f"{_derived_columns(dialect_name)} FROM rollup_campaign_breakdown")
+
+
+def segment_rollup_sql(dialect_name: str) -> str:
+    """The SQL of ``segment_rollup_frame`` on ``dialect_name``."""
+    return ("SELECT campaign_id, variant_id, day, segment_id, "
+            f"{_derived_columns(dialect_name)} FROM rollup_campaign_segment")
 
 
 def breakdown_rollup_frame(*, engine: Engine) -> pl.DataFrame:
     """Every ``rollup_campaign_breakdown`` row (campaign × variant × day × hour × domain)."""
-    return read_table(engine, "SELECT campaign_id, variant_id, day, hour, email_domain, "
-                              f"{_derived_columns(engine)} FROM rollup_campaign_breakdown",
-                      DIMENSION_SCHEMA)
+    return read_table(engine, breakdown_rollup_sql(engine.dialect.name), DIMENSION_SCHEMA)
 
 
 def segment_rollup_frame(*, engine: Engine) -> pl.DataFrame:
     """Every ``rollup_campaign_segment`` row (campaign × variant × day × segment)."""
-    return read_table(engine, "SELECT campaign_id, variant_id, day, segment_id, "
-                              f"{_derived_columns(engine)} FROM rollup_campaign_segment",
-                      SEGMENT_SCHEMA)
+    return read_table(engine, segment_rollup_sql(engine.dialect.name), SEGMENT_SCHEMA)
 
 
-def member_counters(*, engine: Engine, segment_ids: Sequence[str]) -> pl.DataFrame:
-    """Counters per campaign × variant × day × hour × domain of the sends to members of
-    any of ``segment_ids`` (each send once), straight from the message table: slow on
-    large data, so callers cache it."""
-    dialect = dialect_sql(engine)
+def member_counters_sql(dialect_name: str,
+                        segment_ids: Sequence[str]) -> tuple[str, dict[str, str]]:
+    """The SQL of ``member_counters`` on ``dialect_name`` and its bound parameters."""
+    dialect = dialect_sql(dialect_name)
     in_list, params = bind_list("s", list(segment_ids))
     sends = sends_sql("m0.customer_id IN (SELECT customer_id FROM segment_member "
                       f"WHERE segment_id IN ({in_list}))")
@@ -138,6 +150,14 @@ def member_counters(*, engine: Engine, segment_ids: Sequence[str]) -> pl.DataFra
            f"{COUNTERS_SQL} FROM {sends} "
            "LEFT JOIN customer c ON c.customer_id = m.customer_id "
            "GROUP BY m.campaign_id, m.variant_id, 3, 4, 5")
+    return sql, params
+
+
+def member_counters(*, engine: Engine, segment_ids: Sequence[str]) -> pl.DataFrame:
+    """Counters per campaign × variant × day × hour × domain of the sends to members of
+    any of ``segment_ids`` (each send once), straight from the message table: slow on
+    large data, so callers cache it."""
+    sql, params = member_counters_sql(engine.dialect.name, segment_ids)
     with engine.connect() as connection:
         rows = connection.execute(text(sql), params).all()
     raw = pl.DataFrame([tuple(row) for row in rows], schema=list(DIMENSION_SCHEMA),

@@ -17,6 +17,7 @@ from server.db.repository.journeys import (
     read_spend,
     read_touches,
 )
+from tests.server.db.repository.sql_snapshots import DIALECTS, assert_sql_snapshot
 from tests.worlds.attribution import load_attribution_world
 
 
@@ -73,6 +74,17 @@ def test_email_kinds_and_period_bounds(world: Engine) -> None:
     assert [row[4] for row in expected] == ["open", "open", "sms", "social"]
 
 
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_touches_sql_snapshot(dialect: str) -> None:
+    # The period of test_email_kinds_and_period_bounds; every email kind.
+    start, end = at(3, 1, 9, 1), at(3, 5, 10)
+    assert_sql_snapshot("journeys.touchpoints", dialect,
+                        repository.touchpoints_sql(dialect, start, end))
+    assert_sql_snapshot("journeys.email_touches", dialect,
+                        repository.email_touches_sql(dialect, start, end,
+                                                     repository.EMAIL_KINDS))
+
+
 def test_no_email_kind_reads_only_touchpoints(world: Engine) -> None:
     frame = read_touches(engine=world, start=None, end=None, email_kinds=())
     assert set(frame["channel"]) == {"paid", "web", "sms", "social"}
@@ -91,6 +103,12 @@ def test_conversions_in_period(world: Engine) -> None:
          ("o3", "u3", at(3, 3, 10), 99.99)], schema=CONVERSIONS_SCHEMA, orient="row"))
 
 
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_conversions_sql_snapshot(dialect: str) -> None:
+    assert_sql_snapshot("journeys.conversions", dialect,
+                        repository.conversions_sql(dialect, at(3, 2, 12, 1), at(3, 8, 12)))
+
+
 def test_spend_by_channel_and_campaign(world: Engine) -> None:
     march = {"start": at(3, 1), "end": at(4, 1)}
     assert read_spend(engine=world, by="channel", **march).rows() == [
@@ -103,6 +121,13 @@ def test_spend_by_channel_and_campaign(world: Engine) -> None:
         ("social", 50.0)]
     assert read_spend(engine=world, start=at(3, 2), end=at(4, 1, 0, 0, 1),
                       by="channel").rows() == [("paid", 999.0), ("social", 50.0)]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_spend_sql_snapshot(dialect: str) -> None:
+    for by in ("channel", "campaign"):
+        assert_sql_snapshot(f"journeys.spend_by_{by}", dialect,
+                            repository.spend_sql(dialect, at(3, 1), at(4, 1), by))
 
 
 def test_latest_order(world: Engine) -> None:

@@ -14,7 +14,9 @@ from server.db.engine import session_scope
 from server.db.models import SegmentMember
 from server.db.repository import report_rollups as derived
 from server.db.repository import reports
+from server.db.repository.report_sql import bind_list
 from server.ingest import load_frame, read_bytes
+from tests.server.db.repository.sql_snapshots import DIALECTS, assert_sql_snapshot
 from tests.worlds.dashboard import load_world
 
 
@@ -63,6 +65,15 @@ def test_refresh_writes_breakdown_rows_golden(world: Engine) -> None:
                 .sort("campaign_id", "segment_id"))
     assert segments.rows() == [
         ("c1", "s-new", 2), ("c1", "s-vip", 3), ("c2", "s-new", 2), ("c2", "s-vip", 2)]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_refresh_sql_snapshot(dialect: str) -> None:
+    in_list, _ = bind_list("c", ["c1", "c2"])
+    assert_sql_snapshot("report_rollups.breakdown_insert", dialect,
+                        derived.breakdown_insert_sql(dialect, in_list))
+    assert_sql_snapshot("report_rollups.segment_insert", dialect,
+                        derived.segment_insert_sql(dialect, in_list))
 
 
 def test_breakdowns_add_up_to_day_rollups(world: Engine) -> None:
