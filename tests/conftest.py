@@ -95,6 +95,14 @@ def engine(settings: Settings) -> Engine:
 
 
 @pytest.fixture
+def db(engine: Engine) -> Iterator[Engine]:
+    """The test's engine, its pool closed afterwards: ``engine_for`` keeps only a few
+    engines, and one evicted with open PostgreSQL connections warns (an error here)."""
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
 def redis_url() -> str:
     return require_service("MAILSCOPE_TEST_REDIS_URL", REDIS_URL)
 

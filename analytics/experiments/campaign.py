@@ -72,6 +72,14 @@ class Settings:
     saved: bool
 
 
+# A campaign whose experiment was never saved runs under these (with the campaign's own
+# variant weights); the API's input defaults and the settings form read them from here.
+DEFAULT_SETTINGS = Settings(
+    primary_metric="click_rate", method="fixed", alpha=0.05, correction="holm",
+    minimum_effect=0.0, effect_scale="relative", guardrails=GUARDRAIL_METRICS, weights={},
+    control=None, horizon_days=7, webhook_url=None, saved=False)
+
+
 @dataclass(frozen=True)
 class CampaignTest:
     """The campaign's test under ``settings``: ``problem`` says why there is no analysis."""

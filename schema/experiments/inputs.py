@@ -7,6 +7,7 @@ from enum import Enum
 
 import strawberry
 
+from analytics.experiments.campaign import DEFAULT_SETTINGS
 from schema.errors import Error
 from schema.experiments.types import (
     EffectScale,
@@ -100,18 +101,19 @@ class PlannedWeightInput:
                               "defaults.")
 class CreateExperimentInput:
     campaign_id: strawberry.ID
-    primary_metric: ExperimentMetric = ExperimentMetric.CLICK_RATE
-    method: ExperimentMethod = ExperimentMethod.FIXED
-    alpha: float = 0.05
-    correction: MultipleTestingCorrection = MultipleTestingCorrection.HOLM
-    minimum_effect: float = 0.0
-    effect_scale: EffectScale = EffectScale.RELATIVE
+    primary_metric: ExperimentMetric = ExperimentMetric(DEFAULT_SETTINGS.primary_metric)
+    method: ExperimentMethod = ExperimentMethod(DEFAULT_SETTINGS.method)
+    alpha: float = DEFAULT_SETTINGS.alpha
+    correction: MultipleTestingCorrection = MultipleTestingCorrection(
+        DEFAULT_SETTINGS.correction)
+    minimum_effect: float = DEFAULT_SETTINGS.minimum_effect
+    effect_scale: EffectScale = EffectScale(DEFAULT_SETTINGS.effect_scale)
     guardrails: list[ExperimentMetric] | None = strawberry.field(
         default=None, description="Default: UNSUBSCRIBE_RATE and COMPLAINT_RATE.")
     planned_weights: list[PlannedWeightInput] | None = strawberry.field(
         default=None, description="Default: the campaign's variant weights.")
     control: str | None = None
-    horizon_days: int | None = 7
+    horizon_days: int | None = DEFAULT_SETTINGS.horizon_days
     webhook_url: str | None = strawberry.field(
         default=None, description="http(s) address POSTed when a winner is declared.")
 

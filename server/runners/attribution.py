@@ -23,7 +23,9 @@ from analytics.attribution import (
 )
 from server.db.repository.changes import generations
 from server.db.repository.journeys import (
-    EMAIL_KINDS,
+    EMAIL_KINDS as EMAIL_KINDS,  # re-exported: the pages offer these kinds
+)
+from server.db.repository.journeys import (
     latest_order_at,
     read_conversions,
     read_spend,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 
 import polars as pl
@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from analytics.experiments.campaign import (
+    DEFAULT_SETTINGS,
     CampaignTest,
     Problem,
     Settings,
@@ -68,10 +69,7 @@ def settings_of(data: CampaignData) -> Settings:
     planned = {v.variant_id: float(v.weight) for v in data.planned}
     row = data.experiment
     if row is None:
-        return Settings(primary_metric="click_rate", method="fixed", alpha=0.05,
-                        correction="holm", minimum_effect=0.0, effect_scale="relative",
-                        guardrails=models.DEFAULT_GUARDRAILS, weights=planned, control=None,
-                        horizon_days=7, webhook_url=None, saved=False)
+        return replace(DEFAULT_SETTINGS, weights=planned)
     weights = json.loads(row.planned_weights) if row.planned_weights else planned
     return Settings(primary_metric=row.primary_metric, method=row.method, alpha=row.alpha,
                     correction=row.correction, minimum_effect=row.minimum_effect,
@@ -133,7 +131,7 @@ def save_settings(engine: Engine, campaign_id: str,
                 f"'{data.experiment.winner_variant}'); its settings are final. Run a new "
                 "campaign to test again."))
         guardrails = list(change.guardrails) if change.guardrails is not None \
-            else list(models.DEFAULT_GUARDRAILS)
+            else list(DEFAULT_SETTINGS.guardrails)
         weights = None if not change.planned_weights else json.dumps(
             dict(change.planned_weights), sort_keys=True)
         row = repository.save_experiment(session=session, experiment_in=models.ExperimentCreate(

@@ -15,15 +15,15 @@ from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 
+from analytics.attribution import MODEL_NAMES
 from server.auth import require_role
-from server.runners.attribution import latest_order_time
+from server.runners.attribution import EMAIL_KINDS, latest_order_time
 from server.web.attribution_chart import grouped_bars
 from server.web.operations import request_engine, run_operation
+from server.web.roles import has_role
 from server.web.templating import render, render_error
 
-MODELS = ("first_touch", "last_touch", "linear", "time_decay", "position_based", "markov",
-          "shapley")
-EMAIL_KINDS = ("delivered", "open", "click")
+MODELS = MODEL_NAMES
 CHART_KEYS = 12
 DEFAULT_DAYS = 90
 PAGE_RESAMPLES = 100
@@ -214,7 +214,6 @@ async def attribution_page(request: Request) -> Response:
     data = await run_operation(request, PAGE_QUERY, variables)
     comparison, selected = data["comparison"], data["selected"]
     svg, key_count = chart(comparison["rows"], settings.measure)
-    user = request.user
     context = {
         "form": settings,
         "models": MODELS,
@@ -226,8 +225,7 @@ async def attribution_page(request: Request) -> Response:
         "rows": sorted(selected["rows"], key=lambda row: -float(row["revenue"])),
         "journeys": selected["journeys"],
         "query_string": settings.query_string(),
-        "can_export": bool(getattr(user, "is_authenticated", False)
-                           and user.has_role("analyst")),
+        "can_export": has_role(request, "analyst"),
     }
     return render(request, "attribution.html", context, fragment="report")
 

@@ -18,6 +18,7 @@ from server.web.experiment_view import (
     warnings,
 )
 from server.web.operations import run_operation
+from server.web.roles import role_refusal
 from server.web.templating import render, render_error
 
 INDEX_QUERY = """
@@ -185,11 +186,9 @@ async def analyze_submit(request: Request) -> Response:
     problem = csrf_problem(request, form)
     if problem:
         return render_error(request, 403, "Form expired", problem)
-    user = request.user
-    if not user.has_role("analyst"):
-        return render_error(request, 403, "Not allowed", (
-            "The analyzer needs the analyst or admin role; your key has the "
-            f"'{user.role}' role. Ask an admin for an analyst key."))
+    refusal = role_refusal(request, "analyst", "The analyzer")
+    if refusal is not None:
+        return refusal
     context: dict[str, Any] = {"form": dict(form), "result": None, "error": None, "view": None}
     try:
         variables = {"input": _analyze_input(form)}

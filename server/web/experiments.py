@@ -11,6 +11,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
+from analytics.experiments.campaign import DEFAULT_SETTINGS, GUARDRAIL_METRICS, PRIMARY_METRICS
 from server.csrf import csrf_problem
 from server.web.experiment_tools import (
     analyze_page,
@@ -27,6 +28,7 @@ from server.web.experiment_view import (
     warnings,
 )
 from server.web.operations import run_operation
+from server.web.roles import has_role, role_refusal
 from server.web.templating import render, render_error
 
 _EFFECT = ("variant controlValue variantValue difference differenceInterval { low high } "
@@ -73,13 +75,8 @@ mutation Declare($id: ID!, $variant: String!, $force: Boolean!, $reason: String)
   }
 }
 """
-METRIC_CHOICES = ("OPEN_RATE", "CLICK_RATE", "CONVERSION_RATE", "REVENUE_PER_RECIPIENT")
-GUARDRAIL_CHOICES = ("UNSUBSCRIBE_RATE", "COMPLAINT_RATE")
-
-
-def _is_analyst(request: Request) -> bool:
-    user = request.user
-    return bool(getattr(user, "is_authenticated", False) and user.has_role("analyst"))
+METRIC_CHOICES = tuple(metric.upper() for metric in PRIMARY_METRICS)
+GUARDRAIL_CHOICES = tuple(metric.upper() for metric in GUARDRAIL_METRICS)
 
 
 async def _context(request: Request, campaign_id: str, flash: str | None = None,
@@ -98,7 +95,7 @@ async def _context(request: Request, campaign_id: str, flash: str | None = None,
         "forest": forest(data["metrics"], label=f"Relative lift by metric and variant, "
                                                 f"{data['campaignName']}"),
         "charts": sequential_charts(data["monitor"], kind, alpha),
-        "can_edit": _is_analyst(request), "flash": flash, "error": error,
+        "can_edit": has_role(request, "analyst"), "flash": flash, "error": error,
         "metric_choices": METRIC_CHOICES, "guardrail_choices": GUARDRAIL_CHOICES,
     }
 
@@ -123,11 +120,7 @@ async def _analyst_form(request: Request) -> tuple[FormData | None, Response | N
     problem = csrf_problem(request, form)
     if problem:
         return None, render_error(request, 403, "Form expired", problem)
-    if not _is_analyst(request):
-        return None, render_error(request, 403, "Not allowed", (
-            "Changing an experiment needs the analyst or admin role; your key has the "
-            f"'{request.user.role}' role. Ask an admin for an analyst key."))
-    return form, None
+    return form, role_refusal(request, "analyst", "Changing an experiment")
 
 
 def _number(form: FormData, name: str, default: float | None = None) -> float | None:
@@ -139,17 +132,19 @@ def _settings_input(campaign_id: str, form: FormData) -> dict[str, Any]:
     weights = [{"variant": key.removeprefix("weight:"), "weight": _number(form, key)}
                for key in form if key.startswith("weight:") and str(form.get(key)).strip()]
     horizon = _number(form, "horizon_days")
-    effect = _number(form, "minimum_effect", 0.0) or 0.0
-    scale = str(form.get("effect_scale") or "RELATIVE")
-    metric = str(form.get("primary_metric") or "CLICK_RATE")
+    defaults = DEFAULT_SETTINGS
+    effect = _number(form, "minimum_effect", defaults.minimum_effect) or 0.0
+    scale = str(form.get("effect_scale") or defaults.effect_scale.upper())
+    metric = str(form.get("primary_metric") or defaults.primary_metric.upper())
     # The form asks for percent (a 2% lift, or 2 percentage points of a rate); an
     # absolute change of revenue is an amount of money.
     if scale == "RELATIVE" or metric != "REVENUE_PER_RECIPIENT":
         effect /= 100
     return {
         "campaignId": campaign_id, "primaryMetric": metric,
-        "method": str(form.get("method") or "FIXED"), "alpha": _number(form, "alpha", 0.05),
-        "correction": str(form.get("correction") or "HOLM"),
+        "method": str(form.get("method") or defaults.method.upper()),
+        "alpha": _number(form, "alpha", defaults.alpha),
+        "correction": str(form.get("correction") or defaults.correction.upper()),
         "minimumEffect": effect,
         "effectScale": scale, "guardrails": [str(g) for g in form.getlist("guardrails")],
         "plannedWeights": weights or None, "control": str(form.get("control") or "") or None,

@@ -9,6 +9,7 @@ from starlette.responses import RedirectResponse, Response
 
 from server.csrf import csrf_problem
 from server.web.operations import run_operation
+from server.web.roles import has_role, role_refusal
 from server.web.templating import is_htmx, render, render_error
 
 RECENT_JOBS = 50
@@ -47,13 +48,12 @@ async def _jobs_context(request: Request, new_job_id: str | None = None,
                         error: str | None = None) -> dict[str, Any]:
     data = await run_operation(request, JOBS_QUERY, {"first": RECENT_JOBS})
     jobs = [_job_row(edge["node"]) for edge in data["jobs"]["edges"]]
-    user = request.user
     return {
         "jobs": jobs,
         "live": any(job["state"] in UNFINISHED for job in jobs),
         "new_job_id": new_job_id,
         "error": error,
-        "can_run": bool(getattr(user, "is_authenticated", False) and user.has_role("analyst")),
+        "can_run": has_role(request, "analyst"),
     }
 
 
@@ -67,10 +67,9 @@ async def run_rebuild(request: Request) -> Response:
     problem = csrf_problem(request, form)
     if problem:
         return render_error(request, 403, "Form expired", problem)
-    if not request.user.has_role("analyst"):
-        return render_error(request, 403, "Not allowed",
-                            "Rebuilding rollups needs the analyst or admin role; your key has "
-                            f"the '{request.user.role}' role. Ask an admin for an analyst key.")
+    refusal = role_refusal(request, "analyst", "Rebuilding rollups")
+    if refusal is not None:
+        return refusal
     result = (await run_operation(request, RUN_REBUILD))["runJob"]
     if result["__typename"] != "Job":
         context = await _jobs_context(request, error=result.get("message") or "Not started.")

@@ -14,6 +14,7 @@ from starlette.responses import RedirectResponse, Response
 
 from server.csrf import csrf_problem
 from server.web.operations import run_operation
+from server.web.roles import has_role, role_refusal
 from server.web.templating import is_htmx, render, render_error
 
 TARGETS_QUERY = """
@@ -70,7 +71,6 @@ async def _context(request: Request, errors: dict[str, str] | None = None,
         rows.append({**item, "shown": entered.get(name, shown) if entered else shown,
                      "default_shown": _shown(item["defaultTarget"], item["format"]),
                      "error": (errors or {}).get(name)})
-    user = request.user
     band = entered.get("warning_band") if entered else None
     settings = request.app.state.settings
     windows = {"click": _days(settings.attribution_click_days),
@@ -79,8 +79,7 @@ async def _context(request: Request, errors: dict[str, str] | None = None,
     return {"rows": rows, "errors": errors or {}, "saved": saved, "windows": windows,
             "band": band if band is not None else _shown(targets["warningBand"], "PERCENT"),
             "default_band": _shown(targets["defaultWarningBand"], "PERCENT"),
-            "can_edit": bool(getattr(user, "is_authenticated", False)
-                             and user.has_role("admin"))}
+            "can_edit": has_role(request, "admin")}
 
 
 async def targets_page(request: Request) -> Response:
@@ -89,11 +88,7 @@ async def targets_page(request: Request) -> Response:
 
 
 def _refused(request: Request) -> Response | None:
-    if not request.user.has_role("admin"):
-        return render_error(request, 403, "Not allowed",
-                            "Changing targets needs the admin role; your key has the "
-                            f"'{request.user.role}' role. Ask an admin.")
-    return None
+    return role_refusal(request, "admin", "Changing targets")
 
 
 async def save_targets(request: Request) -> Response:

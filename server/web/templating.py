@@ -10,6 +10,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
+from starlette.types import Receive, Scope, Send
 
 from server.csrf import csrf_token
 
@@ -89,8 +90,28 @@ def page_context(request: Request, context: dict[str, Any]) -> dict[str, Any]:
             "user": user if authenticated else None, **context}
 
 
+class TemplateResponse(HTMLResponse):
+    """A rendered page or fragment that keeps its template name and context, as
+    Starlette's ``TemplateResponse`` does, so tests can assert the values a page shows
+    (``response.template``, ``response.context``) rather than search its HTML."""
+
+    def __init__(self, body: str, *, template: str, context: dict[str, Any],
+                 status_code: int = 200, headers: dict[str, str] | None = None) -> None:
+        super().__init__(body, status_code=status_code, headers=headers)
+        self.template = template
+        self.context = context
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # The test client asks for this extension and sets template and context on its
+        # response; servers do not, so nothing more is sent in production.
+        if "http.response.debug" in scope.get("extensions", {}):
+            await send({"type": "http.response.debug",
+                        "info": {"template": self.template, "context": self.context}})
+        await super().__call__(scope, receive, send)
+
+
 def render(request: Request, name: str, context: dict[str, Any], *, fragment: str | None = None,
-           status_code: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
+           status_code: int = 200, headers: dict[str, str] | None = None) -> TemplateResponse:
     """Render template ``name``: the whole page, or only block ``fragment`` when the
     request comes from htmx. Page and fragment share one block, so they cannot drift."""
     template = env.get_template(name)
@@ -100,13 +121,15 @@ def render(request: Request, name: str, context: dict[str, Any], *, fragment: st
         body = "".join(block(template.new_context(full)))
     else:
         body = template.render(full)
-    response = HTMLResponse(body, status_code=status_code, headers=headers)
+    response = TemplateResponse(body, template=name, context=context,
+                                status_code=status_code, headers=headers)
     # The same URL answers with a page or a fragment; caches must keep them apart.
     response.headers["Vary"] = "HX-Request"
     return response
 
 
-def render_error(request: Request, status_code: int, title: str, message: str) -> HTMLResponse:
+def render_error(request: Request, status_code: int, title: str,
+                 message: str) -> TemplateResponse:
     """The error page (or its message block for htmx requests) with ``status_code``."""
     # htmx swaps the message into the page's flash area, leaving the content in place.
     headers = {"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"} if is_htmx(request) else None

@@ -27,15 +27,13 @@ def _schema(columns: Mapping[str, DataType | DataTypeClass]) -> pl.Schema:
     """A schema from column dtypes; the declared mapping lets a dict mix dtype classes
     (pl.String) and instances (pl.Datetime(...)), which mypy would infer as dict[str, object]."""
     return pl.Schema(columns)
-
-
 EMAIL_KINDS = ("delivered", "open", "click")
 EMAIL_CHANNEL = "email"
 TOUCHES_SCHEMA = _schema({"customer_id": pl.String, "occurred_at": UTC_US,
-                         "channel": pl.String, "campaign_id": pl.String,
-                         "touch_kind": pl.String})
+                            "channel": pl.String, "campaign_id": pl.String,
+                            "touch_kind": pl.String})
 CONVERSIONS_SCHEMA = _schema({"order_id": pl.String, "customer_id": pl.String,
-                             "occurred_at": UTC_US, "revenue": pl.Float64})
+                                "occurred_at": UTC_US, "revenue": pl.Float64})
 SPEND_SCHEMA = _schema({"key": pl.String, "spend": pl.Float64})
 SpendKey = Literal["channel", "campaign"]
 
@@ -54,23 +52,14 @@ def read_touches(*, engine: Engine, start: datetime | None, end: datetime | None
         raise ValueError(f"email kinds {', '.join(map(repr, unknown))} are unknown; "
                          f"use any of {', '.join(EMAIL_KINDS)}")
     dialect = engine.dialect.name
-    touchpoints = _read(engine, (
-        # Safe SQL (S608): code columns; datetimes formatted by strftime.
-        "SELECT customer_id, occurred_at, channel, campaign_id, channel AS touch_kind "  # noqa: S608
-        f"FROM touchpoint WHERE channel <> '{EMAIL_CHANNEL}' AND "
-        f"{_between('occurred_at', start, end, dialect)}"), TOUCHES_SCHEMA)
+    touchpoints = _read(engine, touchpoints_sql(dialect, start, end), TOUCHES_SCHEMA)
     kinds = [kind for kind in EMAIL_KINDS if kind in email_kinds]
     if not kinds:
         return touchpoints
-    # One scan of the sends for every kind (the table is the largest there is), then one
-    # row per kind; kinds come from the fixed list above, so they are safe in SQL.
     columns = {_KIND_COLUMNS[kind]: kind for kind in kinds}
-    sends = _read(engine, (
-        # Safe SQL (S608): code columns; datetimes formatted by strftime.
-        f"SELECT customer_id, campaign_id, {', '.join(columns)} FROM message WHERE "  # noqa: S608
-        + " OR ".join(f"({_between(column, start, end, dialect)})" for column in columns)),
-        _schema({"customer_id": pl.String, "campaign_id": pl.String,
-                 **dict.fromkeys(columns, UTC_US)}))
+    sends = _read(engine, email_touches_sql(dialect, start, end, kinds),
+                  _schema({"customer_id": pl.String, "campaign_id": pl.String,
+                             **dict.fromkeys(columns, UTC_US)}))
     in_period = pl.col("occurred_at").is_not_null()
     if start is not None:
         in_period &= pl.col("occurred_at") >= _utc(start)
@@ -85,15 +74,37 @@ def read_touches(*, engine: Engine, start: datetime | None, end: datetime | None
     return pl.concat([email, touchpoints])
 
 
+def touchpoints_sql(dialect: str, start: datetime | None, end: datetime | None) -> str:
+    """The SQL of the non-email touches in ``[start, end)`` on ``dialect``."""
+    # Safe SQL (S608): code columns and tables; datetimes formatted from datetime objects.
+    return ("SELECT customer_id, occurred_at, channel, campaign_id, channel AS touch_kind "  # noqa: S608
+            f"FROM touchpoint WHERE channel <> '{EMAIL_CHANNEL}' AND "
+            f"{_between('occurred_at', start, end, dialect)}")
+
+
+def email_touches_sql(dialect: str, start: datetime | None, end: datetime | None,
+                      kinds: Collection[str]) -> str:
+    """The SQL of the sends with a touch of ``kinds`` in ``[start, end)`` on ``dialect``."""
+    # One scan of the sends for every kind (the table is the largest there is), then one
+    # row per kind; kinds come from the fixed list above, so they are safe in SQL.
+    columns = [_KIND_COLUMNS[kind] for kind in EMAIL_KINDS if kind in kinds]
+    # Safe SQL (S608): code columns and tables; datetimes formatted from datetime objects.
+    return (f"SELECT customer_id, campaign_id, {', '.join(columns)} FROM message WHERE "  # noqa: S608
+            + " OR ".join(f"({_between(column, start, end, dialect)})" for column in columns))
+
+
+def conversions_sql(dialect: str, start: datetime | None, end: datetime | None) -> str:
+    """The SQL of ``read_conversions`` on ``dialect``."""
+    # Safe SQL (S608): code columns and tables; datetimes formatted from datetime objects.
+    return (f"SELECT order_id, customer_id, occurred_at, {_real('amount', dialect)} AS revenue "  # noqa: S608
+            f"FROM orders WHERE {_between('occurred_at', start, end, dialect)}")
+
+
 def read_conversions(*, engine: Engine, start: datetime | None,
                      end: datetime | None) -> pl.DataFrame:
     """Orders placed in ``[start, end)`` with their amount as ``revenue``
     (``CONVERSIONS_SCHEMA``), unordered."""
-    dialect = engine.dialect.name
-    # Safe SQL (S608): code columns; datetimes formatted by strftime.
-    sql = (f"SELECT order_id, customer_id, occurred_at, {_real('amount', dialect)} AS revenue "  # noqa: S608
-           f"FROM orders WHERE {_between('occurred_at', start, end, dialect)}")
-    return _read(engine, sql, CONVERSIONS_SCHEMA)
+    return _read(engine, conversions_sql(engine.dialect.name, start, end), CONVERSIONS_SCHEMA)
 
 
 def read_spend(*, engine: Engine, start: datetime | None, end: datetime | None,
@@ -101,9 +112,14 @@ def read_spend(*, engine: Engine, start: datetime | None, end: datetime | None,
     """Spend summed per channel (``spend.category`` names the channel) or per campaign
     (rows with a ``campaign_id``) over the days ``[start, end)`` touches, sorted by key
     (``SPEND_SCHEMA``)."""
+    return _read(engine, spend_sql(engine.dialect.name, start, end, by), SPEND_SCHEMA).sort("key")
+
+
+def spend_sql(dialect: str, start: datetime | None, end: datetime | None,
+              by: SpendKey) -> str:
+    """The SQL of ``read_spend`` on ``dialect``."""
     if by not in ("channel", "campaign"):
         raise ValueError(f"by must be 'channel' or 'campaign', got {by!r}")
-    dialect = engine.dialect.name
     key = "category" if by == "channel" else "campaign_id"
     conditions = [f"{key} IS NOT NULL"]
     if start is not None:
@@ -111,10 +127,9 @@ def read_spend(*, engine: Engine, start: datetime | None, end: datetime | None,
     if end is not None:
         last_day: date = (_utc(end) - timedelta(microseconds=1)).date()
         conditions.append(f"incurred_on <= '{last_day.isoformat()}'")
-    # Safe SQL (S608): key is one of two columns; dates by isoformat.
-    sql = (f"SELECT {key} AS key, SUM({_real('amount', dialect)}) AS spend FROM spend "  # noqa: S608
-           f"WHERE {' AND '.join(conditions)} GROUP BY {key}")
-    return _read(engine, sql, SPEND_SCHEMA).sort("key")
+    # Safe SQL (S608): code columns and tables; datetimes formatted from datetime objects.
+    return (f"SELECT {key} AS key, SUM({_real('amount', dialect)}) AS spend FROM spend "  # noqa: S608
+            f"WHERE {' AND '.join(conditions)} GROUP BY {key}")
 
 
 def latest_order_at(*, engine: Engine) -> datetime | None:

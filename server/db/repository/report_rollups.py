@@ -80,31 +80,46 @@ def staleness(fingerprints: dict[str, str], states: dict[str, tuple[str, str, st
     return Staleness(stale=stale, gone=sorted(set(states) - set(fingerprints)))
 
 
-def _replace(connection: Connection, campaign_ids: Sequence[str]) -> int:
-    dialect = dialect_sql(connection.dialect.name)
-    in_list, params = bind_list("c", campaign_ids)
+def breakdown_insert_sql(dialect_name: str, in_list: str) -> str:
+    """The INSERT that recomputes ``rollup_campaign_breakdown`` for the campaigns bound in
+    ``in_list`` (see ``bind_list``)."""
+    dialect = dialect_sql(dialect_name)
     counters = ", ".join(COUNTER_COLUMNS)
-    sends = sends_sql(f"m0.campaign_id IN ({in_list})")
+    # Safe SQL (S608): code tables and columns; ids bound via bind_list.
+    return ("INSERT INTO rollup_campaign_breakdown "  # noqa: S608
+            f"(campaign_id, variant_id, day, hour, email_domain, {counters}) "
+            f"SELECT m.campaign_id, m.variant_id, {dialect['day']}, {dialect['hour']}, "
+            f"COALESCE(c.email_domain, ''), {COUNTERS_SQL} "
+            f"FROM {sends_sql(f'm0.campaign_id IN ({in_list})')} "
+            "LEFT JOIN customer c ON c.customer_id = m.customer_id "
+            "GROUP BY m.campaign_id, m.variant_id, 3, 4, 5")
+
+
+def segment_insert_sql(dialect_name: str, in_list: str) -> str:
+    """The INSERT that recomputes ``rollup_campaign_segment`` for the campaigns bound in
+    ``in_list`` (see ``bind_list``)."""
+    dialect = dialect_sql(dialect_name)
+    counters = ", ".join(COUNTER_COLUMNS)
+    # Safe SQL (S608): code tables and columns; ids bound via bind_list.
+    return ("INSERT INTO rollup_campaign_segment "  # noqa: S608
+            f"(campaign_id, variant_id, day, segment_id, {counters}) "
+            f"SELECT m.campaign_id, m.variant_id, {dialect['day']}, s.segment_id, "
+            f"{COUNTERS_SQL} FROM {sends_sql(f'm0.campaign_id IN ({in_list})')} "
+            "JOIN segment_member s ON s.customer_id = m.customer_id "
+            "GROUP BY m.campaign_id, m.variant_id, 3, s.segment_id")
+
+
+def _replace(connection: Connection, campaign_ids: Sequence[str]) -> int:
+    dialect = connection.dialect.name
+    in_list, params = bind_list("c", campaign_ids)
     for table in ("rollup_campaign_breakdown", "rollup_campaign_segment"):
-        # Safe SQL (S608): code tables/columns; ids bound via bind_list.
+        # Safe SQL (S608): code tables and columns; ids bound via bind_list.
         connection.execute(text(f"DELETE FROM {table} WHERE campaign_id IN ({in_list})"),  # noqa: S608
                            params)
-    written = connection.execute(text(
-        # Safe SQL (S608): code tables/columns; ids bound via bind_list.
-        "INSERT INTO rollup_campaign_breakdown "  # noqa: S608
-        f"(campaign_id, variant_id, day, hour, email_domain, {counters}) "
-        f"SELECT m.campaign_id, m.variant_id, {dialect['day']}, {dialect['hour']}, "
-        f"COALESCE(c.email_domain, ''), {COUNTERS_SQL} FROM {sends} "
-        "LEFT JOIN customer c ON c.customer_id = m.customer_id "
-        "GROUP BY m.campaign_id, m.variant_id, 3, 4, 5"), params).rowcount or 0
-    written += connection.execute(text(
-        # Safe SQL (S608): code tables/columns; ids bound via bind_list.
-        "INSERT INTO rollup_campaign_segment "  # noqa: S608
-        f"(campaign_id, variant_id, day, segment_id, {counters}) "
-        f"SELECT m.campaign_id, m.variant_id, {dialect['day']}, s.segment_id, "
-        f"{COUNTERS_SQL} FROM {sends} "
-        "JOIN segment_member s ON s.customer_id = m.customer_id "
-        "GROUP BY m.campaign_id, m.variant_id, 3, s.segment_id"), params).rowcount or 0
+    written = connection.execute(text(breakdown_insert_sql(dialect, in_list)),
+                                 params).rowcount or 0
+    written += connection.execute(text(segment_insert_sql(dialect, in_list)),
+                                  params).rowcount or 0
     return written
 
 
@@ -121,7 +136,7 @@ def refresh_report_rollups(connection: Connection, campaign_ids: Sequence[str],
         written += _replace(connection, chunk)
         in_list, params = bind_list("c", chunk)
         connection.execute(text(
-            # Safe SQL (S608): code tables/columns; ids bound via bind_list.
+            # Safe SQL (S608): code tables and columns; ids bound via bind_list.
             f"DELETE FROM report_rollup_state WHERE campaign_id IN ({in_list})"), params)  # noqa: S608
         now = utcnow()
         connection.execute(insert(ReportRollupState.__table__),  # type: ignore[attr-defined]
@@ -136,6 +151,6 @@ def drop_report_rollups(connection: Connection, campaign_ids: Sequence[str]) -> 
         in_list, params = bind_list("c", campaign_ids[start:start + CHUNK])
         for table in ("rollup_campaign_breakdown", "rollup_campaign_segment",
                       "report_rollup_state"):
-            # Safe SQL (S608): code tables/columns; ids bound via bind_list.
+            # Safe SQL (S608): code tables and columns; ids bound via bind_list.
             connection.execute(text(f"DELETE FROM {table} WHERE campaign_id IN ({in_list})"),  # noqa: S608
                                params)

@@ -88,14 +88,18 @@ def _read_bound(engine: Engine, sql: str, params: Mapping[str, object],
                        infer_schema_length=None)
     return frames.typed(raw, schema)
 
+def rollup_sql(dialect_name: str) -> str:
+    """The SQL of ``rollup_frame`` on ``dialect_name``."""
+    real = dialect_sql(dialect_name)["float"]
+    columns = ", ".join(f"CAST(revenue AS {real}) AS revenue" if name == "revenue" else name
+                        for name in DAY_COUNTER_COLUMNS)
+    # Safe SQL (S608): column lists and SQL fragments are code constants; ids bound.
+    return f"SELECT campaign_id, variant_id, day, {columns} FROM rollup_campaign_day"  # noqa: S608
+
+
 def rollup_frame(*, engine: Engine) -> pl.DataFrame:
     """Every ``rollup_campaign_day`` row (campaign × variant × send day counters)."""
-    columns = ", ".join(
-        f"CAST(revenue AS {_float(engine)}) AS revenue" if name == "revenue" else name
-        for name in DAY_COUNTER_COLUMNS)
-    # Safe SQL (S608): column lists and SQL fragments are code constants.
-    return read_table(engine, f"SELECT campaign_id, variant_id, day, {columns} "  # noqa: S608
-                              "FROM rollup_campaign_day", ROLLUP_SCHEMA)
+    return read_table(engine, rollup_sql(engine.dialect.name), ROLLUP_SCHEMA)
 
 
 def campaign_frame(*, engine: Engine) -> pl.DataFrame:
@@ -116,43 +120,59 @@ def segment_names(*, engine: Engine) -> pl.DataFrame:
                       {"segment_id": pl.String(), "name": pl.String()})
 
 
-def _derived_columns(engine: Engine) -> str:
+def _derived_columns(dialect_name: str) -> str:
     money = ("revenue", "recipient_value")
-    return ", ".join(f"CAST({name} AS {_float(engine)}) AS {name}" if name in money else name
+    real = dialect_sql(dialect_name)["float"]
+    return ", ".join(f"CAST({name} AS {real}) AS {name}" if name in money else name
                      for name in COUNTER_COLUMNS)
+
+
+def breakdown_rollup_sql(dialect_name: str) -> str:
+    """The SQL of ``breakdown_rollup_frame`` on ``dialect_name``."""
+    # Safe SQL (S608): column lists and SQL fragments are code constants; ids bound.
+    return ("SELECT campaign_id, variant_id, day, hour, email_domain, "  # noqa: S608
+            f"{_derived_columns(dialect_name)} FROM rollup_campaign_breakdown")
+
+
+def segment_rollup_sql(dialect_name: str) -> str:
+    """The SQL of ``segment_rollup_frame`` on ``dialect_name``."""
+    # Safe SQL (S608): column lists and SQL fragments are code constants; ids bound.
+    return ("SELECT campaign_id, variant_id, day, segment_id, "  # noqa: S608
+            f"{_derived_columns(dialect_name)} FROM rollup_campaign_segment")
 
 
 def breakdown_rollup_frame(*, engine: Engine) -> pl.DataFrame:
     """Every ``rollup_campaign_breakdown`` row (campaign × variant × day × hour × domain)."""
-    # Safe SQL (S608): column lists and SQL fragments are code constants.
-    return read_table(engine, "SELECT campaign_id, variant_id, day, hour, email_domain, "  # noqa: S608
-                              f"{_derived_columns(engine)} FROM rollup_campaign_breakdown",
-                      DIMENSION_SCHEMA)
+    return read_table(engine, breakdown_rollup_sql(engine.dialect.name), DIMENSION_SCHEMA)
 
 
 def segment_rollup_frame(*, engine: Engine) -> pl.DataFrame:
     """Every ``rollup_campaign_segment`` row (campaign × variant × day × segment)."""
-    # Safe SQL (S608): column lists and SQL fragments are code constants.
-    return read_table(engine, "SELECT campaign_id, variant_id, day, segment_id, "  # noqa: S608
-                              f"{_derived_columns(engine)} FROM rollup_campaign_segment",
-                      SEGMENT_SCHEMA)
+    return read_table(engine, segment_rollup_sql(engine.dialect.name), SEGMENT_SCHEMA)
+
+
+def member_counters_sql(dialect_name: str,
+                        segment_ids: Sequence[str]) -> tuple[str, dict[str, str]]:
+    """The SQL of ``member_counters`` on ``dialect_name`` and its bound parameters."""
+    dialect = dialect_sql(dialect_name)
+    in_list, params = bind_list("s", list(segment_ids))
+    # Safe SQL (S608): column lists and SQL fragments are code constants; ids bound.
+    sends = sends_sql("m0.customer_id IN (SELECT customer_id FROM segment_member "  # noqa: S608
+                      f"WHERE segment_id IN ({in_list}))")
+    # Safe SQL (S608): column lists and SQL fragments are code constants; ids bound.
+    sql = (f"SELECT m.campaign_id, m.variant_id, {dialect['day']} AS day, "  # noqa: S608
+           f"{dialect['hour']} AS hour, COALESCE(c.email_domain, '') AS email_domain, "
+           f"{COUNTERS_SQL} FROM {sends} "
+           "LEFT JOIN customer c ON c.customer_id = m.customer_id "
+           "GROUP BY m.campaign_id, m.variant_id, 3, 4, 5")
+    return sql, params
 
 
 def member_counters(*, engine: Engine, segment_ids: Sequence[str]) -> pl.DataFrame:
     """Counters per campaign × variant × day × hour × domain of the sends to members of
     any of ``segment_ids`` (each send once), straight from the message table: slow on
     large data, so callers cache it."""
-    dialect = dialect_sql(engine)
-    in_list, params = bind_list("s", list(segment_ids))
-    # Safe SQL (S608): segment ids bound via bind_list.
-    sends = sends_sql("m0.customer_id IN (SELECT customer_id FROM segment_member "  # noqa: S608
-                      f"WHERE segment_id IN ({in_list}))")
-    # Safe SQL (S608): code SQL; segment ids bound.
-    sql = (f"SELECT m.campaign_id, m.variant_id, {dialect['day']} AS day, "  # noqa: S608
-           f"{dialect['hour']} AS hour, COALESCE(c.email_domain, '') AS email_domain, "
-           f"{COUNTERS_SQL} FROM {sends} "
-           "LEFT JOIN customer c ON c.customer_id = m.customer_id "
-           "GROUP BY m.campaign_id, m.variant_id, 3, 4, 5")
+    sql, params = member_counters_sql(engine.dialect.name, segment_ids)
     return _read_bound(engine, sql, params, DIMENSION_SCHEMA)
 
 

@@ -52,18 +52,23 @@ def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
         yield values[start:start + _CHUNK]
 
 
+def rollup_insert_sql(dialect_name: str, where: str = "") -> str:
+    """The INSERT that recomputes ``rollup_campaign_day`` rows from the sends ``where``
+    selects (all sends when empty)."""
+    day = _DAY.get(dialect_name, _DAY["postgresql"])
+    return (f"INSERT INTO rollup_campaign_day ({', '.join(_COLUMNS)}) "
+            + _SELECT.format(day=day, where=where))
+
+
 def refresh_rollups(connection: Connection, campaign_ids: Iterable[str] | None = None) -> int:
     """Recompute the rollup rows of ``campaign_ids`` (all campaigns when None).
 
     Runs on the caller's connection and transaction; returns the number of rows written.
     """
-    day = _DAY.get(connection.dialect.name, _DAY["postgresql"])
-    columns = ", ".join(_COLUMNS)
+    dialect = connection.dialect.name
     if campaign_ids is None:
         connection.execute(text("DELETE FROM rollup_campaign_day"))
-        result = connection.execute(text(
-            f"INSERT INTO rollup_campaign_day ({columns}) "
-            + _SELECT.format(day=day, where="")))
+        result = connection.execute(text(rollup_insert_sql(dialect)))
         return result.rowcount or 0
     written = 0
     for chunk in _chunks(sorted(set(campaign_ids))):
@@ -73,8 +78,7 @@ def refresh_rollups(connection: Connection, campaign_ids: Iterable[str] | None =
             # Safe SQL (S608): the ids are bound as :c0, :c1, ....
             text(f"DELETE FROM rollup_campaign_day WHERE campaign_id IN ({in_list})"), names)  # noqa: S608
         result = connection.execute(text(
-            f"INSERT INTO rollup_campaign_day ({columns}) "
-            + _SELECT.format(day=day, where=f"WHERE campaign_id IN ({in_list})")), names)
+            rollup_insert_sql(dialect, f"WHERE campaign_id IN ({in_list})")), names)
         written += result.rowcount or 0
     return written
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
 from polars.testing import assert_frame_equal
 
 from analytics.attribution import (
@@ -15,6 +16,7 @@ from analytics.attribution import (
 )
 from analytics.attribution.paths import sort_paths
 from tests.analytics.attribution.fixtures import ORDERS, TOUCHES
+from tests.analytics.attribution.strategies import SETTINGS, path_frames
 
 PATHS = sort_paths(
     pl.DataFrame(
@@ -90,3 +92,17 @@ def test_parameters_are_checked() -> None:
         bootstrap_intervals(PATHS, "linear", level=95)
     with pytest.raises(ValueError, match="model 'linear' has no parameter order"):
         bootstrap_intervals(PATHS, "linear", order=2)
+
+
+@settings(SETTINGS, max_examples=15, deadline=None)
+@given(path_frames())
+def test_intervals_hold_the_totals_and_repeat_with_the_seed(paths: pl.DataFrame) -> None:
+    result = bootstrap_intervals(paths, "linear", n_resamples=20, seed=7)
+    assert result["conversions"].sum() == pytest.approx(paths["conversions"].sum())
+    assert result["revenue"].sum() == pytest.approx(paths["value"].sum())
+    journeys = (paths["conversions"] + paths["nulls"]).sum()
+    for column in ("conversions", "revenue"):
+        lower, upper = result[f"{column}_lower"], result[f"{column}_upper"]
+        assert ((lower >= -1e-9) & (lower <= upper + 1e-9)).all()
+    assert (result["conversions_upper"] <= journeys + 1e-9).all()
+    assert_frame_equal(result, bootstrap_intervals(paths, "linear", n_resamples=20, seed=7))

@@ -2,10 +2,13 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
 from polars.testing import assert_frame_equal
 
 from analytics.attribution import PATHS_SCHEMA, build_journeys, journeys_to_paths
+from analytics.attribution.paths import sort_paths
 from tests.analytics.attribution.fixtures import ORDERS, TOUCHES
+from tests.analytics.attribution.strategies import SETTINGS, touch_data
 
 # From the journeys in fixtures.py: o5 has no touch and is left out.
 CHANNEL_PATHS = pl.DataFrame(
@@ -51,3 +54,21 @@ def test_unknown_key_is_rejected() -> None:
 def test_paths_need_a_journeys_frame() -> None:
     with pytest.raises(ValueError, match="journeys: column 'journey_id' is missing"):
         journeys_to_paths(CHANNEL_PATHS)
+
+
+@settings(SETTINGS, max_examples=25, deadline=None)
+@given(touch_data())
+def test_paths_keep_every_touched_journey_and_ignore_row_order(
+        data: tuple[pl.DataFrame, pl.DataFrame]) -> None:
+    touches, orders = data
+    journeys = build_journeys(touches, orders, lookback_days=30)
+    touched = journeys.filter(pl.col("path").list.len() > 0)
+    for key in ("channel", "campaign"):
+        paths = journeys_to_paths(journeys, key=key)
+        assert paths["conversions"].sum() == touched["converted"].sum()
+        assert paths["nulls"].sum() == (~touched["converted"]).sum()
+        assert paths["value"].sum() == pytest.approx(touched["revenue"].sum())
+        assert paths["path"].is_unique().all()
+        shuffled = journeys.sample(fraction=1.0, shuffle=True, seed=3)
+        assert_frame_equal(journeys_to_paths(shuffled, key=key), paths)
+        assert_frame_equal(sort_paths(paths.reverse()), paths)

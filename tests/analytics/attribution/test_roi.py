@@ -2,9 +2,12 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from analytics.attribution import ATTRIBUTION_SCHEMA, ROI_SCHEMA, SPEND_SCHEMA, roi
+from tests.analytics.attribution.strategies import SETTINGS
 
 ATTRIBUTED = pl.DataFrame(
     [("email", 3.0, 160.0, 0.75), ("paid", 1.0, 30.0, 0.25), ("web", 0.0, 0.0, 0.0)],
@@ -54,3 +57,26 @@ def test_spend_is_validated() -> None:
         roi(ATTRIBUTED, pl.concat([SPEND, SPEND]))
     with pytest.raises(ValueError, match="spend: column 'spend' is -1.0 in row 0"):
         roi(ATTRIBUTED, SPEND.with_columns(spend=pl.lit(-1.0)))
+
+
+KEYS = st.sampled_from(["email", "paid", "social", "web", "sms"])
+MONEY = st.floats(0, 1e6, allow_nan=False, allow_infinity=False)
+
+
+@settings(SETTINGS, max_examples=40, deadline=None)
+@given(st.dictionaries(KEYS, MONEY, max_size=5), st.dictionaries(KEYS, MONEY, max_size=5))
+def test_roi_keeps_revenue_and_spend_and_is_their_ratio(revenue: dict[str, float],
+                                                         spend: dict[str, float]) -> None:
+    attributed = pl.DataFrame({"key": list(revenue), "revenue": list(revenue.values())},
+                              schema={"key": pl.String, "revenue": pl.Float64})
+    spent = pl.DataFrame({"key": list(spend), "spend": list(spend.values())},
+                         schema=SPEND_SCHEMA)
+    result = roi(attributed, spent)
+    assert result["key"].to_list() == sorted(set(revenue) | set(spend))
+    assert result["revenue"].sum() == pytest.approx(sum(revenue.values()))
+    assert result["spend"].sum() == pytest.approx(sum(spend.values()))
+    for row in result.iter_rows(named=True):
+        if row["spend"] is not None and row["spend"] > 0:
+            assert row["roi"] == pytest.approx((row["revenue"] - row["spend"]) / row["spend"])
+        else:
+            assert row["roi"] is None

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
 from polars.testing import assert_frame_equal
 
 from analytics.attribution import (
@@ -15,6 +16,7 @@ from analytics.attribution import (
     time_decay,
 )
 from tests.analytics.attribution.fixtures import at
+from tests.analytics.attribution.strategies import SETTINGS, path_frames
 
 # 4 conversions worth 190.0 in total; the web-only path never converts.
 PATHS = pl.DataFrame(
@@ -131,3 +133,20 @@ def test_time_decay_survives_lags_far_beyond_the_half_life() -> None:
 def test_time_decay_needs_journeys() -> None:
     with pytest.raises(ValueError, match="journeys: column 'journey_id' is missing"):
         time_decay(PATHS)
+
+
+@settings(SETTINGS, max_examples=30, deadline=None)
+@given(path_frames())
+def test_every_rule_hands_out_exactly_the_totals(paths: pl.DataFrame) -> None:
+    conversions, value = paths["conversions"].sum(), paths["value"].sum()
+    for model in (first_touch, last_touch, linear, position_based):
+        result = model(paths)
+        assert result["conversions"].sum() == pytest.approx(conversions)
+        assert result["revenue"].sum() == pytest.approx(value)
+        assert (result["conversions"] >= 0).all() and (result["revenue"] >= 0).all()
+        steps = set(paths["path"].explode())
+        assert set(result["key"]) <= steps
+    # First and last touch agree on one-step paths, whatever the order of the rows.
+    single = paths.filter(pl.col("path").list.len() == 1)
+    if single.height:
+        assert_frame_equal(first_touch(single), last_touch(single.reverse()))

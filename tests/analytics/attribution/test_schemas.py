@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analytics.attribution import (
     CONVERSIONS_SCHEMA,
@@ -11,6 +13,7 @@ from analytics.attribution import (
     validate_paths,
     validate_touches,
 )
+from tests.analytics.attribution.strategies import SETTINGS, path_frames
 
 TOUCHES = pl.DataFrame(
     {
@@ -81,3 +84,17 @@ def test_schemas_are_exported_for_the_api_layer() -> None:
         "touch_kind",
     ]
     assert CONVERSIONS_SCHEMA.names() == ["order_id", "customer_id", "occurred_at", "revenue"]
+
+
+@settings(SETTINGS, max_examples=30, deadline=None)
+@given(path_frames(), st.data())
+def test_valid_paths_pass_and_one_negative_count_is_refused(paths: pl.DataFrame,
+                                                            data: st.DataObject) -> None:
+    validate_paths(paths)
+    row = data.draw(st.integers(0, paths.height - 1))
+    column = data.draw(st.sampled_from(["conversions", "nulls"]))
+    broken = paths.with_columns(
+        pl.when(pl.int_range(pl.len()) == row).then(-1.0).otherwise(pl.col(column))
+        .alias(column))
+    with pytest.raises(ValueError, match=column):
+        validate_paths(broken)

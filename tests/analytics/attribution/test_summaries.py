@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
 from polars.testing import assert_frame_equal
 
 from analytics.attribution import (
@@ -12,6 +13,7 @@ from analytics.attribution import (
     top_paths,
 )
 from tests.analytics.attribution.fixtures import ORDERS, TOUCHES
+from tests.analytics.attribution.strategies import SETTINGS, touch_data
 
 PATHS = pl.DataFrame(
     [
@@ -89,3 +91,22 @@ def test_top_paths_of_journeys() -> None:
     result = top_paths(build_journeys(TOUCHES, ORDERS), n=2)
     # [email]: o2, o3; [web]: o4 and c1's Mar 20 window; the rest are single journeys
     assert result.rows() == [("email", 2.0, 2.0, 100.0, 1.0), ("web", 2.0, 1.0, 10.0, 0.5)]
+
+
+@settings(SETTINGS, max_examples=25, deadline=None)
+@given(touch_data())
+def test_summaries_account_for_every_journey(data: tuple[pl.DataFrame, pl.DataFrame]) -> None:
+    touches, orders = data
+    journeys = build_journeys(touches, orders, lookback_days=30)
+    lengths = journey_length_distribution(journeys)
+    assert lengths["journeys"].sum() == journeys.height
+    assert lengths["conversions"].sum() == journeys["converted"].sum()
+    assert lengths["revenue"].sum() == pytest.approx(journeys["revenue"].sum())
+    assert ((lengths["conversion_rate"] >= 0) & (lengths["conversion_rate"] <= 1)).all()
+    timing = time_to_convert_distribution(journeys)
+    touched = journeys.filter(pl.col("converted") & (pl.col("path").list.len() > 0))
+    assert timing["conversions"].sum() == touched.height
+    if touched.height:
+        assert timing["share"].sum() == pytest.approx(1.0)
+    top = top_paths(journeys, n=1000)
+    assert top["journeys"].sum() == journeys.filter(pl.col("path").list.len() > 0).height

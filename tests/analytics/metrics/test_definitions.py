@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analytics.metrics import COUNTERS, METRIC_NAMES, METRICS, Direction, metric
+from analytics.metrics.definitions import MetricDefinition, ValueFormat
 
 
 def test_every_metric_reads_known_counters() -> None:
@@ -47,3 +50,23 @@ def test_names_are_unique_and_looked_up() -> None:
 def test_format_value() -> None:
     assert metric("bounce_rate").format_value(0.0312) == "3.12%"
     assert metric("revenue_per_email").format_value(1234.5) == "1,234.50"
+
+
+@settings(database=None, max_examples=60, deadline=None)
+@given(st.sampled_from(METRICS), st.floats(0, 1e6, allow_nan=False),
+       st.floats(0, 1e6, allow_nan=False))
+def test_format_value_is_faithful_to_its_precision_and_keeps_order(
+        definition: MetricDefinition, a: float, b: float) -> None:
+    low, high = sorted((a, b))
+    if definition.format is ValueFormat.PERCENT:
+        low, high = low / 1e6, high / 1e6  # shares
+
+    def shown(value: float) -> float:
+        text = definition.format_value(value).replace(",", "")
+        return float(text[:-1]) / 100 if text.endswith("%") else float(text)
+
+    step = 0.00005 if definition.format is ValueFormat.PERCENT else 0.005
+    assert abs(shown(low) - low) <= step + 1e-9 * low
+    assert shown(low) <= shown(high)
+    start, end = definition.target_range
+    assert definition.default_target is None or start <= definition.default_target <= end

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from polars.testing import assert_series_equal
 
 from analytics.metrics import (
@@ -98,3 +100,17 @@ def test_best_campaign_type_needs_clear_evidence() -> None:
     assert insight.leader is not None and insight.leader.key == "promo"
     assert insight.runner_up is not None and insight.runner_up.key == "transactional"
     assert insight.best is None
+
+
+@settings(database=None, max_examples=60, deadline=None)
+@given(st.lists(st.integers(1, 120), min_size=1, max_size=5, unique=True).map(sorted),
+       st.lists(st.integers(0, 150), min_size=1, max_size=20))
+def test_a_subject_falls_in_the_band_of_its_length(edges: list[int],
+                                                   lengths: list[int]) -> None:
+    labels = subject_length_bands(edges)
+    assert len(labels) == len(edges) + 1
+    subjects = pl.DataFrame({"subject": ["x" * length for length in lengths]})
+    bands = subjects.select(band=subject_length_band(pl.col("subject"), edges))["band"]
+    for length, band in zip(lengths, bands.to_list(), strict=True):
+        # The band index is the number of edges at or below the length: monotone.
+        assert labels.index(band) == sum(edge <= length for edge in edges)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from hypothesis import given, settings
+
 from analytics.metrics import (
     METRIC_NAMES,
     RULES,
@@ -9,6 +11,7 @@ from analytics.metrics import (
     evaluate,
     recommend,
 )
+from tests.analytics.metrics.support import counter_rows
 
 SUMMARY = {
     "sent": 1000,
@@ -94,3 +97,30 @@ def test_rules_without_warning_priority_fire_only_when_bad() -> None:
 def test_every_rule_names_a_metric_and_has_actions() -> None:
     assert {rule.metric for rule in RULES} == set(METRIC_NAMES)
     assert all(rule.actions for rule in RULES)
+
+
+_RANK = {"high": 0, "medium": 1, "low": 2}
+
+
+@settings(database=None, max_examples=60, deadline=None)
+@given(counter_rows(big=2_000))
+def test_recommendations_follow_the_statuses_and_the_priorities(
+        summary: dict[str, float]) -> None:
+    statuses = evaluate(summary)
+    found = recommend(statuses)
+    by_metric = {status.metric: status for status in statuses}
+    # Only bad or warning metrics fire, each with the status it was judged.
+    assert all(by_metric[item.metric].status == item.status in ("bad", "warning")
+               for item in found)
+    # Every bad metric with a rule fires.
+    ruled = {rule.metric for rule in RULES}
+    bad = [status.metric for status in statuses
+           if status.status == "bad" and status.metric in ruled]
+    assert set(bad) <= {item.metric for item in found}
+    # High first, then medium, then low; within a priority, in the order of the statuses.
+    ranks = [_RANK[item.priority] for item in found]
+    assert ranks == sorted(ranks)
+    order = [status.metric for status in statuses]
+    for rank in set(ranks):
+        metrics = [item.metric for item in found if _RANK[item.priority] == rank]
+        assert metrics == sorted(metrics, key=order.index)

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
 import math
+import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from analytics.metrics import METRIC_NAMES, Targets
+from analytics.metrics import METRIC_NAMES, Targets, metric
+from analytics.metrics.definitions import ValueFormat
 
 
 def test_defaults_come_from_the_metric_table() -> None:
@@ -66,3 +70,30 @@ def test_targets_are_read_only() -> None:
     targets = Targets()
     with pytest.raises(TypeError):
         targets.values["open_rate"] = 0.5  # type: ignore[index]
+
+
+@st.composite
+def overrides(draw: st.DrawFn) -> dict[str, float | None]:
+    """Valid overrides: a target in range (or None) for some metrics, maybe a band."""
+    chosen: dict[str, float | None] = {}
+    for name in draw(st.lists(st.sampled_from(METRIC_NAMES), unique=True, max_size=6)):
+        high = 1.0 if metric(name).format is ValueFormat.PERCENT else 1e4
+        chosen[name] = draw(st.one_of(st.none(), st.floats(0, high, allow_nan=False)))
+    if draw(st.booleans()):
+        chosen["warning_band"] = draw(st.floats(0, 0.99, allow_nan=False))
+    return chosen
+
+
+@settings(database=None, max_examples=60, deadline=None)
+@given(overrides(), st.randoms(use_true_random=False))
+def test_overrides_apply_exactly_and_their_order_does_not_matter(
+        changes: dict[str, float | None], shuffler: random.Random) -> None:
+    targets = Targets.from_dict(changes)
+    defaults = Targets()
+    for name in METRIC_NAMES:
+        assert targets.target(name) == changes.get(name, defaults.target(name))
+    assert targets.warning_band == changes.get("warning_band", defaults.warning_band)
+    items = list(changes.items())
+    shuffler.shuffle(items)
+    reordered = Targets.from_dict(dict(items))
+    assert reordered == targets and hash(reordered) == hash(targets)

@@ -14,7 +14,7 @@ from server.db.repository.jobs import create_job_run, get_job_run
 from server.db.repository.reports import breakdown_rollup_frame
 from server.runners import snapshot as snapshot_module
 from tests.schema.conftest import data_of
-from tests.schema.dashboard_world import load_world
+from tests.worlds.dashboard import load_world
 
 PROVIDERS = "{ dashboard { pendingCampaignCount providers { rows { key counters { sent } } } } }"
 

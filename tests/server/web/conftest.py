@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-import pytest
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
-from server.app import create_app
 from server.auth import create_api_key
 from server.db.engine import session_scope
 from server.db.models import Campaign, CampaignDailyRollup
-from server.settings import Settings
 
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 
@@ -62,19 +58,3 @@ def log_in(client: TestClient, raw_key: str) -> str:
                                            "next": "/campaigns"}, follow_redirects=False)
     assert response.status_code == 303, response.text
     return csrf_from(client.get("/campaigns").text)
-
-
-@pytest.fixture
-def client(settings: Settings, engine: Engine) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-def admin_key(engine: Engine) -> str:
-    return make_key(engine, "admin")
-
-
-@pytest.fixture
-def viewer_key(engine: Engine) -> str:
-    return make_key(engine, "viewer")

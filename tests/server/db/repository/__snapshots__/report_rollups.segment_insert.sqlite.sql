@@ -1,0 +1,37 @@
+-- bound parameters: :c0, :c1
+INSERT INTO rollup_campaign_segment (campaign_id, variant_id, day, segment_id, sent, delivered, bounced, hard_bounced, soft_bounced, unique_opens, human_unique_opens, total_opens, unique_clicks, total_clicks, unsubscribed, complained, conversions, revenue, converted, recipient_value)
+SELECT m.campaign_id,
+    m.variant_id,
+    date(m.sent_at),
+    s.segment_id,
+    COUNT(*) AS sent,
+    COUNT(m.delivered_at) AS delivered,
+    COUNT(m.bounced_at) AS bounced,
+    SUM(CASE WHEN m.bounced_at IS NOT NULL AND m.bounce_type = 'hard' THEN 1 ELSE 0 END) AS hard_bounced,
+    SUM(CASE WHEN m.bounced_at IS NOT NULL AND m.bounce_type <> 'hard' THEN 1 ELSE 0 END) AS soft_bounced,
+    COUNT(m.first_open_at) AS unique_opens,
+    COUNT(m.first_human_open_at) AS human_unique_opens,
+    SUM(m.open_count) AS total_opens,
+    COUNT(m.first_click_at) AS unique_clicks,
+    SUM(m.click_count) AS total_clicks,
+    COUNT(m.unsubscribed_at) AS unsubscribed,
+    COUNT(m.complained_at) AS complained,
+    SUM(m.conversions) AS conversions,
+    SUM(m.revenue) AS revenue,
+    SUM(CASE WHEN m.conversions > 0 THEN 1 ELSE 0 END) AS converted,
+    SUM(COALESCE(m.prior_value, 0)) AS recipient_value
+FROM (
+    SELECT m0.*,
+        (
+        SELECT SUM(o.amount)
+        FROM orders o
+        WHERE o.customer_id = m0.customer_id AND o.occurred_at < m0.sent_at
+    ) AS prior_value
+    FROM message m0
+    WHERE m0.campaign_id IN (:c0, :c1)
+) m
+JOIN segment_member s ON s.customer_id = m.customer_id
+GROUP BY m.campaign_id,
+    m.variant_id,
+    3,
+    s.segment_id

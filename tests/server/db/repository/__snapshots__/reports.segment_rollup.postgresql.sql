@@ -1,0 +1,22 @@
+-- bound parameters: none
+SELECT campaign_id,
+    variant_id,
+    day,
+    segment_id,
+    sent,
+    delivered,
+    bounced,
+    hard_bounced,
+    soft_bounced,
+    unique_opens,
+    human_unique_opens,
+    total_opens,
+    unique_clicks,
+    total_clicks,
+    unsubscribed,
+    complained,
+    conversions,
+    CAST(revenue AS DOUBLE PRECISION) AS revenue,
+    converted,
+    CAST(recipient_value AS DOUBLE PRECISION) AS recipient_value
+FROM rollup_campaign_segment
