@@ -129,9 +129,10 @@ def _fallback(spend: Floats, revenue: Floats) -> HillCurve:
 
 def fit_curve(category: str, spend: Sequence[float], revenue: Sequence[float], *,
               conversions: Sequence[float] | None = None, resamples: int = 100,
-              seed: int = 0) -> CurveFit:
+              seed: int = 0, current_spend: float | None = None) -> CurveFit:
     """Fit ``category``'s curve to its monthly ``spend`` and ``revenue`` (chronological,
-    one value per month, equal lengths)."""
+    one value per month, equal lengths). The current spend is ``current_spend`` when
+    given, else the mean of the last ``CURRENT_MONTHS`` months."""
     s = np.asarray(spend, dtype=np.float64)
     r = np.asarray(revenue, dtype=np.float64)
     if s.shape != r.shape:
@@ -142,6 +143,8 @@ def fit_curve(category: str, spend: Sequence[float], revenue: Sequence[float], *
     per_conversion = float(r.sum()) / conv_total if conv_total > 0 else None
     recent = slice(max(len(s) - CURRENT_MONTHS, 0), len(s))
     current = float(np.mean(s[recent])) if len(s) else 0.0
+    if current_spend is not None:
+        current = current_spend
     warnings: list[str] = []
     cv = float(np.std(s) / np.mean(s)) if len(s) and np.mean(s) > 0 else 0.0
     if len(s) < MIN_MONTHS:

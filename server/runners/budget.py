@@ -43,6 +43,7 @@ from analytics.budget import (
     spend_by,
     suggest,
 )
+from analytics.budget.curves import CURRENT_MONTHS
 from analytics.budget.scenarios import GROUPS, PRESETS
 from server.db.engine import session_scope
 from server.db.models import BudgetAlert, BudgetPlan
@@ -143,10 +144,11 @@ def _attributed(engine: Engine, query: BudgetQuery, categories: Sequence[str]) -
     return pl.concat(frames) if frames else pl.DataFrame(schema=RESULTS_SCHEMA)
 
 
-def load_data(engine: Engine, query: BudgetQuery, currency: str) -> BudgetData:
+def load_data(engine: Engine, query: BudgetQuery, currency: str,
+              mapping: Mapping[str, str] | None = None) -> BudgetData:
     """Spend and results for ``query`` (uncached; see ``budget_data``)."""
     query.validate()
-    mapping = cost_type_mapping(engine, query.cost_types)
+    mapping = cost_type_mapping(engine, query.cost_types) if mapping is None else mapping
     rows = repo.read_spend_rows(engine=engine, start=query.start, end=query.end)
     spend = categorise(rows, mapping)
     categories = sorted(spend["category"].unique().to_list())
@@ -169,8 +171,10 @@ def load_data(engine: Engine, query: BudgetQuery, currency: str) -> BudgetData:
 
 def budget_data(engine: Engine, query: BudgetQuery, currency: str) -> BudgetData:
     """``load_data``, shared by every request for the same query and data."""
-    return DATA.of(engine, ("budget", query, currency, generations(engine)),
-                   lambda: load_data(engine, query, currency))
+    # The mapping is part of the key: editing it moves no import generation.
+    mapping = cost_type_mapping(engine, query.cost_types)
+    key = ("budget", query, currency, tuple(sorted(mapping.items())), generations(engine))
+    return DATA.of(engine, key, lambda: load_data(engine, query, currency, mapping))
 
 
 def performance(data: BudgetData) -> list[CategoryPerformance]:
@@ -197,10 +201,16 @@ def fit_history(history: pl.DataFrame, resamples: int = 100) -> list[CurveFit]:
     if not 1 <= resamples <= MAX_RESAMPLES:
         raise ValueError(f"resamples must be between 1 and {MAX_RESAMPLES}, got {resamples}")
     fits = []
+    # Current spend is over the last months of the whole history, so a category that
+    # stopped spending is at zero now, not at its own last months' level.
+    recent = sorted(history["month"].unique().to_list())[-CURRENT_MONTHS:]
     for (category,), rows in history.sort("month").group_by("category", maintain_order=True):
         conversions = rows["conversions"].to_list() if "conversions" in rows.columns else None
+        current = float(rows.filter(pl.col("month").is_in(recent))["spend"].sum()) / max(
+            len(recent), 1)
         fits.append(fit_curve(str(category), rows["spend"].to_list(), rows["revenue"].to_list(),
-                              conversions=conversions, resamples=resamples))
+                              conversions=conversions, resamples=resamples,
+                              current_spend=current))
     return sorted(fits, key=lambda f: f.category)
 
 
@@ -211,7 +221,8 @@ def curves(engine: Engine, query: BudgetQuery, currency: str,
            resamples: int = 100) -> list[CurveFit]:
     """``fit_history`` of the database's history for ``query``, cached."""
     data = budget_data(engine, query, currency)
-    return FITS.of(engine, ("curves", query, currency, resamples, generations(engine)),
+    return FITS.of(engine, ("curves", query, currency, resamples, data.mapping,
+                            generations(engine)),
                    lambda: fit_history(monthly_history(data), resamples))
 
 
