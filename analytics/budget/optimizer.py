@@ -174,7 +174,7 @@ def _bounds(responses: Sequence[Response], problem: Problem) -> tuple[Floats, Fl
         min_share = problem.min_share if own.min_share is None else own.min_share
         max_share = problem.max_share if own.max_share is None else own.max_share
         if not 0 <= min_share <= max_share <= 1:
-            raise Infeasible("max_shares", f"{r.category}: minimum share {min_share:g} and "
+            raise Infeasible("min_shares", f"{r.category}: minimum share {min_share:g} and "
                              f"maximum share {max_share:g} must satisfy 0 <= min <= max <= 1",
                              r.category)
         if own.fixed is not None:
