@@ -63,6 +63,7 @@ CATEGORY_CHANNELS: dict[str, str] = {"paid_search": "paid"}
 RESULTS_SCHEMA = pl.Schema({"category": pl.String, "month": pl.Date, "revenue": pl.Float64,
                             "conversions": pl.Float64})
 MAX_RESAMPLES = 500
+ALERT_MONTHS = 3
 DATA = Memo(max_entries=16)
 
 
@@ -298,10 +299,10 @@ def thresholds_from(low_roi_percent: float, high_burn_rate: float,
 def evaluate_alerts(engine: Engine, *, today: date, thresholds: Thresholds,
                     currency: str) -> list[AlertDraft]:
     """The alerts ``today``'s data call for: burn against this month's plans, ROI and CPA
-    over the last three months."""
+    over the last ``ALERT_MONTHS`` months (this one included)."""
     month = month_start(today)
-    start = month_start(date(month.year - (month.month <= 3),
-                             (month.month - 4) % 12 + 1, 1))
+    back = month.year * 12 + month.month - 1 - (ALERT_MONTHS - 1)
+    start = date(back // 12, back % 12 + 1, 1)
     data = budget_data(engine, BudgetQuery(start=start, end=next_month(month)), currency)
     rows = performance(data)
     return alerts(plan_statuses(engine, month, today),
