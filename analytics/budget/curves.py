@@ -9,10 +9,10 @@ parameters read the same way. ``k`` is bounded to [0.5, 3] to keep a short histo
 producing a step function.
 
 Spend carries over between months (adstock ``a_t = s_t + d * a_(t-1)``). The decay ``d``
-is chosen on a grid by least squares; the curve is then reported against *steady* monthly
-spend: a budget held at ``s`` every month settles at ``a = s / (1 - d)``, so the steady
-curve is again Hill with ``half_steady = half * (1 - d)``. That is the curve a monthly
-budget should be planned on.
+is chosen on a grid by least squares, fitting revenue against each month's adstock
+expressed as *steady* monthly spend (a budget held at ``s`` every month settles at
+``a = s / (1 - d)``, so the month's adstock corresponds to ``s = a * (1 - d)``). The
+curve is thus directly the one a monthly budget should be planned on.
 
 Intervals come from a pairs bootstrap over months (fixed seed), refitting each resample.
 A history shorter than ``MIN_MONTHS`` months, or spend that barely varies (coefficient of
@@ -73,6 +73,7 @@ class CurveFit:
     marginal_roi: float
     r_squared: float | None
     revenue_per_conversion: float | None
+    max_spend: float = 0.0
     samples: tuple[HillCurve, ...] = field(default=(), repr=False)
     warnings: tuple[str, ...] = ()
 
@@ -168,8 +169,7 @@ def fit_curve(category: str, spend: Sequence[float], revenue: Sequence[float], *
         if best is None or sse < best[0] - 1e-12 * max(best[0], 1.0):
             best = (sse, decay, curve)
     assert best is not None
-    sse, decay, curve = best
-    steady = HillCurve(top=curve.top, half=curve.half * (1 - decay), shape=curve.shape)
+    sse, decay, steady = best
     total = float(np.sum((r - r.mean()) ** 2))
     r2 = 1 - sse / total if total > 0 else None
     x = steady_equivalent(s, decay)
@@ -179,8 +179,8 @@ def fit_curve(category: str, spend: Sequence[float], revenue: Sequence[float], *
         pick = rng.integers(0, len(s), len(s))
         if np.ptp(x[pick]) <= 0:
             continue
-        fitted, _ = _fit_hill(x[pick], r[pick], curve)
-        samples.append(HillCurve(fitted.top, fitted.half * (1 - decay), fitted.shape))
+        fitted, _ = _fit_hill(x[pick], r[pick], steady)
+        samples.append(fitted)
     return _result(category, steady, decay, s, r, current, r2, per_conversion,
                    tuple(samples), ())
 
@@ -192,5 +192,6 @@ def _result(category: str, curve: HillCurve, decay: float, s: Floats, r: Floats,
                     current_spend=current, current_revenue=float(curve.revenue(current)),
                     marginal_roi=float(curve.marginal(current)) - 1.0 if current > 0
                     else float(curve.marginal(curve.half * 1e-6)) - 1.0,
-                    r_squared=r2, revenue_per_conversion=per_conversion, samples=samples,
+                    r_squared=r2, revenue_per_conversion=per_conversion,
+                    max_spend=float(s.max()) if len(s) else 0.0, samples=samples,
                     warnings=warnings)

@@ -10,7 +10,9 @@ answer does not depend on the order they were given in.
 Feasibility is checked before solving and refused with ``Infeasible`` naming the
 constraint: the minimums above the total, the maximums below it (money would be left
 unspent), a fixed amount above its category's maximum, a CLV:CAC floor no spend in the
-bounds meets, a target no allocation reaches.
+bounds meets, a target no allocation reaches. A curve is not trusted past the highest
+spend it was fitted on: that spend is a further maximum (bound ``history``) whenever the
+total can be spent within such maxima, and a warning says so when it cannot.
 
 With an ROI or CPA target, ``total`` becomes a ceiling: the plan spends the largest
 amount (found by bisection on the total, solving the allocation at each) whose optimal
@@ -61,7 +63,9 @@ class Infeasible(ValueError):
 @dataclass(frozen=True)
 class Response:
     """A category's steady-state response, its bootstrap draws and revenue per
-    conversion (``None``: unknown, the plan's average is used)."""
+    conversion (``None``: unknown, the plan's average is used). ``max_trusted`` is the
+    highest spend the curve was fitted on: the plan stays at or below it whenever the
+    total allows (bound ``history``), as a curve extrapolated past its data is a guess."""
 
     category: str
     curve: HillCurve
@@ -69,6 +73,7 @@ class Response:
     samples: tuple[HillCurve, ...] = ()
     current_spend: float = 0.0
     acquisition: bool = False
+    max_trusted: float | None = None
 
 
 @dataclass(frozen=True)
@@ -158,12 +163,36 @@ def _per_conversion(responses: Sequence[Response]) -> Floats:
                      and r.revenue_per_conversion > 0 else average for r in responses])
 
 
+@dataclass(frozen=True)
+class _Arrays:
+    """The curves' parameters side by side, so a whole allocation is evaluated at once."""
+
+    top: Floats
+    half: Floats
+    shape: Floats
+
+    @classmethod
+    def of(cls, responses: Sequence[Response]) -> _Arrays:
+        return cls(np.array([r.curve.top for r in responses], dtype=np.float64),
+                   np.array([r.curve.half for r in responses], dtype=np.float64),
+                   np.array([r.curve.shape for r in responses], dtype=np.float64))
+
+    def revenue(self, spend: Floats) -> Floats:
+        x = np.power(np.maximum(spend, 0.0) / self.half, self.shape)
+        return np.asarray(self.top * x / (1.0 + x), dtype=np.float64)
+
+    def marginal(self, spend: Floats) -> Floats:
+        s = np.maximum(spend, 1e-12 * self.half)
+        x = np.power(s / self.half, self.shape)
+        return np.asarray(self.top * self.shape * x / (s * (1.0 + x) ** 2), dtype=np.float64)
+
+
 def _revenues(responses: Sequence[Response], spend: Floats) -> Floats:
-    return np.array([float(r.curve.revenue(s)) for r, s in zip(responses, spend, strict=True)])
+    return _Arrays.of(responses).revenue(np.asarray(spend, dtype=np.float64))
 
 
 def _marginals(responses: Sequence[Response], spend: Floats) -> Floats:
-    return np.array([float(r.curve.marginal(s)) for r, s in zip(responses, spend, strict=True)])
+    return _Arrays.of(responses).marginal(np.asarray(spend, dtype=np.float64))
 
 
 def _bounds(responses: Sequence[Response], problem: Problem) -> tuple[Floats, Floats]:
@@ -269,10 +298,11 @@ def _solve(responses: Sequence[Response], lo: Floats, hi: Floats, total: float,
     if (hi - lo).sum() <= 1e-12 * max(total, 1.0) or total <= 0:
         return _project(lo.copy(), lo, hi, total)
     scale = max(total, 1e-12)
+    curves = _Arrays.of(responses)
 
     def value(x: Floats) -> float:
         s = x * scale
-        return float(np.dot(weights, _revenues(responses, s)) - penalty * s.sum())
+        return float(np.dot(weights, curves.revenue(s)) - penalty * s.sum())
 
     starts = [_fill(lo, hi, total, np.ones(len(lo))),
               _fill(lo, hi, total, np.array([max(r.curve.top, 1e-12) for r in responses]))]
@@ -283,7 +313,7 @@ def _solve(responses: Sequence[Response], lo: Floats, hi: Floats, total: float,
 
     def jac(x: Floats) -> Floats:
         s = x * scale
-        return np.asarray(-(weights * _marginals(responses, s) - penalty) * scale / norm)
+        return np.asarray(-(weights * curves.marginal(s) - penalty) * scale / norm)
 
     best: tuple[float, Floats] | None = None
     for start in starts:
@@ -326,6 +356,8 @@ class _Setup:
     hi: Floats
     fixed: tuple[bool, ...]
     clv_capped: tuple[bool, ...]
+    history_capped: tuple[bool, ...]
+    warnings: tuple[str, ...]
     weights: Floats
     penalty: float
     per_conversion: Floats
@@ -371,9 +403,31 @@ def _setup(responses: Sequence[Response], problem: Problem) -> _Setup:
                                  "its minimum share", r.category)
             capped[i] = window[1] < hi[i] - 1e-9 * problem.total
             lo[i], hi[i] = window
+    history, warnings = _trusted(ordered, lo, hi, problem.total)
     weights = 1.0 / per_conversion if problem.objective == "conversions" else np.ones(len(lo))
     penalty = 1.0 if problem.objective == "profit" else 0.0
-    return _Setup(ordered, lo, hi, fixed, tuple(capped), weights, penalty, per_conversion)
+    return _Setup(ordered, lo, hi, fixed, tuple(capped), history, warnings, weights, penalty,
+                  per_conversion)
+
+
+def _trusted(responses: Sequence[Response], lo: Floats, hi: Floats,
+             total: float) -> tuple[tuple[bool, ...], tuple[str, ...]]:
+    """Lower ``hi`` (in place) to each curve's trusted spend when the total still fits;
+    which categories it capped, and a warning when it could not."""
+    trusted = np.array([np.inf if r.max_trusted is None else r.max_trusted
+                        for r in responses])
+    capped = np.minimum(hi, np.maximum(trusted, lo))
+    if not (capped < hi).any():
+        return (False,) * len(hi), ()
+    if capped.sum() < total * (1 - 1e-9):
+        beyond = [r.category for r, c, h in zip(responses, capped, hi, strict=True) if c < h]
+        return (False,) * len(hi), (
+            f"the total needs more than the spend history covers in {', '.join(beyond)}; "
+            "their predictions extrapolate their curves beyond the data",)
+    flags = tuple(bool(c < h - 1e-9 * max(total, 1.0)) for c, h in zip(capped, hi,
+                                                                          strict=True))
+    hi[:] = capped
+    return flags, ()
 
 
 def _meets(setup: _Setup, spend: Floats, problem: Problem) -> bool:
@@ -435,6 +489,8 @@ def _evidence(setup: _Setup, spend: Floats, total: float,
             bounds.append("fixed")
         elif spend[i] >= setup.hi[i] - eps and setup.clv_capped[i]:
             bounds.append("clv_floor")
+        elif spend[i] >= setup.hi[i] - eps and setup.history_capped[i]:
+            bounds.append("history")
         elif spend[i] >= setup.hi[i] - eps:
             bounds.append("max")
         elif spend[i] <= setup.lo[i] + eps:
@@ -452,7 +508,7 @@ def _evidence(setup: _Setup, spend: Floats, total: float,
         for i, b in enumerate(bounds):
             if b == "min" and value[i] > level + tolerance * scale:
                 ok = False
-            if b in ("max", "clv_floor") and value[i] < level - tolerance * scale:
+            if b in ("max", "clv_floor", "history") and value[i] < level - tolerance * scale:
                 ok = False
     grid = _grid(r, setup.lo, setup.hi, total, setup.weights, setup.penalty)
     grid_revenue = None
@@ -512,4 +568,5 @@ def optimize(responses: Sequence[Response], problem: Problem) -> Plan:
                 roi_percent=float((revenue.sum() - spent) / spent * 100) if spent else None,
                 cpa=float(spent / total_conv) if total_conv > 0 else None,
                 current_spend=float(current.sum()),
-                current_revenue=float(current_revenue.sum()), evidence=evidence)
+                current_revenue=float(current_revenue.sum()), evidence=evidence,
+                warnings=setup.warnings)

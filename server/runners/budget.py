@@ -235,7 +235,8 @@ def responses(fits: Sequence[CurveFit], groups: Mapping[str, str] | None = None,
     return [Response(category=f.category, curve=f.curve,
                      revenue_per_conversion=f.revenue_per_conversion, samples=f.samples,
                      current_spend=f.current_spend,
-                     acquisition=groups.get(f.category) == "acquisition") for f in fits]
+                     acquisition=groups.get(f.category) == "acquisition",
+                     max_trusted=f.max_spend if not f.warnings else None) for f in fits]
 
 
 def current_total(fits: Sequence[CurveFit]) -> float:
@@ -246,7 +247,7 @@ def current_total(fits: Sequence[CurveFit]) -> float:
 def optimize_fits(fits: Sequence[CurveFit], problem: Problem) -> Plan:
     """The optimiser's plan on ``fits``, with their warnings; raises ``Infeasible``."""
     plan = optimize(responses(fits), problem)
-    return replace(plan, warnings=tuple(w for f in fits for w in f.warnings))
+    return replace(plan, warnings=(*plan.warnings, *(w for f in fits for w in f.warnings)))
 
 
 def scenarios(fits: Sequence[CurveFit], base: Problem,

@@ -169,3 +169,18 @@ def test_identical_curves_get_equal_spend(curve, n, total):
     plan = optimize(responses, Problem(total=total, min_share=0.0, max_share=1.0))
     spends = np.array([line.spend for line in plan.lines])
     assert spends == pytest.approx(np.full(n, total / n), rel=1e-6)
+
+
+def test_history_caps_spend_while_the_total_fits_and_warns_when_not():
+    responses = [Response("a", HillCurve(4000.0, 500.0, 1.0), max_trusted=600.0),
+                 Response("b", HillCurve(1000.0, 500.0, 1.0))]
+    plan = optimize(responses, Problem(total=1000.0, min_share=0.0, max_share=1.0))
+    # free, a would take 833.33; its history stops at 600
+    assert plan.line("a").spend == pytest.approx(600.0)
+    assert plan.line("a").bound == "history" and plan.warnings == ()
+    assert plan.evidence.kkt_satisfied
+    wide = optimize([Response("a", HillCurve(4000.0, 500.0, 1.0), max_trusted=100.0),
+                     Response("b", HillCurve(1000.0, 500.0, 1.0), max_trusted=100.0)],
+                    Problem(total=1000.0, min_share=0.0, max_share=1.0))
+    assert wide.spent == pytest.approx(1000.0)
+    assert "extrapolate" in wide.warnings[0]
