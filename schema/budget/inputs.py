@@ -108,6 +108,15 @@ class SafetyInput:
         return safety
 
 
+@strawberry.input(description="A segment's acquisition over a period; clv defaults to its "
+                              "order revenue per member so far.")
+class SegmentEconomicsInput:
+    segment: str
+    acquisition_spend: Decimal
+    new_customers: int
+    clv: Decimal | None = None
+
+
 @strawberry.input
 class PlanAllocationInput:
     category: str

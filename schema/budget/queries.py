@@ -18,6 +18,7 @@ from schema.budget.inputs import (
     OptimizeBudgetInput,
     SafetyInput,
     ScenarioInput,
+    SegmentEconomicsInput,
     budget_query,
     history_frame,
     problem_of,
@@ -32,6 +33,7 @@ from schema.budget.types import (
     ReallocationSuggestion,
     ResponseCurve,
     ScenarioOutcome,
+    SegmentAcquisitionResult,
     SpendDimension,
     SpendRow,
     VendorCost,
@@ -195,3 +197,22 @@ class BudgetQueryRoot:
             raise ValueError(problem_.message) from None
         runs = await asyncio.to_thread(runner.scenarios, fits, base, custom)
         return [ScenarioOutcome.of(run, currency) for run in runs]
+
+    @strawberry.field(description="CLV-based acquisition budget per segment: CLV:CAC, "
+                                  "payback months and the recommended change. Needs viewer.")
+    async def acquisition_budget(self, info: Info[Context, Any],
+                                 segments: list[SegmentEconomicsInput],
+                                 target_ratio: float = 3.0, max_change: float = 0.3,
+                                 lifetime_months: float = 24.0,
+                                 ) -> list[SegmentAcquisitionResult]:
+        require(info, "viewer")
+        rows = [(s.segment, None if s.clv is None else float(s.clv),
+                 float(s.acquisition_spend), s.new_customers) for s in segments]
+        results = await asyncio.to_thread(
+            runner.segment_acquisition, info.context.engine, rows, target_ratio=target_ratio,
+            max_change=max_change, lifetime_months=lifetime_months)
+        return [SegmentAcquisitionResult(
+            segment=r.segment, cac=optional_money(r.cac), clv_cac=r.clv_cac,
+            payback_months=r.payback_months, recommendation=r.recommendation,
+            change=r.change, suggested_spend=money(r.suggested_spend), reason=r.reason)
+            for r in results]

@@ -303,3 +303,17 @@ class VendorCost:
 class CostTypeMapping:
     cost_type: str
     category: str
+
+
+@strawberry.type(description="A segment's acquisition economics: CAC = spend / new "
+                             "customers, CLV:CAC, payback months = CAC / (CLV / lifetime "
+                             "months), and the recommended change of its acquisition spend.")
+class SegmentAcquisitionResult:
+    segment: str
+    cac: Decimal | None
+    clv_cac: float | None
+    payback_months: float | None
+    recommendation: str
+    change: float = strawberry.field(description="Fraction of the current spend.")
+    suggested_spend: Decimal
+    reason: str

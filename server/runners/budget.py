@@ -43,6 +43,11 @@ from analytics.budget import (
     spend_by,
     suggest,
 )
+from analytics.budget.acquisition import (
+    SegmentAcquisition,
+    SegmentEconomics,
+    acquisition_budget,
+)
 from analytics.budget.curves import CURRENT_MONTHS
 from analytics.budget.scenarios import GROUPS, PRESETS
 from server.db.engine import session_scope
@@ -430,3 +435,22 @@ def vendor_costs(data: BudgetData) -> pl.DataFrame:
             .with_columns(cost_per_email=pl.col("spend") / per_month if per_month
                           else pl.lit(None, pl.Float64))
             .sort("vendor", "month", nulls_last=True))
+
+
+def segment_acquisition(engine: Engine, rows: Sequence[tuple[str, float | None, float, int]],
+                        *, target_ratio: float, max_change: float,
+                        lifetime_months: float) -> list[SegmentAcquisition]:
+    """``acquisition_budget`` for ``(segment, clv, spend, new customers)`` rows; a missing
+    CLV is the segment's order revenue per member so far. Raises ``ValueError`` naming the
+    row when a segment has neither."""
+    known = repo.segment_revenue_per_member(engine=engine) if any(
+        clv is None for _, clv, _, _ in rows) else {}
+    economics = []
+    for i, (segment, clv, spend, customers) in enumerate(rows):
+        value = clv if clv is not None else known.get(segment)
+        if value is None:
+            raise ValueError(f"segments[{i}].clv: segment {segment!r} has no members to "
+                             "value; give its clv")
+        economics.append(SegmentEconomics(segment, value, spend, customers))
+    return acquisition_budget(economics, target_ratio=target_ratio, max_change=max_change,
+                              lifetime_months=lifetime_months)

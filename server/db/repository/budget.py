@@ -149,3 +149,14 @@ def acknowledge_alert(*, session: Session, alert_id: int, actor: str) -> BudgetA
         alert.acknowledged_at, alert.acknowledged_by = utcnow(), actor
         session.add(alert)
     return alert
+
+
+def segment_revenue_per_member(*, engine: Engine) -> dict[str, float]:
+    """Order revenue per member of each segment over all history (segments with members)."""
+    real = "REAL" if engine.dialect.name == "sqlite" else "DOUBLE PRECISION"
+    sql = ("SELECT m.segment_id, COUNT(DISTINCT m.customer_id), "
+           f"COALESCE(SUM(CAST(o.amount AS {real})), 0) FROM segment_member m "
+           "LEFT JOIN orders o ON o.customer_id = m.customer_id GROUP BY m.segment_id")
+    frame = read_table(engine, sql, schema={"segment": pl.String(), "members": pl.Int64(),
+                                             "revenue": pl.Float64()})
+    return {s: r / n for s, n, r in frame.iter_rows() if n}

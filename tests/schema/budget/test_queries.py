@@ -133,3 +133,20 @@ async def test_scenarios(world: Engine) -> None:
 async def test_reads_need_a_key(world: Engine) -> None:
     result = await run(world, "{ budget { currency } }", user=None)
     assert "Authentication required" in messages_of(result)[0]
+
+
+async def test_acquisition_budget_per_segment(world: Engine) -> None:
+    data = await data_of(world, """{ acquisitionBudget(segments: [
+      {segment: "vip", clv: "600", acquisitionSpend: "5000", newCustomers: 50},
+      {segment: "bargain", clv: "40", acquisitionSpend: "3000", newCustomers: 50}]) {
+        segment cac clvCac paybackMonths recommendation change suggestedSpend } }""")
+    assert data["acquisitionBudget"] == [
+        {"segment": "bargain", "cac": "60.0000", "clvCac": pytest.approx(2 / 3),
+         "paybackMonths": 36.0, "recommendation": "decrease", "change": -0.3,
+         "suggestedSpend": "2100.0000"},
+        {"segment": "vip", "cac": "100.0000", "clvCac": 6.0, "paybackMonths": 4.0,
+         "recommendation": "increase", "change": 0.3, "suggestedSpend": "6500.0000"}]
+    missing = await run(world, """{ acquisitionBudget(segments: [{segment: "ghost",
+      acquisitionSpend: "10", newCustomers: 1}]) { segment } }""")
+    assert messages_of(missing) == [
+        "segments[0].clv: segment 'ghost' has no members to value; give its clv"]

@@ -156,3 +156,19 @@ def test_plans_refuse_bad_amounts(world: Engine) -> None:
     with pytest.raises(ValueError, match=r"allocations\[search\]: -1 is not an amount"):
         runner.save_plans(world, date(2026, 3, 1), {"search": Decimal("-1")}, "USD", "ana")
     assert runner.list_plans(world) == [] and _audit(world) == []
+
+
+def test_segment_clv_defaults_to_revenue_per_member(world: Engine) -> None:
+    from server.db.engine import session_scope
+    from server.db.models import Segment, SegmentMember
+
+    with session_scope(world) as session:
+        session.add(Segment(segment_id="s-top", name="Top"))
+        session.flush()
+        session.add_all([SegmentMember(segment_id="s-top", customer_id="u1"),
+                         SegmentMember(segment_id="s-top", customer_id="u2")])
+    (row,) = runner.segment_acquisition(world, [("s-top", None, 1150.0, 2)],
+                                        target_ratio=3.0, max_change=0.3,
+                                        lifetime_months=24.0)
+    # u1 and u2 ordered 1100 and 1200: CLV 1150 a member, CAC 575
+    assert (row.cac, row.clv_cac, row.recommendation) == (575.0, 2.0, "maintain")
