@@ -18,6 +18,7 @@ from analytics.budget.performance import (
     CategoryPerformance,
     categorise,
     category_performance,
+    content_roi,
     spend_by,
 )
 from analytics.budget.plans import AlertDraft, PlanStatus, Thresholds, alerts, plan_status
@@ -28,6 +29,6 @@ __all__ = [
     "DEFAULT_COST_TYPES", "OBJECTIVES", "PRESETS", "AlertDraft", "CategoryPerformance",
     "CurveFit", "Evidence", "HillCurve", "Infeasible", "Limits", "Line", "Plan",
     "PlanStatus", "Problem", "Response", "Safety", "Scenario", "ScenarioResult", "Standing",
-    "Suggestion", "Thresholds", "alerts", "categorise", "category_performance", "fit_curve",
-    "optimize", "plan_status", "run_scenarios", "spend_by", "suggest",
+    "Suggestion", "Thresholds", "alerts", "categorise", "category_performance", "content_roi",
+    "fit_curve", "optimize", "plan_status", "run_scenarios", "spend_by", "suggest",
 ]

@@ -144,3 +144,25 @@ def with_scores(rows: list[CategoryPerformance]) -> list[CategoryPerformance]:
              _minmax([r.consistency for r in rows])]
     return [CategoryPerformance(**{**r.__dict__, "score": sum(p[i] for p in parts) / 3})
             for i, r in enumerate(rows)]
+
+
+CONTENT_COLUMNS = ("content_type", "campaigns", "spend", "revenue", "roi_percent")
+
+
+def content_roi(spend: pl.DataFrame, campaigns: pl.DataFrame,
+                content_categories: Sequence[str] = ("content",)) -> pl.DataFrame:
+    """Content cost and return by content type (the campaign type): spend rows of
+    ``content_categories`` that name a campaign, against the revenue of the campaigns
+    they paid for (``campaigns``: ``campaign_id, campaign_type, revenue``). Columns
+    ``CONTENT_COLUMNS``, by content type; ROI % is null without spend."""
+    paid = (spend.filter(pl.col("category").is_in(list(content_categories))
+                         & pl.col("campaign_id").is_not_null())
+            .group_by("campaign_id").agg(spend=pl.col("amount").sum()))
+    joined = paid.join(campaigns, on="campaign_id", how="inner")
+    return (joined.group_by("campaign_type")
+            .agg(campaigns=pl.len(), spend=pl.col("spend").sum(),
+                 revenue=pl.col("revenue").sum())
+            .with_columns(roi_percent=pl.when(pl.col("spend") > 0).then(
+                (pl.col("revenue") - pl.col("spend")) / pl.col("spend") * 100))
+            .rename({"campaign_type": "content_type"})
+            .select(CONTENT_COLUMNS).sort("content_type", nulls_last=True))

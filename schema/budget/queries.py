@@ -30,6 +30,7 @@ from schema.budget.types import (
     BudgetCategory,
     BudgetInfeasible,
     BudgetPlanLine,
+    ContentRoi,
     ReallocationSuggestion,
     ResponseCurve,
     ScenarioOutcome,
@@ -158,6 +159,14 @@ class Budget:
         return [VendorCost(vendor=r["vendor"], month=r["month"], spend=money(r["spend"]),
                            cost_per_email=optional_money(r["cost_per_email"]))
                 for r in runner.vendor_costs(data).iter_rows(named=True)]
+
+    @strawberry.field(description="Content cost ROI by content type.")
+    async def content_roi(self, info: Info[Context, Any]) -> list[ContentRoi]:
+        data = await self._data(info)
+        frame = await asyncio.to_thread(runner.content_costs, info.context.engine, data)
+        return [ContentRoi(content_type=r["content_type"], campaigns=r["campaigns"],
+                           spend=money(r["spend"]), revenue=money(r["revenue"]),
+                           roi_percent=r["roi_percent"]) for r in frame.iter_rows(named=True)]
 
 
 @strawberry.type

@@ -317,3 +317,13 @@ class SegmentAcquisitionResult:
     change: float = strawberry.field(description="Fraction of the current spend.")
     suggested_spend: Decimal
     reason: str
+
+
+@strawberry.type(description="Content spend (rows of the content category naming a campaign) "
+                             "against those campaigns' last-touch revenue, by campaign type.")
+class ContentRoi:
+    content_type: str | None
+    campaigns: int
+    spend: Decimal
+    revenue: Decimal
+    roi_percent: float | None

@@ -36,6 +36,7 @@ from analytics.budget import (
     alerts,
     categorise,
     category_performance,
+    content_roi,
     fit_curve,
     optimize,
     plan_status,
@@ -454,3 +455,8 @@ def segment_acquisition(engine: Engine, rows: Sequence[tuple[str, float | None, 
         economics.append(SegmentEconomics(segment, value, spend, customers))
     return acquisition_budget(economics, target_ratio=target_ratio, max_change=max_change,
                               lifetime_months=lifetime_months)
+
+
+def content_costs(engine: Engine, data: BudgetData) -> pl.DataFrame:
+    """Content cost ROI by content type (``content_roi``) for ``data``'s spend."""
+    return content_roi(data.spend, repo.campaign_revenue(engine=engine))

@@ -160,3 +160,16 @@ def segment_revenue_per_member(*, engine: Engine) -> dict[str, float]:
     frame = read_table(engine, sql, schema={"segment": pl.String(), "members": pl.Int64(),
                                              "revenue": pl.Float64()})
     return {s: r / n for s, n, r in frame.iter_rows() if n}
+
+
+def campaign_revenue(*, engine: Engine) -> pl.DataFrame:
+    """``campaign_id, campaign_type, revenue``: each campaign's last-touch order revenue
+    (campaigns without orders at zero)."""
+    real = "REAL" if engine.dialect.name == "sqlite" else "DOUBLE PRECISION"
+    sql = ("SELECT c.campaign_id, c.campaign_type, "
+           f"COALESCE(SUM(CAST(o.amount AS {real})), 0) FROM campaign c "
+           "LEFT JOIN orders o ON o.attributed_campaign_id = c.campaign_id "
+           "GROUP BY c.campaign_id, c.campaign_type")
+    return read_table(engine, sql, schema={"campaign_id": pl.String(),
+                                           "campaign_type": pl.String(),
+                                           "revenue": pl.Float64()})

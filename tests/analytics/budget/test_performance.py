@@ -5,7 +5,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analytics.budget.performance import categorise, category_performance, spend_by
+from analytics.budget.performance import (
+    categorise,
+    category_performance,
+    content_roi,
+    spend_by,
+)
 
 SPEND = pl.DataFrame({
     "category": ["email", "email", "social", "social", "misc"],
@@ -89,3 +94,15 @@ def test_consistency_golden():
     (row,) = category_performance(spend, results)
     # ratios 0 and 2.5: mean 1.25, sample sd 1.767767, CV 1.414214
     assert round(row.consistency, 6) == 0.414214
+
+
+def test_content_roi_by_content_type():
+    spend = pl.DataFrame({
+        "category": ["content", "content", "content", "social"],
+        "campaign_id": ["c1", "c2", None, "c3"],
+        "amount": [100.0, 50.0, 999.0, 10.0]})
+    campaigns = pl.DataFrame({"campaign_id": ["c1", "c2", "c3"],
+                              "campaign_type": ["newsletter", "promotional", "promotional"],
+                              "revenue": [300.0, 25.0, 5000.0]})
+    assert content_roi(spend, campaigns).rows() == [
+        ("newsletter", 1, 100.0, 300.0, 200.0), ("promotional", 1, 50.0, 25.0, -50.0)]

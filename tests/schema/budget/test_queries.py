@@ -150,3 +150,16 @@ async def test_acquisition_budget_per_segment(world: Engine) -> None:
       acquisitionSpend: "10", newCustomers: 1}]) { segment } }""")
     assert messages_of(missing) == [
         "segments[0].clv: segment 'ghost' has no members to value; give its clv"]
+
+
+async def test_content_roi_by_campaign_type(world: Engine) -> None:
+    from tests.server.ingest.conftest import load_csv
+
+    load_csv("spend", "spend_id,incurred_on,category,cost_type,amount,currency,vendor,"
+                      "campaign_id\nd1,2026-03-02,misc,design,40.00,USD,Studio,c1\n", world)
+    data = await data_of(world, "{ budget { contentRoi { contentType campaigns spend revenue "
+                                "roiPercent } } }")
+    # c1's orders carry no last touch in this world: its content spend has returned nothing
+    assert data["budget"]["contentRoi"] == [
+        {"contentType": "promotional", "campaigns": 1, "spend": "40.0000",
+         "revenue": "0.0000", "roiPercent": -100.0}]
