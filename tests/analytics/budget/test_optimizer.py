@@ -184,3 +184,13 @@ def test_history_caps_spend_while_the_total_fits_and_warns_when_not():
                     Problem(total=1000.0, min_share=0.0, max_share=1.0))
     assert wide.spent == pytest.approx(1000.0)
     assert "extrapolate" in wide.warnings[0]
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(curves, min_size=2, max_size=3), st.floats(100, 1e5), st.floats(0.0, 0.2))
+def test_small_problems_match_the_grid(items, total, lo):
+    responses = [Response(f"c{i}", c) for i, c in enumerate(items)]
+    plan = optimize(responses, Problem(total=total, min_share=lo, max_share=1.0))
+    # the grid walks steps of 1/200 of each range: never better than the optimiser
+    assert plan.evidence.grid_revenue is not None
+    assert plan.revenue >= plan.evidence.grid_revenue * (1 - 1e-9)
