@@ -146,10 +146,10 @@ class BudgetMutation:
         return CostTypeMapping(cost_type=cost_type, category=effective)
 
     @strawberry.mutation(description="Check plans, ROI and CPA now and raise alerts (the "
-                                     "budget_alerts job). Needs analyst.")
+                                     "spend_alerts job). Needs analyst.")
     async def run_budget_alerts(self, info: Info[Context, Any]) -> RunBudgetAlertsResult:
         require(info, "analyst")
-        outcome = await asyncio.to_thread(start_job, info.context.engine, "budget_alerts",
+        outcome = await asyncio.to_thread(start_job, info.context.engine, "spend_alerts",
                                           "Budget alerts")
         if isinstance(outcome, str):
             return JobNotStarted(message=outcome)

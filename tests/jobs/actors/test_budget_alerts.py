@@ -29,7 +29,7 @@ def world(engine: Engine) -> Engine:
 
 def _run(engine: Engine, **args: str) -> JobRun:
     with Session(engine) as session:
-        job_id = create_job_run(session=session, actor="budget_alerts", args=args).id
+        job_id = create_job_run(session=session, actor="spend_alerts", args=args).id
         session.commit()
     assert job_id is not None
     raise_budget_alerts.fn(job_id=job_id, **args)

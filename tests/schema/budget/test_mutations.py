@@ -101,5 +101,5 @@ async def test_cost_type_mapping(world: Engine) -> None:
 async def test_run_alerts_queues_the_job(world: Engine) -> None:
     data = await data_of(world, """mutation { runBudgetAlerts { __typename
       ... on Job { actor state } } }""", user=ANALYST)
-    assert data["runBudgetAlerts"] == {"__typename": "Job", "actor": "budget_alerts",
+    assert data["runBudgetAlerts"] == {"__typename": "Job", "actor": "spend_alerts",
                                        "state": "QUEUED"}
