@@ -28,6 +28,7 @@ OBJECTIVES = ("revenue", "profit", "conversions")
 # shared (the runner caches by it).
 PAGE_RESAMPLES = 50
 CURVE_POINTS = 30
+VENDOR_MONTHS = 6
 
 _ALLOCATION = """
   __typename
@@ -54,6 +55,8 @@ query BudgetPage($model: AttributionModel, $input: OptimizeBudgetInput!, $points
       points(count: $points) {{ spend revenue revenueLower revenueUpper }}
     }}
     allocation(input: $input) {{ {_ALLOCATION} }}
+    vendorCosts {{ vendor month spend costPerEmail }}
+    contentRoi {{ contentType campaigns spend revenue roiPercent }}
   }}
   budgetScenarios(input: $input) {{
     name description total note
@@ -176,6 +179,16 @@ def _comparison(allocation: dict[str, Any]) -> Any:
                         label="Monthly spend: current and optimal allocation")
 
 
+def _latest_vendor_months(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Spend and cost per email by vendor over the latest ``VENDOR_MONTHS`` months."""
+    months = sorted({row["month"] for row in rows})[-VENDOR_MONTHS:]
+    vendors = sorted({row["vendor"] or "—" for row in rows if row["month"] in months})
+    cells = {(row["vendor"] or "—", row["month"]): row for row in rows}
+    return {"months": months, "rows": [
+        {"vendor": vendor, "cells": [cells.get((vendor, month)) for month in months]}
+        for vendor in vendors]}
+
+
 def _editor(curves: list[dict[str, Any]], allocation: dict[str, Any] | None) -> dict[str, Any]:
     """The sliders' start values and the curve parameters the page's script evaluates."""
     start = {c["category"]: _float(c["currentSpend"]) for c in curves}
@@ -209,6 +222,8 @@ async def budget_page(request: Request) -> Response:
         "curves": _curves(budget["curves"], allocation, currency),
         "scenarios": data["budgetScenarios"],
         "editor": _editor(budget["curves"], allocation),
+        "vendors": _latest_vendor_months(budget["vendorCosts"]),
+        "content": budget["contentRoi"],
         "can_edit": bool(getattr(request.user, "is_authenticated", False)
                          and request.user.has_role("analyst")),
     }

@@ -51,6 +51,12 @@ def test_overview_page_and_fragment(client: TestClient, world: Engine, admin_key
     assert "content: only 2 months of history" in page.text
     assert [row[0] for row in _rows(page.text, "scenario-table")][:2] == [
         "conservative", "aggressive growth"]
+    # the latest six months of vendor spend, with the cost per email sent
+    vendors = _rows(page.text, "vendor-table")
+    assert [row[0] for row in vendors] == ["Search Co", "Social Co"]
+    # March-August; 4 sends over 8 months is half a send a month: cost per email = 2 x spend
+    assert [cell.replace("\n", "").replace(" ", "") for cell in vendors[0][1:]] == [
+        f"{s:.2f}{2 * s:.2f}/email" for s in (150, 300, 250, 120, 180, 220)]
     fragment = client.get("/budget", params=SPLIT, headers=HX)
     assert not fragment.text.startswith("<!doctype") and 'id="report"' in fragment.text
 
