@@ -194,3 +194,14 @@ def test_small_problems_match_the_grid(items, total, lo):
     # the grid walks steps of 1/200 of each range: never better than the optimiser
     assert plan.evidence.grid_revenue is not None
     assert plan.revenue >= plan.evidence.grid_revenue * (1 - 1e-9)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(curves, min_size=3, max_size=8), st.floats(100, 1e5), st.floats(1.0, 3.0))
+def test_a_larger_budget_never_predicts_less_under_the_default_shares(items, total, factor):
+    responses = [Response(f"c{i}", c) for i, c in enumerate(items)]
+    small = optimize(responses, Problem(total=total))
+    large = optimize(responses, Problem(total=total * factor))
+    assert large.revenue >= small.revenue * (1 - 1e-9)
+    for plan in (small, large):
+        assert plan.evidence.kkt_satisfied
