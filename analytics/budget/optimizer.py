@@ -306,6 +306,11 @@ def _solve(responses: Sequence[Response], lo: Floats, hi: Floats, total: float,
 
     starts = [_fill(lo, hi, total, np.ones(len(lo))),
               _fill(lo, hi, total, np.array([max(r.curve.top, 1e-12) for r in responses]))]
+    if bool(np.all(curves.shape <= 1.0)):
+        # Concave curves: equal marginal value can be found exactly by water-filling,
+        # which SLSQP then only confirms; steep curves (shape < 1 near zero spend) leave
+        # SLSQP short of the tolerance otherwise.
+        starts.append(_waterfill(curves, lo, hi, total, weights, penalty))
     norm = max(abs(value(starts[0] / scale)), 1e-9)
 
     def fun(x: Floats) -> float:
@@ -328,6 +333,33 @@ def _solve(responses: Sequence[Response], lo: Floats, hi: Floats, total: float,
             best = (got, x)
     assert best is not None
     return best[1]
+
+
+def _waterfill(curves: _Arrays, lo: Floats, hi: Floats, total: float, weights: Floats,
+               penalty: float) -> Floats:
+    """For concave curves: the spend where every category not at a bound has the same
+    marginal value ``w * R'(s) - penalty`` (bisection on that value, and per category on
+    the spend giving it), summing to ``total``."""
+
+    def spend_at(level: float) -> Floats:
+        low, high = lo.copy(), hi.copy()
+        for _ in range(60):
+            mid = (low + high) / 2
+            above = weights * curves.marginal(mid) - penalty > level
+            low = np.where(above, mid, low)
+            high = np.where(above, high, mid)
+        return (low + high) / 2
+
+    values = np.concatenate([weights * curves.marginal(lo), weights * curves.marginal(hi)])
+    values = values - penalty
+    bottom, top = float(values.min()) - 1.0, float(values.max()) + 1.0
+    for _ in range(80):
+        mid = (bottom + top) / 2
+        if spend_at(mid).sum() > total:
+            bottom = mid
+        else:
+            top = mid
+    return _project(spend_at((bottom + top) / 2), lo, hi, total)
 
 
 def _grid(responses: Sequence[Response], lo: Floats, hi: Floats, total: float,
