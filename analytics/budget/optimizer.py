@@ -310,7 +310,8 @@ def _solve(responses: Sequence[Response], lo: Floats, hi: Floats, total: float,
         # Concave curves: equal marginal value can be found exactly by water-filling,
         # which SLSQP then only confirms; steep curves (shape < 1 near zero spend) leave
         # SLSQP short of the tolerance otherwise.
-        starts.append(_waterfill(curves, lo, hi, total, weights, penalty))
+        # It goes first, so it wins every tie.
+        starts.insert(0, _waterfill(curves, lo, hi, total, weights, penalty))
     norm = max(abs(value(starts[0] / scale)), 1e-9)
 
     def fun(x: Floats) -> float:
