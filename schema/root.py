@@ -15,6 +15,8 @@ from strawberry.extensions.query_depth_limiter import IgnoreContext
 from strawberry.tools import merge_types
 
 from schema.attribution.queries import AttributionQuery
+from schema.budget.mutations import BudgetMutation
+from schema.budget.queries import BudgetQueryRoot
 from schema.campaigns.mutations import CampaignMutation
 from schema.campaigns.queries import CampaignQuery
 from schema.customers.mutations import CustomerMutation
@@ -30,9 +32,9 @@ from schema.jobs.queries import JobQuery
 # Each area of the API keeps its root fields in its own package; they merge here, in the
 # order the fields appear in schema.graphql.
 QUERIES: tuple[type, ...] = (CampaignQuery, CustomerQuery, JobQuery, AttributionQuery,
-                             ExperimentQuery, DashboardQuery)
+                             ExperimentQuery, DashboardQuery, BudgetQueryRoot)
 MUTATIONS: tuple[type, ...] = (CampaignMutation, CustomerMutation, IngestMutation, JobMutation,
-                               ExperimentMutation, DashboardMutation)
+                               ExperimentMutation, DashboardMutation, BudgetMutation)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)

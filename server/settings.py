@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     # has one, so they would credit email for merely being sent.
     multitouch_lookback_days: float = Field(default=30, gt=0)
     multitouch_email_kinds: str = "open,click"
+    # Budget alerts (``mailscope budget alerts``): ROI below this percent, a month's spend
+    # running faster than this multiple of its pace, or a cost per conversion above this
+    # amount (unset: no CPA alerts) raise an alert.
+    budget_low_roi_percent: float = 0.0
+    budget_high_burn_rate: float = Field(default=1.2, gt=0)
+    budget_high_cpa: float | None = Field(default=None, gt=0)
 
     @field_validator("multitouch_email_kinds")
     @classmethod

@@ -10,6 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from server.web.attribution import attribution_page, export_comparison
+from server.web.budget import BUDGET_ROUTES
 from server.web.campaign_detail import campaign_page
 from server.web.campaigns import campaigns_page
 from server.web.dashboard import dashboard_page
@@ -65,6 +66,8 @@ routes: list[Route] = [
           methods=["GET"]),
     *(Route(path, shows_operation_errors(endpoint), methods=methods)
       for path, endpoint, methods in EXPERIMENT_ROUTES),
+    *(Route(path, shows_operation_errors(endpoint), methods=methods)
+      for path, endpoint, methods in BUDGET_ROUTES),
 ]
 
 __all__ = ["not_found", "render_error", "routes"]

@@ -1,6 +1,14 @@
 """Every table, importable from one place so metadata is complete."""
 
 from server.db.models.api_keys import ROLES, ApiKey
+from server.db.models.budget import (
+    ALERT_KINDS,
+    BudgetAlert,
+    BudgetAudit,
+    BudgetCostType,
+    BudgetPlan,
+    BudgetPlanBase,
+)
 from server.db.models.campaigns import (
     Campaign,
     CampaignBase,
@@ -71,4 +79,6 @@ __all__ = [
     "DEFAULT_GUARDRAILS", "EXPERIMENT_CORRECTIONS", "EXPERIMENT_METHODS", "EXPERIMENT_METRICS",
     "EXPERIMENT_STATUSES", "Experiment", "ExperimentBase", "ExperimentCreate",
     "webhook_url_problem",
+    "ALERT_KINDS", "BudgetAlert", "BudgetAudit", "BudgetCostType", "BudgetPlan",
+    "BudgetPlanBase",
 ]

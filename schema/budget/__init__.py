@@ -1,0 +1,1 @@
+"""Budget optimisation: performance, curves, the optimiser, scenarios, plans, alerts."""
