@@ -34,7 +34,8 @@ def read_spend_rows(*, engine: Engine, start: date | None = None,
         conditions.append(f"incurred_on >= '{start.isoformat()}'")
     if end is not None:
         conditions.append(f"incurred_on < '{end.isoformat()}'")
-    sql = (f"SELECT incurred_on, category, cost_type, vendor, campaign_id, "
+    # Safe SQL (S608): code columns; dates formatted by isoformat from date objects.
+    sql = (f"SELECT incurred_on, category, cost_type, vendor, campaign_id, "  # noqa: S608
            f"CAST(amount AS {real}) AS amount, currency FROM spend "
            f"WHERE {' AND '.join(conditions)}")
     frame = read_table(engine, sql, schema=dict(SPEND_ROWS_SCHEMA))
@@ -154,7 +155,8 @@ def acknowledge_alert(*, session: Session, alert_id: int, actor: str) -> BudgetA
 def segment_revenue_per_member(*, engine: Engine) -> dict[str, float]:
     """Order revenue per member of each segment over all history (segments with members)."""
     real = "REAL" if engine.dialect.name == "sqlite" else "DOUBLE PRECISION"
-    sql = ("SELECT m.segment_id, COUNT(DISTINCT m.customer_id), "
+    # Safe SQL (S608): only the dialect's REAL type name is spliced.
+    sql = ("SELECT m.segment_id, COUNT(DISTINCT m.customer_id), "  # noqa: S608
            f"COALESCE(SUM(CAST(o.amount AS {real})), 0) FROM segment_member m "
            "LEFT JOIN orders o ON o.customer_id = m.customer_id GROUP BY m.segment_id")
     frame = read_table(engine, sql, schema={"segment": pl.String(), "members": pl.Int64(),
@@ -166,7 +168,8 @@ def campaign_revenue(*, engine: Engine) -> pl.DataFrame:
     """``campaign_id, campaign_type, revenue``: each campaign's last-touch order revenue
     (campaigns without orders at zero)."""
     real = "REAL" if engine.dialect.name == "sqlite" else "DOUBLE PRECISION"
-    sql = ("SELECT c.campaign_id, c.campaign_type, "
+    # Safe SQL (S608): only the dialect's REAL type name is spliced.
+    sql = ("SELECT c.campaign_id, c.campaign_type, "  # noqa: S608
            f"COALESCE(SUM(CAST(o.amount AS {real})), 0) FROM campaign c "
            "LEFT JOIN orders o ON o.attributed_campaign_id = c.campaign_id "
            "GROUP BY c.campaign_id, c.campaign_type")

@@ -11,7 +11,7 @@ import pytest
 from playwright.async_api import Page, async_playwright
 
 from tests.server.runners.budget_world import load_budget_world
-from tests.server.web.live_server import launch_chromium, serving
+from tests.server.web.browser.live_server import launch_chromium, serving
 
 
 @pytest.mark.browser
