@@ -28,6 +28,7 @@ from schema.context import Context, build_context
 from schema.root import schema
 from server import web
 from server.api import data as data_api
+from server.api import webhooks as webhooks_api
 from server.auth import ApiKeyBackend, Principal, is_public_path
 from server.db.engine import engine_for
 from server.observability import Metrics, MetricsMiddleware, metrics_endpoint
@@ -167,6 +168,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/metrics", metrics_endpoint, methods=["GET"]),
         Route("/graphql", MailscopeGraphQL(schema), methods=["GET", "POST"]),
         *data_api.routes,
+        *webhooks_api.routes,
         *web.routes,
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]

@@ -35,6 +35,17 @@ class Settings(BaseSettings):
     # has one, so they would credit email for merely being sent.
     multitouch_lookback_days: float = Field(default=30, gt=0)
     multitouch_email_kinds: str = "open,click"
+    # Provider webhooks (see "Provider webhooks" in the README): the proof each provider's
+    # deliveries must carry; a provider left unset refuses every delivery with 401.
+    webhook_sendgrid_public_key: str | None = None
+    webhook_mailgun_signing_key: str | None = None
+    webhook_postmark_username: str | None = None
+    webhook_postmark_password: str | None = None
+    webhook_ses_token: str | None = None
+    webhook_ses_topic_arns: str = ""
+    # Per provider, which tag / custom argument / metadata key names our campaign,
+    # customer and variant, e.g. {"sendgrid": {"campaign": "campaign"}} (JSON).
+    webhook_tag_keys: dict[str, dict[str, str]] = Field(default_factory=dict)
 
     @field_validator("multitouch_email_kinds")
     @classmethod

@@ -58,6 +58,12 @@ from server.db.models.reports import (
     ReportRollupState,
 )
 from server.db.models.rollups import ROLLUP_COUNTERS, CampaignDailyRollup
+from server.db.models.webhooks import (
+    WEBHOOK_PROVIDERS,
+    WebhookDelivery,
+    WebhookQuarantine,
+    WebhookToken,
+)
 
 __all__ = [
     "BEHAVIOR_TYPES", "BOUNCE_TYPES", "CHANNELS", "EVENT_TYPES", "JOB_STATES", "ROLES",
@@ -71,4 +77,5 @@ __all__ = [
     "DEFAULT_GUARDRAILS", "EXPERIMENT_CORRECTIONS", "EXPERIMENT_METHODS", "EXPERIMENT_METRICS",
     "EXPERIMENT_STATUSES", "Experiment", "ExperimentBase", "ExperimentCreate",
     "webhook_url_problem",
+    "WEBHOOK_PROVIDERS", "WebhookDelivery", "WebhookQuarantine", "WebhookToken",
 ]
