@@ -55,8 +55,8 @@ def store_delivery(*, engine: Engine, provider: str, body: bytes,
         if token is not None:
             added = connection.execute(_insert(connection, _TOKEN).values(
                 provider=provider, token=token, seen_at=utcnow())
-                .on_conflict_do_nothing()).rowcount
-            if not added:
+                .on_conflict_do_nothing().returning(_TOKEN.c.token)).scalar()
+            if added is None:
                 raise TokenReused(token)
         inserted = connection.execute(_insert(connection, _DELIVERY).values(
             provider=provider, delivery_key=key, body=body.decode("utf-8", "replace"),
@@ -107,8 +107,9 @@ def quarantine(connection: Connection, rows: Sequence[dict[str, Any]]) -> int:
         return 0
     now = utcnow()
     statement = _insert(connection, _QUARANTINE).values(
-        [{**row, "quarantined_at": now} for row in rows]).on_conflict_do_nothing()
-    return connection.execute(statement).rowcount or 0
+        [{**row, "quarantined_at": now} for row in rows]).on_conflict_do_nothing(
+    ).returning(_QUARANTINE.c.id)
+    return len(connection.execute(statement).all())
 
 
 def list_quarantine(*, engine: Engine, include_resolved: bool = False,

@@ -11,7 +11,16 @@ from sqlalchemy import Engine, text
 from starlette.testclient import TestClient
 
 from server.settings import Settings
-from tests.server.webhooks.support import Keys, fold_all, sample, state, table
+from tests.server.webhooks.support import (
+    SES_TOKEN,
+    TOPIC_ARN,
+    Keys,
+    basic,
+    fold_all,
+    sample,
+    state,
+    table,
+)
 
 pytestmark = pytest.mark.usefixtures("hook_settings")
 
@@ -175,3 +184,99 @@ def test_a_byte_for_byte_repeat_is_recognised_and_not_folded_again(
 def test_webhooks_need_no_api_key_but_other_api_paths_still_do(
         hook_client: TestClient) -> None:
         assert hook_client.post("/api/import/customers?format=csv", content=b"").status_code == 401
+
+
+def _mailgun(keys: Keys, name: str) -> bytes:
+    return keys.mailgun_body(json.loads(sample("mailgun", name))["event-data"])
+
+
+MAILGUN_TYPES = {"accepted": None, "rejected": "dropped", "delivered": "delivered",
+                 "failed_permanent": "bounce", "failed_temporary": "deferred",
+                 "opened": "open", "clicked": "click", "unsubscribed": "unsubscribe",
+                 "complained": "complaint"}
+POSTMARK_TYPES = {"delivery": "delivered", "bounce_hard": "bounce", "bounce_soft": "bounce",
+                  "bounce_transient": "deferred", "bounce_autoresponder": None,
+                  "spam_complaint": "complaint", "open": "open", "click": "click",
+                  "subscription_change": "unsubscribe", "subscription_reactivated": None}
+SES_TYPES = {"send": None, "delivery": "delivered", "bounce_permanent": "bounce",
+             "bounce_transient": "bounce", "bounce_undetermined": "bounce",
+             "complaint": "complaint", "reject": "dropped", "rendering_failure": "dropped",
+             "delivery_delay": "deferred", "open": "open", "click": "click",
+             "subscription": "unsubscribe", "legacy_bounce": "bounce",
+             "legacy_complaint": "complaint", "legacy_delivery": "delivered"}
+
+
+def test_mailgun_samples_signed_become_events(
+        hook_client: TestClient, keys: Keys, engine: Engine, hook_settings: Settings) -> None:
+    for name in MAILGUN_TYPES:
+        response = hook_client.post("/webhooks/mailgun", content=_mailgun(keys, name))
+        assert response.status_code == 200, (name, response.text)
+    fold_all(engine, hook_settings)
+    stored = dict(table(engine, "SELECT event_id, type FROM email_event"))
+    for name, ours in MAILGUN_TYPES.items():
+        event_id = "mailgun:" + json.loads(sample("mailgun", name))["event-data"]["id"]
+        assert stored.get(event_id) == ours, name
+    assert table(engine, "SELECT campaign_id, customer_id FROM message") == [
+        ("spring-sale", "alice@example.com")]
+
+
+def test_mailgun_replayed_tokens_and_bad_signatures_change_nothing(
+        hook_client: TestClient, keys: Keys, engine: Engine) -> None:
+    body = _mailgun(keys, "opened")
+    assert hook_client.post("/webhooks/mailgun", content=body).status_code == 200
+    replay = hook_client.post("/webhooks/mailgun", content=body)
+    assert replay.status_code == 406
+    assert "used before" in replay.json()["error"]
+    # Mailgun signs the timestamp and token, not the body: a captured token reused on
+    # another body is a replay too.
+    other = body.replace(b"alice@example.com", b"mallory@example.com")
+    assert hook_client.post("/webhooks/mailgun", content=other).status_code == 406
+    fresh = json.loads(_mailgun(keys, "opened"))
+    fresh["signature"]["signature"] = "0" * 64
+    tampered = json.dumps(fresh).encode()
+    assert hook_client.post("/webhooks/mailgun", content=tampered).status_code == 401
+    stale = keys.mailgun_body(json.loads(sample("mailgun", "opened"))["event-data"],
+                              timestamp=1_600_000_000)
+    assert hook_client.post("/webhooks/mailgun", content=stale).status_code == 401
+    assert table(engine, "SELECT count(*) FROM webhook_delivery") == [(1,)]
+    assert table(engine, "SELECT count(*) FROM webhook_token") == [(1,)]
+
+
+def test_postmark_samples_with_basic_auth_become_events(
+        hook_client: TestClient, engine: Engine, hook_settings: Settings) -> None:
+    for name in POSTMARK_TYPES:
+        response = hook_client.post("/webhooks/postmark", content=sample("postmark", name),
+                                    headers=basic())
+        assert response.status_code == 200, (name, response.text)
+    assert hook_client.post("/webhooks/postmark", content=sample("postmark", "open"),
+                            headers=basic(password="nope")).status_code == 401
+    assert hook_client.post("/webhooks/postmark",
+                            content=sample("postmark", "open")).status_code == 401
+    fold_all(engine, hook_settings)
+    assert sorted(table(engine, "SELECT type FROM email_event")) == sorted(
+        (ours,) for ours in POSTMARK_TYPES.values() if ours is not None)
+    assert table(engine, "SELECT open_count, click_count, bounce_type FROM message") == [
+        (1, 1, "hard")]
+
+
+def test_ses_notifications_on_the_secret_path_become_events(
+        hook_client: TestClient, engine: Engine, hook_settings: Settings) -> None:
+    for name in SES_TYPES:
+        response = hook_client.post(f"/webhooks/ses/{SES_TOKEN}", content=sample("ses", name))
+        assert response.status_code == 200, (name, response.text)
+    confirmation = sample("ses", "subscription_confirmation")
+    assert hook_client.post(f"/webhooks/ses/{SES_TOKEN}",
+                            content=confirmation).status_code == 200
+    for url in ("/webhooks/ses/wrong-token", "/webhooks/ses"):
+        assert hook_client.post(url, content=sample("ses", "open")).status_code == 401
+    other_topic = sample("ses", "open").replace(TOPIC_ARN.encode(), b"arn:aws:sns:x:1:y")
+    assert hook_client.post(f"/webhooks/ses/{SES_TOKEN}",
+                            content=other_topic).status_code == 401
+    fold_all(engine, hook_settings)
+    expected = sorted([(ours,) for ours in SES_TYPES.values() if ours is not None]
+                      + [("delivered",)])  # the delivery sample names two recipients
+    assert sorted(table(engine, "SELECT type FROM email_event")) == expected
+    assert sorted(table(engine, "SELECT customer_id FROM customer")) == [
+        ("recipient@example.com",), ("second@example.com",)]
+    assert table(engine, "SELECT event_type FROM webhook_quarantine") == [
+        ("SNS SubscriptionConfirmation",)]
