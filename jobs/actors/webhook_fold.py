@@ -12,12 +12,10 @@ from server.db.engine import get_engine
 from server.runners import webhooks
 from server.settings import get_settings
 
+
 # A fold that failed on a lock or a concurrent fold creating the same customer succeeds
 # when retried; a refused batch fails the same way each time and shows on the jobs page.
-_RETRY = {"max_retries": 3, "min_backoff": 200, "max_backoff": 5_000}
-
-
-@dramatiq.actor(queue_name=QUEUE, **_RETRY)
+@dramatiq.actor(queue_name=QUEUE, max_retries=3, min_backoff=200, max_backoff=5_000)
 def fold_webhook(job_id: int, delivery_id: int) -> None:
     """Store the events of webhook delivery ``delivery_id``."""
     job = tracked_job(job_id)

@@ -20,11 +20,13 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from jobs.send import send
+from server.db.models import WebhookDelivery, WebhookQuarantine
 from server.db.repository import webhooks as inbox
 from server.db.types import utcnow
 from server.ingest import store_frames
 from server.settings import Settings
 from server.webhooks import (
+    PROVIDERS,
     Parsed,
     ProviderEvent,
     SignatureError,
@@ -216,3 +218,27 @@ def reprocess(engine: Engine, settings: Settings, quarantine_ids: Sequence[int])
 def fold_unfolded(engine: Engine, settings: Settings, deliveries: Sequence[int]) -> int:
     """Fold deliveries in order (recovery and benchmarks); how many events were stored."""
     return sum(fold(engine, settings, delivery_id).stored for delivery_id in deliveries)
+
+
+@dataclass(frozen=True)
+class ProviderInbox:
+    provider: str
+    received: int
+    waiting: int
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The webhooks page: deliveries per provider, recent deliveries, kept events."""
+
+    providers: list[ProviderInbox]
+    deliveries: list[WebhookDelivery]
+    quarantine: list[WebhookQuarantine]
+
+
+def overview(engine: Engine, *, recent: int = 50, include_resolved: bool = False) -> Overview:
+    counts = inbox.delivery_counts(engine=engine)
+    return Overview(
+        providers=[ProviderInbox(name, *counts.get(name, (0, 0))) for name in PROVIDERS],
+        deliveries=inbox.list_deliveries(engine=engine, limit=recent),
+        quarantine=inbox.list_quarantine(engine=engine, include_resolved=include_resolved))
