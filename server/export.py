@@ -24,7 +24,11 @@ from server.ingest.kinds import (
     get_kind,
 )
 
-EXPORT_FORMATS = ("csv", "parquet")
+EXPORT_FORMATS = ("csv", "parquet", "arrow")
+# "arrow" is the Arrow IPC stream format (what pyarrow.ipc.open_stream and DuckDB read).
+EXPORT_MEDIA_TYPES = {"csv": "text/csv; charset=utf-8",
+                      "parquet": "application/vnd.apache.parquet",
+                      "arrow": "application/vnd.apache.arrow.stream"}
 DATASETS = KINDS
 # Timestamps in CSV exports: ISO 8601 with microseconds and an explicit UTC "Z".
 CSV_DATETIME = "%Y-%m-%dT%H:%M:%S%.6fZ"
@@ -62,10 +66,14 @@ def export_frame(dataset: str, *, engine: Engine | None = None) -> pl.DataFrame:
 
 
 def write_export(frame: pl.DataFrame, target: Path | io.BytesIO, fmt: str) -> None:
-    """Write an export in ``fmt`` (csv or parquet) to a path or buffer."""
+    """Write an export in ``fmt`` (csv, parquet or arrow: an Arrow IPC stream) to a path
+    or buffer."""
     if fmt not in EXPORT_FORMATS:
-        raise ValueError(f"unknown export format {fmt!r}: use csv or parquet")
+        raise ValueError(f"unknown export format {fmt!r}: use csv, parquet or arrow")
     if fmt == "parquet":
         frame.write_parquet(target)
+        return
+    if fmt == "arrow":
+        frame.write_ipc_stream(target)
         return
     frame.write_csv(target, datetime_format=CSV_DATETIME, date_format="%Y-%m-%d")

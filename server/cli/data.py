@@ -63,7 +63,8 @@ def export_dataset(
     dataset: Annotated[str, typer.Argument(help=f"What to export: {KIND_HELP}.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="File to write.")],
     format: Annotated[str | None, typer.Option(
-        "--format", help="csv or parquet (default: from the output suffix).")] = None,
+        "--format", help="csv, parquet or arrow (Arrow IPC stream; default: from the "
+                         "output suffix).")] = None,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Export a data set with the import column names, so the file re-imports unchanged."""
@@ -79,8 +80,8 @@ def export_dataset(
     fmt = (format or output.suffix.lstrip(".")).lower()
     if fmt not in EXPORT_FORMATS:
         given = f"format {fmt!r}" if fmt else f"-o {output} (no suffix)"
-        raise fail(f"cannot export as {given}: pass --format csv or --format parquet, or "
-                   "name the output .csv or .parquet")
+        raise fail(f"cannot export as {given}: pass --format csv, parquet or arrow, or "
+                   "name the output .csv, .parquet or .arrow")
     if not output.parent.exists():
         raise fail(f"-o {output}: folder {output.parent} does not exist; create it first")
     try:

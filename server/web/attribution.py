@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from server.auth import require_role
 from server.db.repository.journeys import latest_order_at
+from server.export import EXPORT_MEDIA_TYPES, write_export
 from server.web.attribution_chart import grouped_bars
 from server.web.operations import request_engine, run_operation
 from server.web.templating import render, render_error
@@ -27,7 +28,7 @@ EMAIL_KINDS = ("delivered", "open", "click")
 CHART_KEYS = 12
 DEFAULT_DAYS = 90
 PAGE_RESAMPLES = 100
-EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet"}
+EXPORT_TYPES = EXPORT_MEDIA_TYPES
 
 _ARGS = """$from: DateTime, $to: DateTime, $lookback: Float, $groupBy: AttributionGroupBy!,
   $halfLife: Float!, $weights: PositionWeightsInput, $kinds: [EmailTouchKind!],
@@ -237,7 +238,7 @@ async def export_comparison(request: Request) -> Response:
     fmt = request.path_params["format"].lower()
     if fmt not in EXPORT_TYPES:
         return render_error(request, 404, "Unknown export format",
-                            f"There is no .{fmt} export; use .csv or .parquet.")
+                            f"There is no .{fmt} export; use .csv, .parquet or .arrow.")
     settings = await _settings(request)
     try:
         variables = settings.variables()
@@ -253,7 +254,7 @@ async def export_comparison(request: Request) -> Response:
         if fmt == "csv":
             frame.write_csv(buffer)
         else:
-            frame.write_parquet(buffer)
+            write_export(frame, buffer, fmt)
         return buffer.getvalue()
 
     body = await run_in_threadpool(build)

@@ -6,6 +6,7 @@ import io
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 from sqlalchemy import Engine
 
 from server.export import export_frame, write_export
@@ -31,6 +32,17 @@ def test_every_export_reimports_unchanged(world: Engine, fmt: str) -> None:
         assert (report.inserted, report.updated, report.rejected) == (0, 0, 0), kind
         assert report.unchanged == frame.height, kind
     assert snapshot(world) == before
+
+
+def test_arrow_ipc_stream_holds_the_same_frame_as_parquet(world: Engine) -> None:
+    for kind in KINDS:
+        frame = export_frame(kind, engine=world)
+        arrow, parquet = io.BytesIO(), io.BytesIO()
+        write_export(frame, arrow, "arrow")
+        write_export(frame, parquet, "parquet")
+        assert arrow.getvalue()[:4] == b"\xff\xff\xff\xff"  # a stream, not the IPC file
+        assert_frame_equal(pl.read_ipc_stream(arrow.getvalue()),
+                           pl.read_parquet(parquet.getvalue()))
 
 
 def test_export_columns_values_and_order(world: Engine) -> None:

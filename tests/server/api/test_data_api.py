@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
@@ -104,6 +105,9 @@ def test_export_needs_admin_and_round_trips(client: TestClient, engine: Engine) 
     frame = pl.read_parquet(io.BytesIO(parquet.content))
     assert frame.get_column("email").to_list() == ["ana@example.com", "bo@gmail.com",
                                                    "cy@outlook.com"]
+    arrow = client.get("/api/export/customers.arrow", headers=admin)
+    assert arrow.headers["content-type"] == "application/vnd.apache.arrow.stream"
+    assert_frame_equal(pl.read_ipc_stream(io.BytesIO(arrow.content)), frame)
     again = client.post("/api/import/customers?format=csv", content=csv.text, headers=admin)
     assert again.json()["unchanged"] == 3
     assert client.get("/api/export/customers.xlsx", headers=admin).status_code == 404

@@ -81,7 +81,7 @@ def test_export_refuses_unknown_format_and_missing_folder(settings: Settings,
                                                           tmp_path) -> None:
     result = run(settings, "export", "customers", "-o", str(tmp_path / "c.xlsx"))
     assert result.exit_code == 1
-    assert "pass --format csv or --format parquet" in result.output
+    assert "pass --format csv, parquet or arrow" in result.output
     result = run(settings, "export", "customers", "-o", str(tmp_path / "no" / "c.csv"))
     assert result.exit_code == 1
     assert "does not exist; create it first" in result.output

@@ -196,7 +196,7 @@ def test_unknown_export_format(client: TestClient, world: Engine, admin_key: str
     log_in(client, admin_key)
     response = client.get("/attribution/export.xlsx", params=MARCH)
     assert response.status_code == 404
-    assert "There is no .xlsx export; use .csv or .parquet." in response.text
+    assert "There is no .xlsx export; use .csv, .parquet or .arrow." in response.text
 
 
 def test_query_string_round_trips() -> None:

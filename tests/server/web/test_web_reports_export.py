@@ -33,10 +33,13 @@ def read(response, fmt: str) -> pl.DataFrame:
     assert response.status_code == 200, response.text
     if fmt == "csv":
         return pl.read_csv(io.BytesIO(response.content))
+    if fmt == "arrow":
+        assert response.headers["content-type"] == "application/vnd.apache.arrow.stream"
+        return pl.read_ipc_stream(io.BytesIO(response.content))
     return pl.read_parquet(io.BytesIO(response.content))
 
 
-@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "arrow"])
 def test_every_report_downloads(analyst: TestClient, fmt: str) -> None:
     for name in REPORTS:
         response = analyst.get(f"/api/export/report/{name}.{fmt}?{QUERIES.get(name, MARCH)}")
