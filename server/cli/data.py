@@ -65,11 +65,14 @@ def export_dataset(
     format: Annotated[str | None, typer.Option(
         "--format", help="csv, parquet or arrow (Arrow IPC stream; default: from the "
                          "output suffix).")] = None,
+    since: Annotated[int | None, typer.Option(
+        "--since", help="Only rows stored after this cursor (events; 0 for all), with an "
+                        "ingest_seq column; prints the next cursor.")] = None,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Export a data set with the import column names, so the file re-imports unchanged."""
     from server.db.engine import engine_for
-    from server.export import EXPORT_FORMATS, export_frame, write_export
+    from server.export import EXPORT_FORMATS, export_frame, next_cursor, write_export
     from server.ingest.kinds import get_kind
 
     settings = use_database(database_url)
@@ -85,11 +88,13 @@ def export_dataset(
     if not output.parent.exists():
         raise fail(f"-o {output}: folder {output.parent} does not exist; create it first")
     try:
-        frame = export_frame(dataset, engine=engine_for(settings.database_url))
+        frame = export_frame(dataset, engine=engine_for(settings.database_url), since=since)
     except ValueError as error:
         raise fail(str(error)) from None
     write_export(frame, output, fmt)
     typer.echo(f"{dataset}: {frame.height:,} rows written to {output}")
+    if since is not None:
+        typer.echo(f"next cursor: {next_cursor(frame, since)}")
 
 
 def register(app: typer.Typer) -> None:

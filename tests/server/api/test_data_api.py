@@ -113,3 +113,25 @@ def test_export_needs_admin_and_round_trips(client: TestClient, engine: Engine) 
     assert client.get("/api/export/customers.xlsx", headers=admin).status_code == 404
     assert client.get("/api/export/people.csv", headers=admin).status_code == 404
     assert table_rows(engine, "SELECT count(*) FROM customer") == [(3,)]
+
+
+def test_nightly_sync_reads_only_new_events(client: TestClient, engine: Engine) -> None:
+    """The README's worked example: everything once, then only what changed."""
+    from tests.server.ingest.conftest import load_world
+
+    load_world(engine)
+    admin = bearer(engine, "admin")
+    first = client.get("/api/export/events.parquet?since=0", headers=admin)
+    assert first.status_code == 200, first.text
+    cursor = first.headers["X-Mailscope-Cursor"]
+    assert pl.read_parquet(io.BytesIO(first.content)).height == 9
+    client.post("/api/import/events?format=csv", headers=admin, content=(
+        "event_id,type,occurred_at,message_id\ne10,click,2026-03-09T10:00:00Z,m4\n"))
+    second = client.get(f"/api/export/events.csv?since={cursor}", headers=admin)
+    assert second.text.splitlines()[1:] == [
+        f"e10,click,2026-03-09T10:00:00.000000Z,m4,c2,u1,,,false,,{int(cursor) + 1}"]
+    assert second.headers["X-Mailscope-Cursor"] == str(int(cursor) + 1)
+    assert client.get("/api/export/customers.csv?since=0",
+                      headers=admin).status_code == 400
+    assert client.get("/api/export/events.csv?since=yesterday",
+                      headers=admin).status_code == 400
