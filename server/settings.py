@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     # Per provider, which tag / custom argument / metadata key names our campaign,
     # customer and variant, e.g. {"sendgrid": {"campaign": "campaign"}} (JSON).
     webhook_tag_keys: dict[str, dict[str, str]] = Field(default_factory=dict)
+    # Persisted GraphQL queries: a JSON manifest of sha256 -> document, and whether
+    # /graphql runs only those (see "GraphQL API" in the README).
+    graphql_persisted_queries: str | None = None
+    graphql_persisted_only: bool = False
 
     @field_validator("multitouch_email_kinds")
     @classmethod
