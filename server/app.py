@@ -28,6 +28,7 @@ from schema.context import Context, build_context
 from schema.root import schema
 from server import web
 from server.api import data as data_api
+from server.api import openapi as openapi_api
 from server.api import webhooks as webhooks_api
 from server.api.persisted_queries import PersistedQueries
 from server.auth import ApiKeyBackend, Principal, is_public_path
@@ -184,6 +185,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/graphql", _graphql_app(settings), methods=["GET", "POST"]),
         *data_api.routes,
         *webhooks_api.routes,
+        *openapi_api.routes,
         *web.routes,
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
