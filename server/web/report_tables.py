@@ -117,7 +117,9 @@ def _filters(params: Mapping[str, Any], lists: Mapping[str, list[str]]) -> Repor
 
     granularity = str(params.get("granularity") or "week").lower()
     try:
-        return ReportFilters(start=day("from"), end=day("to"), granularity=granularity,
+        # ReportFilters turns the text into a Granularity and names a wrong one.
+        return ReportFilters(start=day("from"), end=day("to"),
+                             granularity=granularity,  # type: ignore[arg-type]
                              campaign_types=tuple(lists.get("type", [])),
                              segment_ids=tuple(lists.get("segment", [])))
     except ValueError as error:
