@@ -177,6 +177,7 @@ def _graphql_app(settings: Settings) -> ASGIApp:
 def create_app(settings: Settings | None = None) -> Starlette:
     """The Mailscope ASGI app for ``settings`` (default: the settings in force)."""
     settings = settings or get_settings()
+    webhooks_api.redact_access_log()
     engine = engine_for(settings.database_url)
     metrics = Metrics(engine)
     routes: list[BaseRoute] = [

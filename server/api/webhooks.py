@@ -25,6 +25,27 @@ log = logging.getLogger(__name__)
 MAX_BODY = 32 * 1024 * 1024
 
 
+SES_PREFIX = "/webhooks/ses/"
+
+
+class RedactSesToken(logging.Filter):
+    """Hides the SES path token (a credential) in uvicorn's access log lines."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str) \
+                and args[2].startswith(SES_PREFIX):
+            record.args = (*args[:2], SES_PREFIX + "<token>", *args[3:])
+        return True
+
+
+def redact_access_log(logger: logging.Logger | None = None) -> None:
+    """Install ``RedactSesToken`` on the access log once (create_app calls it)."""
+    logger = logger or logging.getLogger("uvicorn.access")
+    if not any(isinstance(existing, RedactSesToken) for existing in logger.filters):
+        logger.addFilter(RedactSesToken())
+
+
 async def _receive(request: Request, provider: str, token: str | None) -> Response:
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > MAX_BODY:

@@ -280,3 +280,20 @@ def test_ses_notifications_on_the_secret_path_become_events(
         ("recipient@example.com",), ("second@example.com",)]
     assert table(engine, "SELECT event_type FROM webhook_quarantine") == [
         ("SNS SubscriptionConfirmation",)]
+
+
+def test_the_ses_token_never_reaches_the_access_log() -> None:
+    import logging
+
+    from server.api.webhooks import RedactSesToken, redact_access_log
+
+    logger = logging.getLogger("test.access")
+    redact_access_log(logger)
+    redact_access_log(logger)
+    assert sum(isinstance(f, RedactSesToken) for f in logger.filters) == 1
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1,
+                               '%s - "%s %s HTTP/%s" %d', ("127.0.0.1:5", "POST",
+                               f"/webhooks/ses/{SES_TOKEN}", "1.1", 200), None)
+    assert logger.filters[0].filter(record)
+    assert record.getMessage() == '127.0.0.1:5 - "POST /webhooks/ses/<token> HTTP/1.1" 200'
+    assert SES_TOKEN not in record.getMessage()
