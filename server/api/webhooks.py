@@ -66,6 +66,9 @@ async def _receive(request: Request, provider: str, token: str | None) -> Respon
         return JSONResponse({"error": str(error)}, status_code=406)
     except PayloadError as error:
         return JSONResponse({"error": str(error)}, status_code=400)
+    except runner.NotQueued as error:
+        # 503 makes the provider retry; the retry is recognised and queued then.
+        return JSONResponse({"error": str(error)}, status_code=503)
     return JSONResponse({"provider": receipt.provider, "delivery": receipt.delivery_id,
                          "duplicate": not receipt.new, "events": receipt.events,
                          "job": receipt.job_id})

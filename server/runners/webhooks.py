@@ -50,6 +50,11 @@ class Replayed(Exception):
     """A Mailgun token used before: the request is a replay and changes nothing."""
 
 
+class NotQueued(Exception):
+    """The delivery was kept but its fold job could not be queued (broker down): the
+    provider should retry, and the retry queues it."""
+
+
 @dataclass(frozen=True)
 class Receipt:
     """What receiving did: the inbox row, whether it is new, the fold job's id."""
@@ -121,8 +126,15 @@ def receive(engine: Engine, settings: Settings, provider: str,
         raise Replayed("this Mailgun signature token was used before: a replayed "
                        "request changes nothing") from None
     job_id = None
-    if new:
-        job_id = send(FOLD_ACTOR, delivery_id=delivery_id)
+    stored = None if new else inbox.get_delivery(engine=engine, delivery_id=delivery_id)
+    # A repeat of a delivery whose job never got queued queues it now.
+    if new or (stored is not None and stored.job_id is None and stored.folded_at is None):
+        try:
+            job_id = send(FOLD_ACTOR, delivery_id=delivery_id)
+        except Exception as error:  # the broker refused; the delivery itself is kept
+            log.warning("webhook delivery %s kept but not queued: %s", delivery_id, error)
+            raise NotQueued(f"delivery {delivery_id} was kept but its fold could not be "
+                            f"queued ({error}); retry the request") from error
         inbox.set_delivery_job(engine=engine, delivery_id=delivery_id, job_id=job_id)
     return Receipt(provider, delivery_id, new, len(parsed.events) + len(parsed.unknown),
                    job_id)

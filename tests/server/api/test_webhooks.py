@@ -297,3 +297,26 @@ def test_the_ses_token_never_reaches_the_access_log() -> None:
     assert logger.filters[0].filter(record)
     assert record.getMessage() == '127.0.0.1:5 - "POST /webhooks/ses/<token> HTTP/1.1" 200'
     assert SES_TOKEN not in record.getMessage()
+
+
+def test_a_delivery_kept_while_the_broker_is_down_is_queued_by_the_retry(
+        hook_client: TestClient, keys: Keys, engine: Engine,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from server.runners import webhooks as runner
+
+    real_send = runner.send
+
+    def broker_down(*args: object, **kwargs: object) -> int:
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(runner, "send", broker_down)
+    body = sample("sendgrid", "open")
+    refused = post_sendgrid(hook_client, keys, body)
+    assert refused.status_code == 503
+    assert "was kept but its fold could not be queued" in refused.json()["error"]
+    monkeypatch.setattr(runner, "send", real_send)
+    retried = post_sendgrid(hook_client, keys, body).json()
+    assert (retried["duplicate"], retried["job"] is not None) == (True, True)
+    again = post_sendgrid(hook_client, keys, body).json()
+    assert again["job"] is None  # queued once, not again
+    assert table(engine, "SELECT count(*) FROM webhook_delivery") == [(1,)]
