@@ -57,6 +57,8 @@ def _webhook(provider: str, summary: str, proof: str) -> dict[str, Any]:
             "400": _error("The body is not this provider's format."),
             "401": _error("Missing or bad signature or credentials: nothing changed."),
             "406": _error("A reused Mailgun token: a replay, nothing changed."),
+            "503": _error("Kept, but the fold job could not be queued: retry (the retry "
+                          "queues it)."),
         }}}
 
 
