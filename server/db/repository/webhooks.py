@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, func, select, update
@@ -28,6 +28,9 @@ _CAMPAIGN: Table = Campaign.__table__  # type: ignore[attr-defined]
 _MESSAGE: Table = Message.__table__  # type: ignore[attr-defined]
 # Keys per IN (...) list: well under every database's parameter limit.
 _CHUNK = 5_000
+# Tokens are remembered this long: twice the 5 minutes a Mailgun timestamp may be off,
+# after which a replay is refused for its timestamp anyway.
+TOKEN_MEMORY = timedelta(minutes=10)
 
 
 def _insert(connection: Connection, table: Table) -> Any:
@@ -53,6 +56,8 @@ def store_delivery(*, engine: Engine, provider: str, body: bytes,
     key = delivery_key(provider, body)
     with engine.begin() as connection:
         if token is not None:
+            connection.execute(_TOKEN.delete().where(
+                _TOKEN.c.seen_at < utcnow() - TOKEN_MEMORY))
             added = connection.execute(_insert(connection, _TOKEN).values(
                 provider=provider, token=token, seen_at=utcnow())
                 .on_conflict_do_nothing().returning(_TOKEN.c.token)).scalar()
@@ -67,13 +72,6 @@ def store_delivery(*, engine: Engine, provider: str, body: bytes,
         existing = connection.execute(select(_DELIVERY.c.id).where(
             _DELIVERY.c.delivery_key == key)).scalar_one()
         return int(existing), False
-
-
-def forget_tokens(*, engine: Engine, before: datetime) -> int:
-    """Drop tokens older than ``before`` (their timestamps are refused anyway)."""
-    with engine.begin() as connection:
-        return connection.execute(_TOKEN.delete().where(
-            _TOKEN.c.seen_at < before)).rowcount or 0
 
 
 def set_delivery_job(*, engine: Engine, delivery_id: int, job_id: int) -> None:
