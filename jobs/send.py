@@ -24,6 +24,7 @@ ACTORS: dict[str, str] = {
     "experiment_webhook": "post_winner_webhook",
     "refresh_report_rollups": "refresh_report_rollups",
     "spend_alerts": "raise_budget_alerts",
+    "fold_webhook": "fold_webhook",
 }
 
 

@@ -28,13 +28,16 @@ from schema.experiments.queries import ExperimentQuery
 from schema.ingest.mutations import IngestMutation
 from schema.jobs.mutations import JobMutation
 from schema.jobs.queries import JobQuery
+from schema.webhooks.mutations import WebhookMutation
+from schema.webhooks.queries import WebhookQuery
 
 # Each area of the API keeps its root fields in its own package; they merge here, in the
 # order the fields appear in schema.graphql.
 QUERIES: tuple[type, ...] = (CampaignQuery, CustomerQuery, JobQuery, AttributionQuery,
-                             ExperimentQuery, DashboardQuery, BudgetQueryRoot)
+                             ExperimentQuery, DashboardQuery, BudgetQueryRoot, WebhookQuery)
 MUTATIONS: tuple[type, ...] = (CampaignMutation, CustomerMutation, IngestMutation, JobMutation,
-                               ExperimentMutation, DashboardMutation, BudgetMutation)
+                               ExperimentMutation, DashboardMutation, BudgetMutation,
+                               WebhookMutation)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)

@@ -28,6 +28,9 @@ from schema.context import Context, build_context
 from schema.root import schema
 from server import web
 from server.api import data as data_api
+from server.api import openapi as openapi_api
+from server.api import webhooks as webhooks_api
+from server.api.persisted_queries import PersistedQueries
 from server.auth import ApiKeyBackend, Principal, is_public_path
 from server.db.engine import engine_for
 from server.observability import Metrics, MetricsMiddleware, metrics_endpoint
@@ -157,16 +160,33 @@ def _lifespan(settings: Settings) -> Callable[[Starlette], Any]:
     return lifespan
 
 
+def _graphql_app(settings: Settings) -> ASGIApp:
+    """/graphql, behind the persisted-query map when one is configured."""
+    app: ASGIApp = MailscopeGraphQL(schema)
+    if settings.graphql_persisted_queries is None:
+        if settings.graphql_persisted_only:
+            raise ValueError("MAILSCOPE_GRAPHQL_PERSISTED_ONLY needs the manifest: set "
+                             "MAILSCOPE_GRAPHQL_PERSISTED_QUERIES to its path")
+        return app
+    from schema.persisted import load_persisted
+
+    documents = load_persisted(settings.graphql_persisted_queries)
+    return PersistedQueries(app, documents, only=settings.graphql_persisted_only)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     """The Mailscope ASGI app for ``settings`` (default: the settings in force)."""
     settings = settings or get_settings()
+    webhooks_api.redact_access_log()
     engine = engine_for(settings.database_url)
     metrics = Metrics(engine)
     routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
-        Route("/graphql", MailscopeGraphQL(schema), methods=["GET", "POST"]),
+        Route("/graphql", _graphql_app(settings), methods=["GET", "POST"]),
         *data_api.routes,
+        *webhooks_api.routes,
+        *openapi_api.routes,
         *web.routes,
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]

@@ -33,7 +33,8 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 # viewer < analyst < admin is a ladder; "ingest" sits beside it: it may only import data.
 _RANK = {"viewer": 1, "analyst": 2, "admin": 3}
-PUBLIC_PREFIXES = ("/static/",)
+# Provider webhooks authenticate each delivery by its signature (server.runners.webhooks).
+PUBLIC_PREFIXES = ("/static/", "/webhooks/")
 PUBLIC_PATHS = frozenset({"/healthz", "/login"})
 
 
@@ -181,7 +182,8 @@ class ApiKeyBackend(AuthenticationBackend):
 
 
 def is_public_path(path: str) -> bool:
-    """Paths anyone may request without a key: health check, login page, static files."""
+    """Paths anyone may request without a key: health check, login page, static files,
+    provider webhooks (which prove themselves by signature)."""
     return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
 
 

@@ -41,6 +41,21 @@ class Settings(BaseSettings):
     budget_low_roi_percent: float = 0.0
     budget_high_burn_rate: float = Field(default=1.2, gt=0)
     budget_high_cpa: float | None = Field(default=None, gt=0)
+    # Provider webhooks (see "Provider webhooks" in the README): the proof each provider's
+    # deliveries must carry; a provider left unset refuses every delivery with 401.
+    webhook_sendgrid_public_key: str | None = None
+    webhook_mailgun_signing_key: str | None = None
+    webhook_postmark_username: str | None = None
+    webhook_postmark_password: str | None = None
+    webhook_ses_token: str | None = None
+    webhook_ses_topic_arns: str = ""
+    # Per provider, which tag / custom argument / metadata key names our campaign,
+    # customer and variant, e.g. {"sendgrid": {"campaign": "campaign"}} (JSON).
+    webhook_tag_keys: dict[str, dict[str, str]] = Field(default_factory=dict)
+    # Persisted GraphQL queries: a JSON manifest of sha256 -> document, and whether
+    # /graphql runs only those (see "GraphQL API" in the README).
+    graphql_persisted_queries: str | None = None
+    graphql_persisted_only: bool = False
 
     @field_validator("multitouch_email_kinds")
     @classmethod

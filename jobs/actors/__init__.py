@@ -2,6 +2,12 @@
 worker (``dramatiq jobs.actors``) and the embedded workers import it; callers that only
 enqueue use ``jobs.send``, which names actors without importing them."""
 
-from jobs.actors import budget_alerts, experiment_webhook, report_rollups, rollups
+from jobs.actors import (
+    budget_alerts,
+    experiment_webhook,
+    report_rollups,
+    rollups,
+    webhook_fold,
+)
 
-__all__ = ["budget_alerts", "experiment_webhook", "report_rollups", "rollups"]
+__all__ = ["budget_alerts", "experiment_webhook", "report_rollups", "rollups", "webhook_fold"]

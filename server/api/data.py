@@ -18,7 +18,13 @@ from starlette.routing import Route
 
 from server.auth import require_role
 from server.csrf import HEADER, csrf_problem
-from server.export import EXPORT_FORMATS, export_frame, write_export
+from server.export import (
+    EXPORT_FORMATS,
+    EXPORT_MEDIA_TYPES,
+    export_frame,
+    next_cursor,
+    write_export,
+)
 from server.ingest import (
     IngestError,
     ReadError,
@@ -35,7 +41,6 @@ MAX_LISTED_ERRORS = 1000
 _CONTENT_TYPES = {"text/csv": "csv", "application/x-ndjson": "ndjson",
                   "application/jsonl": "ndjson", "application/vnd.apache.parquet": "parquet",
                   "application/x-parquet": "parquet"}
-_MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet"}
 _TRUE = ("1", "true", "yes", "on")
 
 
@@ -120,21 +125,32 @@ async def export_dataset(request: Request) -> Response:
     require_role(request, "admin")
     dataset, fmt = request.path_params["dataset"], request.path_params["format"].lower()
     if fmt not in EXPORT_FORMATS:
-        return _problem(404, f"unknown export format {fmt!r}: use .csv or .parquet")
+        return _problem(404, f"unknown export format {fmt!r}: use .csv, .parquet or .arrow")
     try:
         get_kind(dataset)
     except ValueError as error:
         return _problem(404, str(error))
     engine = request.app.state.engine
+    given = request.query_params.get("since")
+    if given is not None and not given.isdigit():
+        return _problem(400, f"since={given!r}: pass 0 for everything, then the "
+                             "X-Mailscope-Cursor of the previous export")
+    since = None if given is None else int(given)
+    headers = {"Content-Disposition": f'attachment; filename="{dataset}.{fmt}"'}
 
     def build() -> bytes:
+        frame = export_frame(dataset, engine=engine, since=since)
+        if since is not None:
+            headers["X-Mailscope-Cursor"] = str(next_cursor(frame, since))
         buffer = io.BytesIO()
-        write_export(export_frame(dataset, engine=engine), buffer, fmt)
+        write_export(frame, buffer, fmt)
         return buffer.getvalue()
 
-    body = await run_in_threadpool(build)
-    return Response(body, media_type=_MEDIA_TYPES[fmt], headers={
-        "Content-Disposition": f'attachment; filename="{dataset}.{fmt}"'})
+    try:
+        body = await run_in_threadpool(build)
+    except ValueError as error:
+        return _problem(400, str(error))
+    return Response(body, media_type=EXPORT_MEDIA_TYPES[fmt], headers=headers)
 
 
 routes = [

@@ -63,12 +63,16 @@ def export_dataset(
     dataset: Annotated[str, typer.Argument(help=f"What to export: {KIND_HELP}.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="File to write.")],
     format: Annotated[str | None, typer.Option(
-        "--format", help="csv or parquet (default: from the output suffix).")] = None,
+        "--format", help="csv, parquet or arrow (Arrow IPC stream; default: from the "
+                         "output suffix).")] = None,
+    since: Annotated[int | None, typer.Option(
+        "--since", help="Only rows stored after this cursor (events; 0 for all), with an "
+                        "ingest_seq column; prints the next cursor.")] = None,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Export a data set with the import column names, so the file re-imports unchanged."""
     from server.db.engine import engine_for
-    from server.export import EXPORT_FORMATS, export_frame, write_export
+    from server.export import EXPORT_FORMATS, export_frame, next_cursor, write_export
     from server.ingest.kinds import get_kind
 
     settings = use_database(database_url)
@@ -79,16 +83,18 @@ def export_dataset(
     fmt = (format or output.suffix.lstrip(".")).lower()
     if fmt not in EXPORT_FORMATS:
         given = f"format {fmt!r}" if fmt else f"-o {output} (no suffix)"
-        raise fail(f"cannot export as {given}: pass --format csv or --format parquet, or "
-                   "name the output .csv or .parquet")
+        raise fail(f"cannot export as {given}: pass --format csv, parquet or arrow, or "
+                   "name the output .csv, .parquet or .arrow")
     if not output.parent.exists():
         raise fail(f"-o {output}: folder {output.parent} does not exist; create it first")
     try:
-        frame = export_frame(dataset, engine=engine_for(settings.database_url))
+        frame = export_frame(dataset, engine=engine_for(settings.database_url), since=since)
     except ValueError as error:
         raise fail(str(error)) from None
     write_export(frame, output, fmt)
     typer.echo(f"{dataset}: {frame.height:,} rows written to {output}")
+    if since is not None:
+        typer.echo(f"next cursor: {next_cursor(frame, since)}")
 
 
 def register(app: typer.Typer) -> None:

@@ -83,6 +83,17 @@ def export(output: Annotated[Path | None, typer.Option(
     typer.echo(f"schema written to {path}")
 
 
+@schema_app.command("openapi")
+def openapi(output: Annotated[Path | None, typer.Option(
+        "-o", "--output", help="Where to write it (default: server/api/openapi.json).")]
+            = None) -> None:
+    """Write the REST API's OpenAPI document (commit it; a test fails when it drifts)."""
+    from server.api.openapi import OPENAPI_PATH, export_openapi
+
+    path = export_openapi(output or OPENAPI_PATH)
+    typer.echo(f"OpenAPI document written to {path}")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(apikey_app, name="apikey")
     app.add_typer(schema_app, name="schema")

@@ -6,12 +6,19 @@
 
 from server.ingest.errors import IngestError, IngestReport, RowError, ValidationResult
 from server.ingest.kinds import KINDS, get_kind
-from server.ingest.load import ingest_file, ingest_records, load_frame, write_rejects
+from server.ingest.load import (
+    ingest_file,
+    ingest_records,
+    load_frame,
+    store_frames,
+    write_rejects,
+)
 from server.ingest.read import FORMATS, ReadError, detect_format, read_bytes, read_table
 from server.ingest.validate import validate_frame
 
 __all__ = [
     "FORMATS", "KINDS", "IngestError", "IngestReport", "ReadError", "RowError",
     "ValidationResult", "detect_format", "get_kind", "ingest_file", "ingest_records",
-    "load_frame", "read_bytes", "read_table", "validate_frame", "write_rejects",
+    "load_frame", "read_bytes", "read_table", "store_frames", "validate_frame",
+    "write_rejects",
 ]

@@ -192,6 +192,31 @@ def load_frame(kind: str, frame: pl.DataFrame, *, engine: Engine | None = None,
                         rejects_path=rejects_file, errors=tuple(errors))
 
 
+def store_frames(connection: Connection, frames: Sequence[tuple[str, pl.DataFrame]],
+                 ) -> list[IngestReport]:
+    """Validate and store several kinds in the caller's transaction, in the order given
+    (every kind after the kinds its rows refer to), so a caller that writes more (the
+    webhook fold marks its delivery folded) commits it all or nothing.
+
+    Raises ``IngestError`` for the first kind with a problem; the caller's transaction
+    then rolls back everything, this call's writes included.
+    """
+    reports = []
+    for kind, frame in frames:
+        spec = get_kind(kind)
+        result = validate_frame(kind, frame)
+        if result.errors:
+            raise IngestError(list(result.errors))
+        name = f"stage_{spec.name}"
+        bulk.stage_frame(connection, name, _stage_frame(spec, result.valid))
+        written, _ = _store(connection, spec, name, skip_invalid=False)
+        bulk.drop_stage(connection, name)
+        reports.append(IngestReport(kind=spec.name, received=frame.height,
+                                    inserted=written.inserted, updated=written.updated,
+                                    unchanged=written.unchanged, rejected=0))
+    return reports
+
+
 def write_rejects(frame: pl.DataFrame, errors: Sequence[RowError], first_row: int,
                   path: str | Path) -> Path:
     """The refused rows as given, with their row number and every error, as CSV."""

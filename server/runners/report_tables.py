@@ -14,6 +14,7 @@ from analytics.metrics import METRICS, campaign_statistics, compute_rates, sum_c
 from server.db.repository.recipients import RECIPIENT_STATUSES, recipient_page
 from server.runners.campaigns import Dimension, campaign_breakdown
 from server.runners.dashboard import DashboardReport, dashboard_report
+from server.runners.experiments import campaign_analysis
 from server.runners.filters import ReportFilters, granularity_of
 from server.runners.insights import group_label
 from server.runners.snapshot import read_snapshot
@@ -93,7 +94,16 @@ DASHBOARD_TABLES: dict[str, Callable[[DashboardReport], pl.DataFrame]] = {
     "dashboard-recommendations": _recommendations,
 }
 CAMPAIGN_TABLES = ("campaign-metrics", "campaign-breakdown", "campaign-recipients",
-                   "campaign-statistics", "campaign-correlations")
+                   "campaign-statistics", "campaign-correlations", "experiment-results")
+# One row per metric and variant of a campaign's experiment (the experiment page's table).
+EXPERIMENT_SCHEMA = {
+    "campaign_id": pl.String(), "metric": pl.String(), "kind": pl.String(),
+    "method": pl.String(), "control": pl.String(), "variant": pl.String(),
+    "control_value": pl.Float64(), "variant_value": pl.Float64(),
+    "difference": pl.Float64(), "difference_low": pl.Float64(),
+    "difference_high": pl.Float64(), "relative_lift": pl.Float64(),
+    "lift_low": pl.Float64(), "lift_high": pl.Float64(), "significant": pl.Boolean(),
+    "p_value": pl.Float64(), "probability_better": pl.Float64()}
 REPORTS = (*DASHBOARD_TABLES, *CAMPAIGN_TABLES)
 
 
@@ -139,6 +149,25 @@ def _recipients(engine: Engine, campaign_id: str, status: str | None) -> pl.Data
     return pl.DataFrame(records, schema=RECIPIENT_SCHEMA)
 
 
+def _experiment_results(engine: Engine, campaign_id: str) -> pl.DataFrame:
+    test = campaign_analysis(engine, campaign_id)
+    if test is None or test.problem is not None:
+        problem = test.problem if test is not None else "no such campaign"
+        raise ReportError(f"campaign: {campaign_id!r} has no experiment results: {problem}")
+    rows = [{"campaign_id": campaign_id, "metric": name, "kind": metric.kind,
+             "method": metric.method, "control": metric.control, "variant": item.variant,
+             "control_value": item.control_value, "variant_value": item.variant_value,
+             "difference": item.difference, "difference_low": item.difference_interval.low,
+             "difference_high": item.difference_interval.high,
+             "relative_lift": item.relative_lift,
+             "lift_low": item.lift_interval.low if item.lift_interval else None,
+             "lift_high": item.lift_interval.high if item.lift_interval else None,
+             "significant": item.significant, "p_value": item.p_value,
+             "probability_better": item.probability_better}
+            for name, metric in test.metrics for item in metric.evidence]
+    return pl.DataFrame(rows, schema=EXPERIMENT_SCHEMA)
+
+
 def build_table(engine: Engine, name: str, params: Mapping[str, Any],
                 lists: Mapping[str, list[str]]) -> pl.DataFrame:
     """The table of report ``name`` for the query parameters ``params`` (first values)
@@ -157,6 +186,8 @@ def build_table(engine: Engine, name: str, params: Mapping[str, Any],
         statistics = campaign_statistics(compute_rates(sum_counters(rollups, by=["campaign_id"])))
         return statistics.summary if name == "campaign-statistics" else statistics.correlations
     campaign_id = _campaign_id(params, snapshot)
+    if name == "experiment-results":
+        return _experiment_results(engine, campaign_id)
     if name == "campaign-recipients":
         status = params.get("status")
         return _recipients(engine, campaign_id, str(status).lower() if status else None)

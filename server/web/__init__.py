@@ -21,6 +21,7 @@ from server.web.operations import OperationError
 from server.web.reports_export import routes as report_export_routes
 from server.web.targets import save_targets, targets_page
 from server.web.templating import render_error
+from server.web.webhooks import reprocess, webhooks_page
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -68,6 +69,8 @@ routes: list[Route] = [
       for path, endpoint, methods in EXPERIMENT_ROUTES),
     *(Route(path, shows_operation_errors(endpoint), methods=methods)
       for path, endpoint, methods in BUDGET_ROUTES),
+    Route("/webhooks", shows_operation_errors(webhooks_page), methods=["GET"]),
+    Route("/webhooks", shows_operation_errors(reprocess), methods=["POST"]),
 ]
 
 __all__ = ["not_found", "render_error", "routes"]

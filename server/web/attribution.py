@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from analytics.attribution import MODEL_NAMES
 from server.auth import require_role
+from server.export import EXPORT_MEDIA_TYPES, write_export
 from server.runners.attribution import EMAIL_KINDS, latest_order_time
 from server.web.attribution_chart import grouped_bars
 from server.web.operations import request_engine, run_operation
@@ -27,7 +28,7 @@ MODELS = MODEL_NAMES
 CHART_KEYS = 12
 DEFAULT_DAYS = 90
 PAGE_RESAMPLES = 100
-EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet"}
+EXPORT_TYPES = EXPORT_MEDIA_TYPES
 
 _ARGS = """$from: DateTime, $to: DateTime, $lookback: Float, $groupBy: AttributionGroupBy!,
   $halfLife: Float!, $weights: PositionWeightsInput, $kinds: [EmailTouchKind!],
@@ -235,7 +236,7 @@ async def export_comparison(request: Request) -> Response:
     fmt = request.path_params["format"].lower()
     if fmt not in EXPORT_TYPES:
         return render_error(request, 404, "Unknown export format",
-                            f"There is no .{fmt} export; use .csv or .parquet.")
+                            f"There is no .{fmt} export; use .csv, .parquet or .arrow.")
     settings = await _settings(request)
     try:
         variables = settings.variables()
@@ -251,7 +252,7 @@ async def export_comparison(request: Request) -> Response:
         if fmt == "csv":
             frame.write_csv(buffer)
         else:
-            frame.write_parquet(buffer)
+            write_export(frame, buffer, fmt)
         return buffer.getvalue()
 
     body = await run_in_threadpool(build)

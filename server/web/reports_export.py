@@ -1,4 +1,4 @@
-"""``GET /api/export/report/{report}.{format}``: any report as CSV or Parquet.
+"""``GET /api/export/report/{report}.{format}``: any report as CSV, Parquet or Arrow IPC.
 
 The query string is the one of the page the report comes from (from, to, granularity,
 type, segment for the dashboard; campaign, dimension, status for a campaign; id for
@@ -17,11 +17,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from server.auth import require_role
-from server.export import EXPORT_FORMATS, write_export
+from server.export import EXPORT_FORMATS, EXPORT_MEDIA_TYPES, write_export
 from server.runners.report_tables import REPORTS, ReportError, build_table
 from server.web.operations import request_engine
 
-MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet"}
+MEDIA_TYPES = EXPORT_MEDIA_TYPES
 _LISTS = ("type", "segment", "id")
 
 
@@ -29,7 +29,8 @@ async def export_report(request: Request) -> Response:
     require_role(request, "analyst")
     name, fmt = request.path_params["report"], request.path_params["format"].lower()
     if fmt not in EXPORT_FORMATS:
-        return JSONResponse({"error": f"unknown export format {fmt!r}: use .csv or .parquet"},
+        return JSONResponse({"error": f"unknown export format {fmt!r}: use .csv, .parquet or "
+                                      ".arrow"},
                             status_code=404)
     if name not in REPORTS:
         return JSONResponse({"error": f"unknown report {name!r}; choose one of "

@@ -1,4 +1,5 @@
-"""Fixtures for tests that go through the HTTP app: a client on the test database, keys."""
+"""Fixtures for tests that go through the HTTP app: a client on the test database, keys,
+and the webhook fixtures shared by the server tests of more than one module."""
 
 from __future__ import annotations
 
@@ -11,6 +12,12 @@ from starlette.testclient import TestClient
 from server.app import create_app
 from server.settings import Settings
 from tests.server.web.conftest import make_key
+from tests.server.webhooks.support import (  # noqa: F401  (fixtures, found by name)
+    clean_broker,
+    hook_client,
+    hook_settings,
+    keys,
+)
 
 
 @pytest.fixture

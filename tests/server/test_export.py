@@ -6,11 +6,12 @@ import io
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 from sqlalchemy import Engine
 
-from server.export import export_frame, write_export
+from server.export import export_frame, next_cursor, write_export
 from server.ingest import KINDS, load_frame, read_bytes
-from tests.server.ingest.conftest import load_world, snapshot
+from tests.server.ingest.conftest import EVENTS, load_csv, load_world, snapshot
 
 
 @pytest.fixture
@@ -31,6 +32,17 @@ def test_every_export_reimports_unchanged(world: Engine, fmt: str) -> None:
         assert (report.inserted, report.updated, report.rejected) == (0, 0, 0), kind
         assert report.unchanged == frame.height, kind
     assert snapshot(world) == before
+
+
+def test_arrow_ipc_stream_holds_the_same_frame_as_parquet(world: Engine) -> None:
+    for kind in KINDS:
+        frame = export_frame(kind, engine=world)
+        arrow, parquet = io.BytesIO(), io.BytesIO()
+        write_export(frame, arrow, "arrow")
+        write_export(frame, parquet, "parquet")
+        assert arrow.getvalue()[:4] == b"\xff\xff\xff\xff"  # a stream, not the IPC file
+        assert_frame_equal(pl.read_ipc_stream(arrow.getvalue()),
+                           pl.read_parquet(parquet.getvalue()))
 
 
 def test_export_columns_values_and_order(world: Engine) -> None:
@@ -69,3 +81,32 @@ def test_exports_see_rows_committed_after_an_earlier_export(engine: Engine) -> N
                    engine=engine)
     assert export_frame("customers", engine=engine).get_column("customer_id").to_list() == [
         "u1", "u2"]
+
+
+LATER_EVENTS = """event_id,type,occurred_at,message_id,url,user_agent,machine_open,bounce_type
+e10,click,2026-03-09T10:00:00Z,m4,https://shop.example.com/b,,,
+e11,open,2026-03-09T09:59:00Z,m4,,,,
+"""
+
+
+def test_incremental_export_moves_only_rows_stored_after_the_cursor(world: Engine) -> None:
+    first = export_frame("events", engine=world, since=0)
+    assert first.columns == [*export_frame("events", engine=world).columns, "ingest_seq"]
+    assert first.height == 9
+    cursor = next_cursor(first, 0)
+    assert export_frame("events", engine=world, since=cursor).is_empty()
+    load_csv("events", LATER_EVENTS, world)
+    load_csv("events", EVENTS, world)  # a replay: stores nothing, takes no number
+    later = export_frame("events", engine=world, since=cursor)
+    assert later.select("event_id", "type").rows() == [("e10", "click"), ("e11", "open")]
+    assert later.get_column("ingest_seq").unique().to_list() == [cursor + 1]
+    assert next_cursor(later, cursor) == cursor + 1
+    assert next_cursor(export_frame("events", engine=world, since=cursor + 1),
+                       cursor + 1) == cursor + 1
+
+
+def test_only_sequenced_data_sets_export_since_a_cursor(world: Engine) -> None:
+    with pytest.raises(ValueError, match="customers has no ingest sequence"):
+        export_frame("customers", engine=world, since=0)
+    with pytest.raises(ValueError, match="since=-1"):
+        export_frame("events", engine=world, since=-1)

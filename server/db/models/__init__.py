@@ -66,6 +66,12 @@ from server.db.models.reports import (
     ReportRollupState,
 )
 from server.db.models.rollups import ROLLUP_COUNTERS, CampaignDailyRollup
+from server.db.models.webhooks import (
+    WEBHOOK_PROVIDERS,
+    WebhookDelivery,
+    WebhookQuarantine,
+    WebhookToken,
+)
 
 __all__ = [
     "BEHAVIOR_TYPES", "BOUNCE_TYPES", "CHANNELS", "EVENT_TYPES", "JOB_STATES", "ROLES",
@@ -81,4 +87,5 @@ __all__ = [
     "webhook_url_problem",
     "ALERT_KINDS", "BudgetAlert", "BudgetAudit", "BudgetCostType", "BudgetPlan",
     "BudgetPlanBase",
+    "WEBHOOK_PROVIDERS", "WebhookDelivery", "WebhookQuarantine", "WebhookToken",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, Index
+from sqlalchemy import BigInteger, Column, Index
 from sqlmodel import Field, SQLModel
 
 from server.db.types import MONEY, UTCDateTime, utc_day
@@ -75,3 +75,7 @@ class EmailEvent(SQLModel, table=True):
     user_agent: str | None = None
     machine_open: bool = False
     bounce_type: str | None = Field(default=None, max_length=8)
+    # The import (or webhook fold) that appended the event, numbered in commit order
+    # (0: before the numbering existed): the cursor of incremental exports.
+    ingest_seq: int = Field(default=0, sa_column=Column(
+        BigInteger, nullable=False, server_default="0", index=True))

@@ -24,6 +24,26 @@ def bump(connection: Connection, kind: str) -> None:
               "changed_at": statement.excluded.changed_at}))
 
 
+SEQUENCE_KIND = "ingest_sequence"
+
+
+def next_sequence(connection: Connection) -> int:
+    """The next ingest sequence number, in the caller's transaction.
+
+    The counter's row stays locked until the caller commits (on PostgreSQL), so numbers
+    become visible in the order they were taken: a reader that sees number N also sees
+    every number below it, and an export "since N" never skips a row committed late.
+    """
+    dialect = sqlite if connection.dialect.name == "sqlite" else postgresql
+    statement = dialect.insert(_TABLE).values(kind=SEQUENCE_KIND, generation=1,
+                                              changed_at=utcnow())
+    return int(connection.execute(statement.on_conflict_do_update(
+        index_elements=[_TABLE.c.kind],
+        set_={"generation": _TABLE.c.generation + 1,
+              "changed_at": statement.excluded.changed_at})
+        .returning(_TABLE.c.generation)).scalar_one())
+
+
 def generations(engine: Engine) -> tuple[tuple[str, int, datetime], ...]:
     """Every kind's generation and last change, in kind order: equal stamps mean unchanged
     data. The times tell apart two databases at one address (one dropped and made again)

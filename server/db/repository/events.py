@@ -14,6 +14,7 @@ import polars as pl
 from sqlalchemy import Connection, text
 
 from server.db.repository.bulk import ROW, count, has_rows, is_sqlite
+from server.db.repository.changes import next_sequence
 
 LEDGER_COLUMNS = ("event_id", "type", "occurred_at", "message_id", "url", "user_agent",
                   "machine_open", "bounce_type")
@@ -211,10 +212,12 @@ def append_and_fold(connection: Connection, stage: str,
     # Every staged event names a stored message by now (``resolve_messages`` refused or
     # set aside the rest), so the ledger takes the rows as they are, with no lookup.
     columns = ", ".join(LEDGER_COLUMNS)
+    # Numbered only when something is appended: replays take no number (nor the lock).
+    sequence = next_sequence(connection) if has_rows(connection, stage) else 0
     appended = connection.execute(text(
         # Safe SQL (S608): stage/table names and fragments are code constants.
-        f"INSERT INTO email_event ({columns}) SELECT {columns} FROM {stage} "  # noqa: S608
-        f"WHERE message_id IS NOT NULL")).rowcount or 0
+        f"INSERT INTO email_event ({columns}, ingest_seq) SELECT {columns}, :sequence "  # noqa: S608
+        f"FROM {stage} WHERE message_id IS NOT NULL"), {"sequence": sequence}).rowcount or 0
     # The prefold stands for the SQL fold only when nothing was set aside (replays,
     # refused rows): then it aggregates exactly the events just appended.
     made_here = prefold is None or prefold.events != appended

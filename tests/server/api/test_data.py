@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
@@ -104,8 +105,33 @@ def test_export_needs_admin_and_round_trips(client: TestClient, engine: Engine) 
     frame = pl.read_parquet(io.BytesIO(parquet.content))
     assert frame.get_column("email").to_list() == ["ana@example.com", "bo@gmail.com",
                                                    "cy@outlook.com"]
+    arrow = client.get("/api/export/customers.arrow", headers=admin)
+    assert arrow.headers["content-type"] == "application/vnd.apache.arrow.stream"
+    assert_frame_equal(pl.read_ipc_stream(io.BytesIO(arrow.content)), frame)
     again = client.post("/api/import/customers?format=csv", content=csv.text, headers=admin)
     assert again.json()["unchanged"] == 3
     assert client.get("/api/export/customers.xlsx", headers=admin).status_code == 404
     assert client.get("/api/export/people.csv", headers=admin).status_code == 404
     assert table_rows(engine, "SELECT count(*) FROM customer") == [(3,)]
+
+
+def test_nightly_sync_reads_only_new_events(client: TestClient, engine: Engine) -> None:
+    """The README's worked example: everything once, then only what changed."""
+    from tests.server.ingest.conftest import load_world
+
+    load_world(engine)
+    admin = bearer(engine, "admin")
+    first = client.get("/api/export/events.parquet?since=0", headers=admin)
+    assert first.status_code == 200, first.text
+    cursor = first.headers["X-Mailscope-Cursor"]
+    assert pl.read_parquet(io.BytesIO(first.content)).height == 9
+    client.post("/api/import/events?format=csv", headers=admin, content=(
+        "event_id,type,occurred_at,message_id\ne10,click,2026-03-09T10:00:00Z,m4\n"))
+    second = client.get(f"/api/export/events.csv?since={cursor}", headers=admin)
+    assert second.text.splitlines()[1:] == [
+        f"e10,click,2026-03-09T10:00:00.000000Z,m4,c2,u1,,,false,,{int(cursor) + 1}"]
+    assert second.headers["X-Mailscope-Cursor"] == str(int(cursor) + 1)
+    assert client.get("/api/export/customers.csv?since=0",
+                      headers=admin).status_code == 400
+    assert client.get("/api/export/events.csv?since=yesterday",
+                      headers=admin).status_code == 400

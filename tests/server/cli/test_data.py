@@ -81,7 +81,7 @@ def test_export_refuses_unknown_format_and_missing_folder(settings: Settings,
                                                           tmp_path) -> None:
     result = run(settings, "export", "customers", "-o", str(tmp_path / "c.xlsx"))
     assert result.exit_code == 1
-    assert "pass --format csv or --format parquet" in result.output
+    assert "pass --format csv, parquet or arrow" in result.output
     result = run(settings, "export", "customers", "-o", str(tmp_path / "no" / "c.csv"))
     assert result.exit_code == 1
     assert "does not exist; create it first" in result.output
@@ -96,3 +96,22 @@ def test_export_names_an_unknown_data_set_before_the_suffix(settings: Settings,
     assert result.exit_code == 1
     assert f"cannot export as -o {tmp_path / 'x'} (no suffix)" in result.output
     assert not (tmp_path / "x").exists()
+
+
+def test_export_since_a_cursor_writes_new_events_and_prints_the_next_cursor(
+        settings: Settings, engine: Engine, tmp_path) -> None:
+    from tests.server.ingest.conftest import load_world
+
+    load_world(engine)
+    output = tmp_path / "events.arrow"
+    result = run(settings, "export", "events", "-o", str(output), "--since", "0")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1].startswith("next cursor: ")
+    cursor = int(result.output.splitlines()[-1].removeprefix("next cursor: "))
+    frame = pl.read_ipc_stream(output.read_bytes())
+    assert frame.height == 9 and frame.get_column("ingest_seq").max() == cursor
+    again = run(settings, "export", "events", "-o", str(output), "--since", str(cursor))
+    assert again.output.splitlines() == [f"events: 0 rows written to {output}",
+                                         f"next cursor: {cursor}"]
+    refused = run(settings, "export", "orders", "-o", str(output), "--since", "0")
+    assert refused.exit_code == 1 and "orders has no ingest sequence" in refused.output

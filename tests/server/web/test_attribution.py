@@ -187,6 +187,9 @@ def test_export_csv_and_parquet(client: TestClient, world: Engine, admin_key: st
     parquet = client.get("/attribution/export.parquet", params=MARCH)
     assert parquet.status_code == 200
     assert pl.read_parquet(io.BytesIO(parquet.content)).equals(frame)
+    arrow = client.get("/attribution/export.arrow", params=MARCH)
+    assert arrow.headers["content-type"] == "application/vnd.apache.arrow.stream"
+    assert pl.read_ipc_stream(io.BytesIO(arrow.content)).equals(frame)
     with_bounds = client.get("/attribution/export.csv", params={**MARCH, "intervals": "1"})
     assert with_bounds.text.splitlines()[0] == (
         "model,channel,conversions,revenue,share,conversions_lower,conversions_upper,"
@@ -209,7 +212,7 @@ def test_unknown_export_format(client: TestClient, world: Engine, admin_key: str
     log_in(client, admin_key)
     response = client.get("/attribution/export.xlsx", params=MARCH)
     assert response.status_code == 404
-    assert "There is no .xlsx export; use .csv or .parquet." in response.text
+    assert "There is no .xlsx export; use .csv, .parquet or .arrow." in response.text
 
 
 def test_query_string_round_trips() -> None:

@@ -18,7 +18,7 @@ MARCH = "from=2026-03-01&to=2026-03-31"
 QUERIES = {
     "campaign-metrics": "campaign=c1", "campaign-breakdown": "campaign=c1&dimension=device",
     "campaign-recipients": "campaign=c1&status=opened", "campaign-statistics": "id=c1,c2",
-    "campaign-correlations": "id=c1&id=c2",
+    "campaign-correlations": "id=c1&id=c2", "experiment-results": "campaign=c1",
 }
 
 
@@ -33,10 +33,13 @@ def read(response, fmt: str) -> pl.DataFrame:
     assert response.status_code == 200, response.text
     if fmt == "csv":
         return pl.read_csv(io.BytesIO(response.content))
+    if fmt == "arrow":
+        assert response.headers["content-type"] == "application/vnd.apache.arrow.stream"
+        return pl.read_ipc_stream(io.BytesIO(response.content))
     return pl.read_parquet(io.BytesIO(response.content))
 
 
-@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "arrow"])
 def test_every_report_downloads(analyst: TestClient, fmt: str) -> None:
     for name in REPORTS:
         response = analyst.get(f"/api/export/report/{name}.{fmt}?{QUERIES.get(name, MARCH)}")
@@ -83,3 +86,18 @@ def test_needs_the_analyst_role(client: TestClient, engine: Engine) -> None:
     response = client.get("/api/export/report/dashboard-summary.csv")
     assert response.status_code == 403
     assert "analyst" in response.json()["error"]
+
+
+def test_experiment_results_have_one_row_per_metric_and_variant(analyst: TestClient) -> None:
+    frame = read(analyst.get("/api/export/report/experiment-results.arrow?campaign=c1"),
+                 "arrow")
+    assert frame.columns == [
+        "campaign_id", "metric", "kind", "method", "control", "variant", "control_value",
+        "variant_value", "difference", "difference_low", "difference_high",
+        "relative_lift", "lift_low", "lift_high", "significant", "p_value",
+        "probability_better"]
+    assert frame.get_column("campaign_id").unique().to_list() == ["c1"]
+    assert frame.height == frame.select("metric", "variant").unique().height
+    assert (frame.get_column("variant") != frame.get_column("control")).all()
+    differences = frame.get_column("variant_value") - frame.get_column("control_value")
+    assert (differences - frame.get_column("difference")).abs().max() < 1e-12

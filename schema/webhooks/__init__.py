@@ -1,0 +1,1 @@
+"""Provider webhooks: the inbox, the kept (quarantined) events, re-processing them."""
