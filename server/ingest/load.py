@@ -18,7 +18,7 @@ from sqlmodel import SQLModel
 
 from server.db.engine import get_engine
 from server.db.repository import arrow_stage, bulk, changes, events, rollups
-from server.ingest import last_touch
+from server.ingest import customers, last_touch
 from server.ingest.errors import IngestError, IngestReport, RowError
 from server.ingest.kinds import Kind, get_kind
 from server.ingest.read import read_table
@@ -128,6 +128,7 @@ def _store(connection: Connection, spec: Kind, stage: str, skip_invalid: bool,
     if campaigns:
         rollups.refresh_rollups(connection, campaigns)
     if written.inserted or written.updated:
+        customers.refresh_imported(connection, spec.name, stage, written.customers)
         # Last, so the row it locks (on PostgreSQL) is held only until the commit.
         changes.bump(connection, spec.name)
     return written, problems

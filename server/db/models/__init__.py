@@ -42,6 +42,7 @@ from server.db.models.messages import (
     MessageCreate,
 )
 from server.db.models.people import (
+    SEGMENT_KINDS,
     Customer,
     CustomerBase,
     CustomerCreate,
@@ -49,7 +50,9 @@ from server.db.models.people import (
     Segment,
     SegmentBase,
     SegmentMember,
+    SegmentMembership,
 )
+from server.db.models.profiles import CustomerProfile
 from server.db.models.reports import (
     CampaignBreakdownRollup,
     CampaignSegmentRollup,
@@ -68,6 +71,7 @@ __all__ = [
     "OrderCreate", "Product", "CampaignBreakdownRollup", "CampaignSegmentRollup",
     "ReportCounters", "ReportRollupState",
     "Segment", "SegmentBase", "SegmentMember", "Spend", "Touchpoint",
+    "SEGMENT_KINDS", "CustomerProfile", "SegmentMembership",
     "DEFAULT_GUARDRAILS", "EXPERIMENT_CORRECTIONS", "EXPERIMENT_METHODS", "EXPERIMENT_METRICS",
     "EXPERIMENT_STATUSES", "Experiment", "ExperimentBase", "ExperimentCreate",
     "webhook_url_problem",

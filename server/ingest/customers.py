@@ -1,0 +1,149 @@
+"""Keeping profiles and segment membership current as data arrives.
+
+``refresh_touched`` runs inside an import's transaction for the customers the import
+touched: their profiles are recomputed and every rule segment re-evaluated for them
+alone. ``refresh_everyone`` (the refresh job) recomputes every profile and every rule
+and RFM segment. For data that has not moved, and the same ``as_of``, the touched
+refreshes end exactly where one full refresh does (``tests/jobs/actors/test_segments``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import polars as pl
+from sqlalchemy import Connection, Engine, text
+
+from analytics.customers.expressions import RuleSyntaxError, parse
+from analytics.customers.membership import membership_change
+from analytics.customers.profiles import compute_profiles
+from analytics.customers.rfm import RFM_NAMES, rfm_scores
+from analytics.customers.rules import PROFILE_FIELDS, members
+from server.db.repository import changes, customers, segments
+from server.db.types import utcnow
+
+# segment ids of the RFM segments, made by the refresh job: "rfm-champions", ...
+RFM_SEGMENTS = {name: "rfm-" + name.lower().replace(" ", "-") for name in RFM_NAMES}
+
+
+@dataclass
+class Refreshed:
+    """What a refresh did: profiles written and, per segment, members in and out."""
+
+    profiles: int = 0
+    entered: dict[str, int] = field(default_factory=dict)
+    left: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def moved(self) -> int:
+        return sum(self.entered.values()) + sum(self.left.values())
+
+
+def _rule_matches(profiles: pl.DataFrame, definition: str) -> pl.Series | None:
+    try:
+        node = parse(definition, PROFILE_FIELDS)
+    except RuleSyntaxError:
+        # Stored rules were checked when saved; one that no longer parses (a field was
+        # renamed) keeps its members until it is edited, rather than emptying silently.
+        return None
+    return members(profiles, node)
+
+
+def _apply(connection: Connection, result: Refreshed, segment_id: str, current: pl.Series,
+           matched: pl.Series, scope: pl.Series | None, at: datetime) -> None:
+    change = membership_change(current, matched, scope)
+    segments.apply_changes(connection, segment_id, change.entered, change.left, at)
+    result.entered[segment_id] = len(change.entered)
+    result.left[segment_id] = len(change.left)
+
+
+def refresh_rule_segments(connection: Connection, profiles: pl.DataFrame,
+                          scope: pl.Series | None, at: datetime,
+                          only: Sequence[str] | None = None) -> Refreshed:
+    """Re-evaluate rule segments (``only`` those ids, when given) over ``profiles``: the
+    scope's profiles (``scope``) or everyone's (``scope`` None)."""
+    result = Refreshed()
+    for segment_id, definition in segments.segments_of_kind(connection, ["rule"]):
+        if only is not None and segment_id not in only:
+            continue
+        matched = _rule_matches(profiles, definition)
+        if matched is None:
+            continue
+        current = segments.current_members(connection, segment_id)
+        _apply(connection, result, segment_id, current, matched, scope, at)
+    if result.moved:
+        changes.bump(connection, "segments")
+    return result
+
+
+def refresh_touched(connection: Connection, customer_ids: Sequence[str]) -> Refreshed:
+    """Recompute the profiles of ``customer_ids`` and their rule-segment membership, in
+    the caller's transaction (the import's: a failed import leaves them as they were)."""
+    if not customer_ids:
+        return Refreshed()
+    at = utcnow()
+    customers.stage_scope(connection, customer_ids)
+    inputs = customers.profile_inputs(connection)
+    profiles = compute_profiles(**inputs, as_of=at)
+    customers.write_profiles(connection, profiles, everyone=False)
+    scope = pl.Series("customer_id", sorted(set(customer_ids)), dtype=pl.String)
+    result = refresh_rule_segments(connection, profiles, scope, at)
+    customers.drop_scope(connection)
+    result.profiles = profiles.height
+    changes.bump(connection, "profiles")
+    return result
+
+
+# Kinds whose rows carry a customer_id that profiles read; events reach theirs through
+# their message. Other kinds (products, campaigns, ...) reach profiles at the next full
+# refresh.
+_PROFILE_KINDS = ("customers", "messages", "orders", "behavior")
+
+
+def refresh_imported(connection: Connection, kind: str, stage: str,
+                     touched: set[str]) -> Refreshed:
+    """After an import of ``kind`` whose stored rows are staged in ``stage``: refresh the
+    profiles and rule segments of the customers those rows name, plus ``touched`` (the
+    customers of rows the import replaced)."""
+    if kind == "events":
+        sql = (f"SELECT DISTINCT m.customer_id FROM {stage} s "
+               "JOIN message m ON m.message_id = s.message_id")
+    elif kind in _PROFILE_KINDS:
+        sql = f"SELECT DISTINCT customer_id FROM {stage}"
+    else:
+        return Refreshed()
+    customer_ids = {row[0] for row in connection.execute(text(sql)) if row[0] is not None}
+    return refresh_touched(connection, sorted(customer_ids | touched))
+
+
+def _ensure_rfm_segments(connection: Connection) -> None:
+    existing = {segment_id for segment_id, _ in segments.segments_of_kind(connection, ["rfm"])}
+    for name, segment_id in RFM_SEGMENTS.items():
+        if segment_id not in existing:
+            connection.execute(text(
+                "INSERT INTO segment (segment_id, name, description, definition, kind, "
+                "created_at) VALUES (:id, :name, :description, :name, 'rfm', :at)"),
+                {"id": segment_id, "name": f"RFM: {name}", "at": utcnow(),
+                 "description": "Customers whose RFM score is named " + name})
+
+
+def refresh_everyone(engine: Engine, at: datetime | None = None) -> Refreshed:
+    """Recompute every profile, rule segment and RFM segment as of ``at`` (now), in one
+    transaction."""
+    at = at or utcnow()
+    profiles = compute_profiles(**customers.profile_inputs(engine), as_of=at)
+    with engine.begin() as connection:
+        customers.write_profiles(connection, profiles, everyone=True)
+        result = refresh_rule_segments(connection, profiles, None, at)
+        _ensure_rfm_segments(connection)
+        scores = rfm_scores(profiles)
+        for name, segment_id in RFM_SEGMENTS.items():
+            matched = scores.filter(pl.col("rfm_segment") == name)["customer_id"]
+            _apply(connection, result, segment_id,
+                   segments.current_members(connection, segment_id), matched, None, at)
+        changes.bump(connection, "profiles")
+        changes.bump(connection, "segments")
+    result.profiles = profiles.height
+    return result
