@@ -21,6 +21,7 @@ case. Every error names the offending token and its column (from 1), with a fix.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -124,7 +125,10 @@ def tokenize(text: str) -> list[Token]:
         kind = match.lastgroup or ""
         raw = match.group()
         if kind == "number":
-            tokens.append(Token(kind, raw, position + 1, float(raw)))
+            number = float(raw)
+            if not math.isfinite(number):
+                raise RuleSyntaxError(f"number {raw} is too large", position + 1)
+            tokens.append(Token(kind, raw, position + 1, number))
         elif kind == "string":
             value = re.sub(r"\\(.)", r"\1", raw[1:-1])
             tokens.append(Token(kind, raw, position + 1, value))
