@@ -71,7 +71,8 @@ def rfm_name(recency: int, frequency: int, monetary: int) -> str:
 
 
 RFM_MAP: dict[tuple[int, int, int], str] = {
-    scores: rfm_name(*scores) for scores in itertools.product(range(1, 6), repeat=3)}
+    (r, f, m): rfm_name(r, f, m)
+    for r, f, m in itertools.product(range(1, 6), range(1, 6), range(1, 6))}
 
 
 def quintile(values: pl.Expr, *, descending: bool = False) -> pl.Expr:
