@@ -23,6 +23,7 @@ ACTORS: dict[str, str] = {
     "rebuild_rollups": "rebuild_rollups",
     "experiment_webhook": "post_winner_webhook",
     "refresh_report_rollups": "refresh_report_rollups",
+    "refresh_segments": "refresh_segments",
 }
 
 

@@ -61,6 +61,13 @@ PROFILE_SCHEMA: dict[str, pl.DataType] = {
 joined by ", "."""
 
 
+INPUT_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
+    "customers": CUSTOMER_SCHEMA, "sends": SEND_SCHEMA, "orders": ORDER_SCHEMA,
+    "behavior": BEHAVIOR_SCHEMA, "agents": AGENT_SCHEMA,
+}
+"""The schema of each frame ``compute_profiles`` takes, by its argument name."""
+
+
 def conform(frame: pl.DataFrame, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
     """``frame`` with exactly the columns of ``schema``, in order and of its types.
 

@@ -21,6 +21,7 @@ from analytics.customers.membership import membership_change
 from analytics.customers.profiles import compute_profiles
 from analytics.customers.rfm import RFM_NAMES, rfm_scores
 from analytics.customers.rules import PROFILE_FIELDS, members
+from analytics.customers.schemas import INPUT_SCHEMAS
 from server.db.repository import changes, customers, segments
 from server.db.types import utcnow
 
@@ -85,7 +86,7 @@ def refresh_touched(connection: Connection, customer_ids: Sequence[str]) -> Refr
         return Refreshed()
     at = utcnow()
     customers.stage_scope(connection, customer_ids)
-    inputs = customers.profile_inputs(connection)
+    inputs = customers.profile_inputs(connection, INPUT_SCHEMAS)
     profiles = compute_profiles(**inputs, as_of=at)
     customers.write_profiles(connection, profiles, everyone=False)
     scope = pl.Series("customer_id", sorted(set(customer_ids)), dtype=pl.String)
@@ -124,8 +125,8 @@ def _ensure_rfm_segments(connection: Connection) -> None:
         if segment_id not in existing:
             connection.execute(text(
                 "INSERT INTO segment (segment_id, name, description, definition, kind, "
-                "created_at) VALUES (:id, :name, :description, :name, 'rfm', :at)"),
-                {"id": segment_id, "name": f"RFM: {name}", "at": utcnow(),
+                "created_at) VALUES (:id, :label, :description, :name, 'rfm', :at)"),
+                {"id": segment_id, "label": f"RFM: {name}", "name": name, "at": utcnow(),
                  "description": "Customers whose RFM score is named " + name})
 
 
@@ -133,7 +134,7 @@ def refresh_everyone(engine: Engine, at: datetime | None = None) -> Refreshed:
     """Recompute every profile, rule segment and RFM segment as of ``at`` (now), in one
     transaction."""
     at = at or utcnow()
-    profiles = compute_profiles(**customers.profile_inputs(engine), as_of=at)
+    profiles = compute_profiles(**customers.profile_inputs(engine, INPUT_SCHEMAS), as_of=at)
     with engine.begin() as connection:
         customers.write_profiles(connection, profiles, everyone=True)
         result = refresh_rule_segments(connection, profiles, None, at)

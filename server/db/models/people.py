@@ -47,8 +47,10 @@ SEGMENT_KINDS = ("static", "rule", "rfm", "cluster")
 
 class Segment(SegmentBase, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    # When the membership was last computed, so a segment never goes stale unseen.
+    # When the membership last changed (the report rollups' segment stamp reads it).
     refreshed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When the membership was last computed, changed or not, so staleness is never unseen.
+    computed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     kind: str = Field(default="static", max_length=16,
                       sa_column_kwargs={"server_default": "static"})
 

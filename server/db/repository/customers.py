@@ -7,30 +7,22 @@ caller's transaction so an import sees its own uncommitted rows).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import polars as pl
 from sqlalchemy import Connection, Engine, text
 
-from analytics.customers.schemas import (
-    AGENT_SCHEMA,
-    BEHAVIOR_SCHEMA,
-    CUSTOMER_SCHEMA,
-    ORDER_SCHEMA,
-    PROFILE_SCHEMA,
-    SEND_SCHEMA,
-)
 from server.db.repository import bulk
 from server.db.repository.frames import read_frame, read_table, typed
 
 SCOPE = "stage_profile_customers"
-_PROFILE_COLUMNS = ", ".join(PROFILE_SCHEMA)
 
 Source = Engine | Connection
+Schema = Mapping[str, pl.DataType]
 
 
-def _read(source: Source, sql: str, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+def _read(source: Source, sql: str, schema: Schema) -> pl.DataFrame:
     if isinstance(source, Engine):
         return read_table(source, sql, schema=schema)
     return read_frame(source, sql, schema=schema)
@@ -53,29 +45,30 @@ def drop_scope(connection: Connection) -> None:
     bulk.drop_stage(connection, SCOPE)
 
 
-def profile_inputs(source: Source) -> dict[str, pl.DataFrame]:
-    """The frames ``compute_profiles`` takes, for everyone (an engine) or the staged
-    scope (a connection)."""
+def profile_inputs(source: Source, schemas: Mapping[str, Schema]) -> dict[str, pl.DataFrame]:
+    """The frames a profile is computed from (customers, sends, orders, behavior,
+    agents), each typed by its entry in ``schemas``, for everyone (an engine) or the
+    staged scope (a connection)."""
     return {
         "customers": _read(source, (
             "SELECT c.customer_id, c.signup_at, c.country, c.email_domain FROM customer c"
-            + _join(source, "c")), CUSTOMER_SCHEMA),
+            + _join(source, "c")), schemas["customers"]),
         "sends": _read(source, (
             "SELECT m.customer_id, m.sent_at, m.delivered_at, m.first_open_at, "
             "m.first_human_open_at, m.first_click_at, m.unsubscribed_at, m.complained_at "
-            "FROM message m" + _join(source, "m")), SEND_SCHEMA),
+            "FROM message m" + _join(source, "m")), schemas["sends"]),
         "orders": _read(source, (
             "SELECT o.customer_id, o.occurred_at, o.amount FROM orders o"
-            + _join(source, "o")), ORDER_SCHEMA),
+            + _join(source, "o")), schemas["orders"]),
         "behavior": _read(source, (
             "SELECT b.customer_id, b.occurred_at, p.category FROM behavior_event b "
             "LEFT JOIN product p ON p.product_id = b.product_id" + _join(source, "b")),
-            BEHAVIOR_SCHEMA),
+            schemas["behavior"]),
         "agents": _read(source, (
             "SELECT m.customer_id, e.user_agent FROM email_event e "
             "JOIN message m ON m.message_id = e.message_id" + _join(source, "m")
             + " WHERE e.type IN ('open', 'click') AND e.user_agent IS NOT NULL "
-            "AND NOT e.machine_open"), AGENT_SCHEMA),
+            "AND NOT e.machine_open"), schemas["agents"]),
     }
 
 
@@ -84,6 +77,7 @@ def write_profiles(connection: Connection, profiles: pl.DataFrame, *,
     """Replace the stored profiles of the customers in ``profiles`` (of every customer
     when ``everyone``) with its rows, in the caller's transaction."""
     stage = "stage_customer_profile"
+    columns = ", ".join(profiles.columns)
     if everyone:
         connection.execute(text("DELETE FROM customer_profile"))
     else:
@@ -92,24 +86,25 @@ def write_profiles(connection: Connection, profiles: pl.DataFrame, *,
             f"(SELECT customer_id FROM {SCOPE})"))
     if profiles.is_empty():
         return
-    bulk.stage_frame(connection, stage, profiles.select(list(PROFILE_SCHEMA)))
-    connection.execute(text(f"INSERT INTO customer_profile ({_PROFILE_COLUMNS}) "
-                            f"SELECT {_PROFILE_COLUMNS} FROM {stage}"))
+    bulk.stage_frame(connection, stage, profiles)
+    connection.execute(text(f"INSERT INTO customer_profile ({columns}) "
+                            f"SELECT {columns} FROM {stage}"))
     bulk.drop_stage(connection, stage)
 
 
-def profile_frame(source: Source) -> pl.DataFrame:
-    """Stored profiles (everyone, or the staged scope), in ``PROFILE_SCHEMA``."""
-    columns = ", ".join(f"p.{name}" for name in PROFILE_SCHEMA)
+def profile_frame(source: Source, schema: Schema) -> pl.DataFrame:
+    """Stored profiles (everyone, or the staged scope), with the columns of ``schema``."""
+    columns = ", ".join(f"p.{name}" for name in schema)
     return _read(source, f"SELECT {columns} FROM customer_profile p" + _join(source, "p")
-                 + " ORDER BY p.customer_id", PROFILE_SCHEMA)
+                 + " ORDER BY p.customer_id", schema)
 
 
-def profile_of(connection: Connection, customer_id: str) -> dict[str, Any] | None:
-    """One stored profile as a column -> value mapping, or None."""
-    row = connection.execute(text(f"SELECT {_PROFILE_COLUMNS} FROM customer_profile "
+def profile_of(connection: Connection, customer_id: str,
+               schema: Schema) -> dict[str, Any] | None:
+    """One stored profile (the columns of ``schema``) as a column -> value mapping."""
+    row = connection.execute(text(f"SELECT {', '.join(schema)} FROM customer_profile "
                                   "WHERE customer_id = :id"), {"id": customer_id}).first()
     if row is None:
         return None
-    frame = pl.DataFrame([tuple(row)], schema=list(PROFILE_SCHEMA), orient="row")
-    return typed(frame, PROFILE_SCHEMA).row(0, named=True)
+    frame = pl.DataFrame([tuple(row)], schema=list(schema), orient="row")
+    return typed(frame, schema).row(0, named=True)

@@ -42,16 +42,21 @@ def _quoted(value: str) -> str:
 
 def apply_changes(connection: Connection, segment_id: str, entered: Sequence[str],
                   left: Sequence[str], at: datetime) -> None:
-    """Record who entered and left ``segment_id`` at ``at``, and mark it computed then."""
+    """Record who entered and left ``segment_id`` at ``at``, and mark it computed then
+    (and refreshed, which the report rollups watch, only when someone moved)."""
     if entered:
         bulk.stage_frame(connection, _IDS, pl.DataFrame(
             {"customer_id": list(entered)}, schema={"customer_id": pl.String}))
         connection.execute(text(
             "INSERT INTO segment_member (segment_id, customer_id, added_at) "
             f"SELECT :segment, customer_id, :at FROM {_IDS}"), {"segment": segment_id, "at": at})
+        # A stay already open (members lost by hand, then restored) is kept, not doubled.
         connection.execute(text(
             "INSERT INTO segment_membership (segment_id, customer_id, entered_at) "
-            f"SELECT :segment, customer_id, :at FROM {_IDS}"), {"segment": segment_id, "at": at})
+            f"SELECT :segment, customer_id, :at FROM {_IDS} i WHERE NOT EXISTS "
+            "(SELECT 1 FROM segment_membership s WHERE s.segment_id = :again "
+            "AND s.customer_id = i.customer_id AND s.left_at IS NULL)"),
+            {"segment": segment_id, "again": segment_id, "at": at})
     if left:
         bulk.stage_frame(connection, _IDS, pl.DataFrame(
             {"customer_id": list(left)}, schema={"customer_id": pl.String}))
@@ -63,8 +68,9 @@ def apply_changes(connection: Connection, segment_id: str, entered: Sequence[str
             f"AND left_at IS NULL AND customer_id IN (SELECT customer_id FROM {_IDS})"),
             {"segment": segment_id, "at": at})
     bulk.drop_stage(connection, _IDS)
-    connection.execute(text("UPDATE segment SET refreshed_at = :at WHERE segment_id = :segment"),
-                       {"segment": segment_id, "at": at})
+    moved = ", refreshed_at = :at" if entered or left else ""
+    connection.execute(text(f"UPDATE segment SET computed_at = :at{moved} "
+                            "WHERE segment_id = :segment"), {"segment": segment_id, "at": at})
 
 
 def drop_members(connection: Connection, segment_id: str) -> None:
