@@ -12,12 +12,14 @@ from starlette.routing import Route
 from server.web.attribution import attribution_page, export_comparison
 from server.web.campaign_detail import campaign_page
 from server.web.campaigns import campaigns_page
+from server.web.customers import customer_page, customers_page
 from server.web.dashboard import dashboard_page
 from server.web.experiments import EXPERIMENT_ROUTES
 from server.web.jobs import jobs_page, run_rebuild
 from server.web.login import login_page, login_submit, logout
 from server.web.operations import OperationError
 from server.web.reports_export import routes as report_export_routes
+from server.web.segments import create_segment, rfm_page, segment_preview, segments_page
 from server.web.targets import save_targets, targets_page
 from server.web.templating import render_error
 
@@ -65,6 +67,12 @@ routes: list[Route] = [
           methods=["GET"]),
     *(Route(path, shows_operation_errors(endpoint), methods=methods)
       for path, endpoint, methods in EXPERIMENT_ROUTES),
+    Route("/customers", shows_operation_errors(customers_page), methods=["GET"]),
+    Route("/customers/{customer_id}", shows_operation_errors(customer_page), methods=["GET"]),
+    Route("/segments", shows_operation_errors(segments_page), methods=["GET"]),
+    Route("/segments", shows_operation_errors(create_segment), methods=["POST"]),
+    Route("/segments/preview", shows_operation_errors(segment_preview), methods=["GET"]),
+    Route("/segments/rfm", shows_operation_errors(rfm_page), methods=["GET"]),
 ]
 
 __all__ = ["not_found", "render_error", "routes"]

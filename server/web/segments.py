@@ -1,0 +1,99 @@
+"""Segment pages: the list (with when each was last computed), the builder with a live
+member count as you type, and the RFM grid heatmap."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from server.csrf import csrf_problem
+from server.web.operations import run_operation
+from server.web.templating import is_htmx, render, render_error
+
+SEGMENTS_QUERY = """
+query SegmentsPage {
+  segments { id name kind definition memberCount computedAt refreshedAt }
+}
+"""
+
+PREVIEW_QUERY = """
+query SegmentPreview($definition: String!) {
+  previewSegment(definition: $definition) {
+    definition count customers sample error column
+  }
+}
+"""
+
+CREATE_SEGMENT = """
+mutation CreateSegment($input: SegmentInput!) {
+  createSegment(input: $input) {
+    __typename
+    ... on Segment { id }
+    ... on SegmentRefused { field message }
+  }
+}
+"""
+
+RFM_QUERY = """
+query RfmPage { rfmGrid { customers cells { recencyScore fmScore customers name } } }
+"""
+
+
+async def _segments_context(request: Request, form: dict[str, str] | None = None,
+                            error: str | None = None) -> dict[str, Any]:
+    data = await run_operation(request, SEGMENTS_QUERY)
+    user = request.user
+    form = form or {}
+    return {"segments": data["segments"], "form": form, "error": error,
+            "preview": None, "definition": form.get("definition", ""),
+            "can_edit": bool(getattr(user, "is_authenticated", False)
+                             and user.has_role("analyst"))}
+
+
+async def segments_page(request: Request) -> Response:
+    return render(request, "segments.html", await _segments_context(request))
+
+
+async def segment_preview(request: Request) -> Response:
+    """The live count fragment for the definition typed so far."""
+    definition = request.query_params.get("definition", "")
+    preview = None
+    if definition.strip():
+        preview = (await run_operation(request, PREVIEW_QUERY,
+                                       {"definition": definition}))["previewSegment"]
+    return render(request, "segments.html", {"preview": preview, "definition": definition},
+                  fragment="preview")
+
+
+async def create_segment(request: Request) -> Response:
+    form = await request.form()
+    problem = csrf_problem(request, form)
+    if problem:
+        return render_error(request, 403, "Form expired", problem)
+    fields = {name: str(form.get(name, "")) for name in ("id", "name", "definition")}
+    result = (await run_operation(request, CREATE_SEGMENT, {"input": fields}))["createSegment"]
+    if result["__typename"] != "Segment":
+        context = await _segments_context(request, fields, result.get("message"))
+        return render(request, "segments.html", context, status_code=422)
+    if is_htmx(request):
+        return render(request, "segments.html", await _segments_context(request),
+                      fragment="segment_list")
+    return RedirectResponse("/segments", status_code=303)
+
+
+def _heat(customers: int, most: int) -> int:
+    """A cell's shade, 0-100, by its share of the fullest cell."""
+    return 0 if most == 0 else round(100 * customers / most)
+
+
+async def rfm_page(request: Request) -> Response:
+    grid = (await run_operation(request, RFM_QUERY))["rfmGrid"]
+    most = max((cell["customers"] for cell in grid["cells"]), default=0)
+    rows: dict[int, list[dict[str, Any]]] = {}
+    for cell in grid["cells"]:
+        rows.setdefault(cell["recencyScore"], []).append(
+            {**cell, "heat": _heat(cell["customers"], most)})
+    return render(request, "rfm.html", {"customers": grid["customers"],
+                                        "rows": sorted(rows.items(), reverse=True)})
