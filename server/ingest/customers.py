@@ -2,9 +2,11 @@
 
 ``refresh_touched`` runs inside an import's transaction for the customers the import
 touched: their profiles are recomputed and every rule segment re-evaluated for them
-alone. ``refresh_everyone`` (the refresh job) recomputes every profile and every rule
-and RFM segment. For data that has not moved, and the same ``as_of``, the touched
-refreshes end exactly where one full refresh does (``tests/jobs/actors/test_segments``).
+alone. ``refresh_everyone`` (the refresh job) recomputes every profile and every rule,
+RFM and behavioural-cluster segment (RFM scores and clusters depend on the whole
+population, so only the full refresh moves them). For data that has not moved, and the
+same ``as_of``, the touched refreshes end exactly where one full refresh does
+(``tests/server/ingest/test_customers.py``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from datetime import datetime
 import polars as pl
 from sqlalchemy import Connection, Engine, text
 
+from analytics.customers.clusters import cluster_customers
 from analytics.customers.expressions import RuleSyntaxError, parse
 from analytics.customers.membership import membership_change
 from analytics.customers.profiles import compute_profiles
@@ -27,6 +30,7 @@ from server.db.types import utcnow
 
 # segment ids of the RFM segments, made by the refresh job: "rfm-champions", ...
 RFM_SEGMENTS = {name: "rfm-" + name.lower().replace(" ", "-") for name in RFM_NAMES}
+"""RFM name -> the id of its segment."""
 
 
 @dataclass
@@ -119,15 +123,31 @@ def refresh_imported(connection: Connection, kind: str, stage: str,
     return refresh_touched(connection, sorted(customer_ids | touched))
 
 
-def _ensure_rfm_segments(connection: Connection) -> None:
-    existing = {segment_id for segment_id, _ in segments.segments_of_kind(connection, ["rfm"])}
-    for name, segment_id in RFM_SEGMENTS.items():
+def _slug(name: str) -> str:
+    return name.lower().replace(" ", "-")
+
+
+def _ensure_segments(connection: Connection, kind: str, names: dict[str, str],
+                     label: str, description: str) -> None:
+    """Make the computed segments of ``kind`` (segment id -> the name it stands for)."""
+    existing = {segment_id for segment_id, _ in segments.segments_of_kind(connection, [kind])}
+    for segment_id, name in names.items():
         if segment_id not in existing:
             connection.execute(text(
                 "INSERT INTO segment (segment_id, name, description, definition, kind, "
-                "created_at) VALUES (:id, :label, :description, :name, 'rfm', :at)"),
-                {"id": segment_id, "label": f"RFM: {name}", "name": name, "at": utcnow(),
-                 "description": "Customers whose RFM score is named " + name})
+                "created_at) VALUES (:id, :label, :description, :name, :kind, :at)"),
+                {"id": segment_id, "label": f"{label}: {name}", "name": name, "kind": kind,
+                 "at": utcnow(), "description": description + name})
+
+
+def _refresh_computed(connection: Connection, result: Refreshed, kind: str,
+                      assigned: pl.DataFrame, at: datetime) -> None:
+    """Set every segment of ``kind`` to the customers ``assigned`` its name (columns
+    customer_id, name); segments whose name is no longer assigned are emptied."""
+    for segment_id, name in segments.segments_of_kind(connection, [kind]):
+        matched = assigned.filter(pl.col("name") == name)["customer_id"]
+        _apply(connection, result, segment_id, segments.current_members(connection, segment_id),
+               matched, None, at)
 
 
 def refresh_everyone(engine: Engine, at: datetime | None = None) -> Refreshed:
@@ -138,12 +158,18 @@ def refresh_everyone(engine: Engine, at: datetime | None = None) -> Refreshed:
     with engine.begin() as connection:
         customers.write_profiles(connection, profiles, everyone=True)
         result = refresh_rule_segments(connection, profiles, None, at)
-        _ensure_rfm_segments(connection)
-        scores = rfm_scores(profiles)
-        for name, segment_id in RFM_SEGMENTS.items():
-            matched = scores.filter(pl.col("rfm_segment") == name)["customer_id"]
-            _apply(connection, result, segment_id,
-                   segments.current_members(connection, segment_id), matched, None, at)
+        _ensure_segments(connection, "rfm", {v: k for k, v in RFM_SEGMENTS.items()}, "RFM",
+                         "Customers whose RFM score is named ")
+        scores = rfm_scores(profiles).select("customer_id", pl.col("rfm_segment").alias("name"))
+        _refresh_computed(connection, result, "rfm", scores, at)
+        if profiles.height >= 2:
+            clusters = cluster_customers(profiles)
+            names = clusters.centres.select("cluster", "name")
+            _ensure_segments(connection, "cluster",
+                             {"cluster-" + _slug(name): name for name in names["name"]},
+                             "Cluster", "Customers in the behavioural cluster ")
+            _refresh_computed(connection, result, "cluster",
+                              clusters.assignments.join(names, on="cluster"), at)
         changes.bump(connection, "profiles")
         changes.bump(connection, "segments")
     result.profiles = profiles.height

@@ -17,6 +17,7 @@ import polars as pl
 from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
+from analytics.customers.clusters import FEATURES
 from analytics.customers.expressions import Node, RuleSyntaxError, parse, render
 from analytics.customers.rfm import rfm_grid, rfm_scores
 from analytics.customers.rules import PROFILE_FIELDS, Explanation, Reason, explain, to_polars
@@ -95,6 +96,10 @@ def _why(segment: Segment, row: dict[str, Any] | None,
             f"RFM score named {segment.definition}",
             {key: rfm[key] for key in ("recency_score", "frequency_score", "monetary_score",
                                        "rfm_segment")}, name == segment.definition),))
+    if segment.kind == "cluster":
+        return Explanation(True, (Reason(
+            f"closest to the centre of the cluster {segment.definition} at the last refresh",
+            {name: row.get(name) for name in FEATURES}, True),))
     return None
 
 

@@ -52,14 +52,17 @@ def test_the_job_counts_drift_and_restores_membership(settings: Settings, engine
     with Session(engine) as session:
         job = get_job_run(session=session, job_id=job_id)
         assert job is not None and (job.state, job.progress, job.error) == ("done", 1.0, None)
-        # In: u3 to buyers, u1 and u3 to their RFM segments; out: the stranger u2.
+        # In: u3 to buyers, u1 and u3 to their RFM segments, all three to their
+        # clusters; out: the stranger u2.
         assert job.detail is not None and job.detail.endswith(
-            "2 members out of place before the refresh; 3 profiles, 3 entered, 1 left")
+            "2 members out of place before the refresh; 3 profiles, 6 entered, 1 left")
     members = _members(engine)
     assert [m for m in members if m[0] == "buyers"] == expected
     # RFM segments are made and filled: u1 (3 orders, 75.50) and u3 (1 order, 99.99).
     rfm = [m for m in members if m[0].startswith("rfm-")]
     assert sorted(customer for _, customer in rfm) == ["u1", "u3"]
+    clustered = [m for m in members if m[0].startswith("cluster-")]
+    assert sorted(customer for _, customer in clustered) == ["u1", "u2", "u3"]
     assert membership_drift(engine) == {}
     assert table_rows(engine, "SELECT customer_id FROM segment_membership WHERE "
                               "segment_id = 'buyers' AND left_at IS NULL "
