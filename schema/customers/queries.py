@@ -11,10 +11,14 @@ from sqlalchemy import ColumnElement, or_
 from sqlmodel import col, select
 from strawberry.types import Info
 
+from analytics.customers.clusters import FEATURES
 from schema.context import Context, in_session, require
 from schema.customers.inputs import CustomerFilter
 from schema.customers.types import (
     Customer,
+    CustomerCluster,
+    CustomerClusters,
+    FeatureValue,
     RfmCell,
     RfmGrid,
     Segment,
@@ -25,6 +29,8 @@ from schema.pagination import DEFAULT_PAGE, MAX_PAGE, Connection, connection, pa
 from server.db import models
 from server.db.repository.listing import contains, page_of
 from server.runners import customers as runner
+
+MAX_CLUSTERS = 12
 
 
 def customer_conditions(where: CustomerFilter | None) -> list[ColumnElement[bool]]:
@@ -114,3 +120,22 @@ class CustomerQuery:
         cells = await asyncio.to_thread(runner.rfm_cells, info.context.engine)
         return RfmGrid(cells=[RfmCell(**row) for row in cells.rows(named=True)],
                        customers=int(cells["customers"].sum()))
+
+    @strawberry.field(description="Behavioural clusters of the customers with a profile: "
+                                  "k-means on standardised engagement features.")
+    async def customer_clusters(self, info: Info[Context, Any],
+                                k: int | None = None) -> CustomerClusters:
+        require(info, "viewer")
+        if k is not None and not 1 <= k <= MAX_CLUSTERS:
+            raise ValueError(f"k: {k} is out of range; ask for 1 to {MAX_CLUSTERS} clusters "
+                             "or leave it out to choose by silhouette")
+        result = await asyncio.to_thread(runner.clusters, info.context.engine, k)
+        z_rows = result.z_centres.rows(named=True)
+        clusters = []
+        for row, z_row in zip(result.centres.rows(named=True), z_rows, strict=True):
+            clusters.append(CustomerCluster(
+                index=row["cluster"], name=row["name"], size=row["size"],
+                centre=[FeatureValue(feature=f, value=row[f]) for f in FEATURES],
+                z_centre=[FeatureValue(feature=f, value=z_row[f]) for f in FEATURES]))
+        return CustomerClusters(k=result.k, silhouette=result.silhouette,
+                                chosen_by=result.chosen_by, clusters=clusters)

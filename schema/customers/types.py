@@ -138,3 +138,27 @@ class RfmCell:
 class RfmGrid:
     cells: list[RfmCell]
     customers: int = strawberry.field(description="Customers with an order (scored).")
+
+
+@strawberry.type
+class FeatureValue:
+    feature: str
+    value: float | None
+
+
+@strawberry.type(description="One behavioural cluster: its name (from its centre, see the "
+                             "README), size, and centre as member means and z-scores.")
+class CustomerCluster:
+    index: int
+    name: str
+    size: int
+    centre: list[FeatureValue]
+    z_centre: list[FeatureValue]
+
+
+@strawberry.type
+class CustomerClusters:
+    k: int
+    silhouette: float | None
+    chosen_by: str = strawberry.field(description="given, or silhouette (best of k = 2-6).")
+    clusters: list[CustomerCluster]

@@ -17,7 +17,7 @@ import polars as pl
 from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
-from analytics.customers.clusters import FEATURES
+from analytics.customers.clusters import FEATURES, Clusters, cluster_customers
 from analytics.customers.expressions import Node, RuleSyntaxError, parse, render
 from analytics.customers.rfm import rfm_grid, rfm_scores
 from analytics.customers.rules import PROFILE_FIELDS, Explanation, Reason, explain, to_polars
@@ -267,6 +267,13 @@ def rfm_frame(engine: Engine) -> pl.DataFrame:
 def rfm_cells(engine: Engine) -> pl.DataFrame:
     """The 25 cells of recency × frequency-monetary score with counts and names."""
     return rfm_grid(rfm_frame(engine))
+
+
+def clusters(engine: Engine, k: int | None = None) -> Clusters:
+    """Behavioural clusters of every stored profile (``k`` given, or chosen by the
+    silhouette), cached per data version; raises ``ValueError`` for an impossible k."""
+    return MEMO.of(engine, ("clusters", k, generations(engine)),
+                   lambda: cluster_customers(all_profiles(engine), k))
 
 
 def refresh_all(engine: Engine) -> dict[str, int]:

@@ -19,7 +19,13 @@ from server.web.jobs import jobs_page, run_rebuild
 from server.web.login import login_page, login_submit, logout
 from server.web.operations import OperationError
 from server.web.reports_export import routes as report_export_routes
-from server.web.segments import create_segment, rfm_page, segment_preview, segments_page
+from server.web.segments import (
+    clusters_page,
+    create_segment,
+    rfm_page,
+    segment_preview,
+    segments_page,
+)
 from server.web.targets import save_targets, targets_page
 from server.web.templating import render_error
 
@@ -73,6 +79,7 @@ routes: list[Route] = [
     Route("/segments", shows_operation_errors(create_segment), methods=["POST"]),
     Route("/segments/preview", shows_operation_errors(segment_preview), methods=["GET"]),
     Route("/segments/rfm", shows_operation_errors(rfm_page), methods=["GET"]),
+    Route("/segments/clusters", shows_operation_errors(clusters_page), methods=["GET"]),
 ]
 
 __all__ = ["not_found", "render_error", "routes"]

@@ -36,6 +36,15 @@ mutation CreateSegment($input: SegmentInput!) {
 }
 """
 
+CLUSTERS_QUERY = """
+query ClustersPage($k: Int) {
+  customerClusters(k: $k) {
+    k silhouette chosenBy
+    clusters { index name size centre { feature value } zCentre { feature value } }
+  }
+}
+"""
+
 RFM_QUERY = """
 query RfmPage { rfmGrid { customers cells { recencyScore fmScore customers name } } }
 """
@@ -97,3 +106,18 @@ async def rfm_page(request: Request) -> Response:
             {**cell, "heat": _heat(cell["customers"], most)})
     return render(request, "rfm.html", {"customers": grid["customers"],
                                         "rows": sorted(rows.items(), reverse=True)})
+
+
+async def clusters_page(request: Request) -> Response:
+    raw = request.query_params.get("k", "").strip()
+    if raw and not raw.isdigit():
+        return render_error(request, 400, "Bad k", f"k: {raw!r} is not a whole number; "
+                            "give 1-12, or leave it empty to choose by silhouette")
+    k = int(raw) if raw else None
+    customers = await run_operation(request, "{ customers(first: 1) { totalCount } }")
+    if customers["customers"]["totalCount"] < 2:
+        return render(request, "clusters.html", {"result": None, "k": raw})
+    result = (await run_operation(request, CLUSTERS_QUERY, {"k": k}))["customerClusters"]
+    features = [value["feature"] for value in result["clusters"][0]["centre"]]
+    return render(request, "clusters.html", {"result": result, "k": raw,
+                                             "features": features})

@@ -113,3 +113,17 @@ async def test_the_rfm_grid_has_25_named_cells(profiled: Engine):
     assert len(grid["cells"]) == 25
     assert grid["cells"][0] == {"recencyScore": 5, "fmScore": 1, "customers": 0,
                                 "name": "New"}
+
+
+async def test_customer_clusters(profiled: Engine):
+    query = """query($k: Int) { customerClusters(k: $k) { k chosenBy silhouette
+      clusters { name size centre { feature } } } }"""
+    data = (await data_of(profiled, query, {"k": 2}))["customerClusters"]
+    assert (data["k"], data["chosenBy"]) == (2, "given")
+    assert sum(c["size"] for c in data["clusters"]) == 3
+    assert [v["feature"] for v in data["clusters"][0]["centre"]] == [
+        "engagement_score", "open_rate_90d", "click_rate_90d", "purchases",
+        "lifetime_revenue", "days_since_last_purchase", "sessions"]
+    result = await run(profiled, query, {"k": 99})
+    assert messages_of(result) == ["k: 99 is out of range; ask for 1 to 12 clusters or "
+                                   "leave it out to choose by silhouette"]

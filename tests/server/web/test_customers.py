@@ -91,3 +91,14 @@ def test_the_rfm_grid_is_a_heatmap_of_25_named_cells(client: TestClient, shop: E
     assert "2 customers with an order" in page
     assert page.count('class="rfm-cell"') == 25
     assert 'data-name="Champions"' in page and 'data-name="Lost"' in page
+
+
+def test_the_cluster_summary_names_each_cluster(client: TestClient, shop: Engine,
+                                                viewer_key: str) -> None:
+    log_in(client, viewer_key)
+    page = client.get("/segments/clusters?k=2").text
+    assert "k = 2 (given)" in page
+    assert page.count("<td class=\"num\">") >= 2 * 8
+    assert client.get("/segments/clusters?k=x").status_code == 400
+    auto = client.get("/segments/clusters").text
+    assert "chosen by silhouette" in auto
