@@ -123,7 +123,7 @@ def _behavior_measures(behavior: pl.DataFrame) -> pl.DataFrame:
                 .group_by("customer_id", "session")
                 .agg(pl.len().alias("pages"),
                      (pl.col("occurred_at").max() - pl.col("occurred_at").min())
-                     .dt.total_seconds().alias("seconds"),
+                     .dt.total_microseconds().truediv(1_000_000).alias("seconds"),
                      pl.col("occurred_at").max().alias("ended_at"))
                 .group_by("customer_id")
                 .agg(pl.len().cast(pl.Int64).alias("sessions"),
