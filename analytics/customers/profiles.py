@@ -62,39 +62,41 @@ def _decayed(column: str, weight: float, as_of: datetime) -> pl.Expr:
 
 
 def _send_measures(sends: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
-    age = _days_since(pl.col("sent_at"), as_of)
+    # Each timestamp becomes its age in days once; every measure below reads the ages.
+    stamps = ("sent_at", "delivered_at", "first_open_at", "first_human_open_at",
+              "first_click_at", "unsubscribed_at", "complained_at")
+    ages = sends.lazy().select(
+        "customer_id", pl.col("first_human_open_at").dt.hour().alias("open_hour"),
+        pl.max_horizontal("first_human_open_at", "first_click_at").alias("last_touch"),
+        *(_days_since(pl.col(name), as_of).alias(name) for name in stamps))
     delivered = pl.col("delivered_at").is_not_null()
     columns: list[pl.Expr] = [pl.len().alias("sends")]
     for days in (30, 90):
-        window = delivered & (age <= days)
-        opened = window & pl.col("first_open_at").is_not_null()
-        clicked = window & pl.col("first_click_at").is_not_null()
+        window = delivered & (pl.col("sent_at") <= days)
         total = window.sum()
-        columns += [
-            pl.when(total > 0).then(opened.sum() / total).alias(f"open_rate_{days}d"),
-            pl.when(total > 0).then(clicked.sum() / total).alias(f"click_rate_{days}d"),
-        ]
+        opened = (window & pl.col("first_open_at").is_not_null()).sum()
+        clicked = (window & pl.col("first_click_at").is_not_null()).sum()
+        columns += [pl.when(total > 0).then(opened / total).alias(f"open_rate_{days}d"),
+                    pl.when(total > 0).then(clicked / total).alias(f"click_rate_{days}d")]
     w = ENGAGEMENT_WEIGHTS
+    weights = {"delivered_at": w["delivered"], "first_human_open_at": w["opened"],
+               "first_click_at": w["clicked"], "unsubscribed_at": w["unsubscribed"],
+               "complained_at": w["complained"]}
+    decay = [(pl.lit(0.5).pow(pl.col(name) / HALF_LIFE_DAYS) * weight).fill_null(0.0)
+             for name, weight in weights.items()]
     columns += [
-        (_decayed("delivered_at", w["delivered"], as_of)
-         + _decayed("first_human_open_at", w["opened"], as_of)
-         + _decayed("first_click_at", w["clicked"], as_of)
-         + _decayed("unsubscribed_at", w["unsubscribed"], as_of)
-         + _decayed("complained_at", w["complained"], as_of)).alias("email_score"),
-        pl.max_horizontal("first_human_open_at", "first_click_at").max()
-        .alias("last_email_activity_at"),
+        pl.sum_horizontal(decay).sum().alias("email_score"),
+        pl.col("last_touch").max().alias("last_email_activity_at"),
         (pl.col("unsubscribed_at").is_not_null() | pl.col("complained_at").is_not_null())
         .any().alias("opted_out"),
     ]
-    hours = (sends.lazy().filter(pl.col("first_human_open_at").is_not_null())
-             .group_by("customer_id", pl.col("first_human_open_at").dt.hour()
-                       .cast(pl.Int64).alias("hour"))
-             .agg(pl.len().alias("n"))
-             .sort(["customer_id", "n", "hour"], descending=[False, True, False])
-             .group_by("customer_id", maintain_order=True)
-             .agg(pl.col("hour").first().alias("preferred_send_hour")))
-    return (sends.lazy().group_by("customer_id").agg(columns)
-            .join(hours, on="customer_id", how="left").collect())
+    hours = (ages.filter(pl.col("open_hour").is_not_null())
+             .group_by("customer_id", "open_hour").agg(pl.len().alias("n"))
+             .group_by("customer_id")
+             .agg(pl.col("open_hour").sort_by(["n", "open_hour"], descending=[True, False])
+                  .first().cast(pl.Int64).alias("preferred_send_hour")))
+    measures = ages.group_by("customer_id").agg(columns)
+    return measures.join(hours, on="customer_id", how="left").collect()
 
 
 def _order_measures(orders: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
@@ -116,12 +118,13 @@ def _order_measures(orders: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
 def _behavior_measures(behavior: pl.DataFrame) -> pl.DataFrame:
     gap = pl.duration(minutes=SESSION_GAP_MINUTES)
     ordered = behavior.lazy().sort(["customer_id", "occurred_at"])
-    sessions = (ordered.with_columns(
-                    ((pl.col("occurred_at") - pl.col("occurred_at").shift(1))
-                     .over("customer_id").fill_null(gap + gap) > gap)
-                    .cum_sum().over("customer_id").alias("session"))
-                .group_by("customer_id", "session")
-                .agg(pl.len().alias("pages"),
+    # Sorted by customer then time, a session starts at a new customer or after a gap:
+    # one running sum numbers every session of every customer, with no per-group window.
+    starts = ((pl.col("customer_id") != pl.col("customer_id").shift(1)).fill_null(True)
+              | ((pl.col("occurred_at") - pl.col("occurred_at").shift(1)) > gap))
+    sessions = (ordered.with_columns(starts.cum_sum().alias("session"))
+                .group_by("session")
+                .agg(pl.col("customer_id").first(), pl.len().alias("pages"),
                      (pl.col("occurred_at").max() - pl.col("occurred_at").min())
                      .dt.total_microseconds().truediv(1_000_000).alias("seconds"),
                      pl.col("occurred_at").max().alias("ended_at"))
@@ -130,7 +133,7 @@ def _behavior_measures(behavior: pl.DataFrame) -> pl.DataFrame:
                      pl.col("pages").mean().alias("pages_per_session"),
                      pl.col("seconds").mean().alias("session_duration"),
                      pl.col("ended_at").max().alias("last_visit_at")))
-    categories = (ordered.filter(pl.col("category").is_not_null())
+    categories = (behavior.lazy().filter(pl.col("category").is_not_null())
                   .group_by("customer_id", "category").agg(pl.len().alias("n"))
                   .sort(["customer_id", "n", "category"], descending=[False, True, False])
                   .group_by("customer_id", maintain_order=True)
@@ -141,9 +144,13 @@ def _behavior_measures(behavior: pl.DataFrame) -> pl.DataFrame:
 
 
 def _device_preference(agents: pl.DataFrame) -> pl.DataFrame:
-    return (agents.lazy().with_columns(device_of(pl.col("user_agent")).alias("device"))
+    # Few distinct user agents: classify each once, then count per customer.
+    counted = agents.lazy().group_by("customer_id", "user_agent").agg(pl.len().alias("n"))
+    devices = (agents.lazy().select(pl.col("user_agent").unique())
+               .with_columns(device_of(pl.col("user_agent")).alias("device")))
+    return (counted.join(devices, on="user_agent", how="left", nulls_equal=True)
             .filter(pl.col("device") != "unknown")
-            .group_by("customer_id", "device").agg(pl.len().alias("n"))
+            .group_by("customer_id", "device").agg(pl.col("n").sum())
             .sort(["customer_id", "n", "device"], descending=[False, True, False])
             .group_by("customer_id", maintain_order=True)
             .agg(pl.col("device").first().alias("device_preference"))
