@@ -76,7 +76,8 @@ class Segment:
     id: strawberry.ID
     name: str
     description: str | None
-    kind: str = strawberry.field(description="rule, rfm, cluster or static.")
+    kind: str = strawberry.field(
+        description="rule, lifecycle, value_tier, rfm, cluster or static.")
     definition: str | None = strawberry.field(
         description="The rule (rule segments) or the RFM name (rfm segments).")
     computed_at: datetime | None = strawberry.field(

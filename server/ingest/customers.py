@@ -21,16 +21,22 @@ from sqlalchemy import Connection, Engine, text
 from analytics.customers.clusters import cluster_customers
 from analytics.customers.expressions import RuleSyntaxError, parse
 from analytics.customers.membership import membership_change
-from analytics.customers.profiles import compute_profiles
+from analytics.customers.profiles import LIFECYCLE_STAGES, compute_profiles
 from analytics.customers.rfm import RFM_NAMES, rfm_scores
 from analytics.customers.rules import PROFILE_FIELDS, members
 from analytics.customers.schemas import INPUT_SCHEMAS
+from analytics.customers.tiers import VALUE_TIERS, value_tiers
 from server.db.repository import changes, customers, segments
 from server.db.types import utcnow
 
 # segment ids of the RFM segments, made by the refresh job: "rfm-champions", ...
 RFM_SEGMENTS = {name: "rfm-" + name.lower().replace(" ", "-") for name in RFM_NAMES}
 """RFM name -> the id of its segment."""
+# Segments whose membership is a rule over the profile, evaluated on every import:
+# users' rule segments, and one lifecycle segment per stage made by the refresh.
+RULE_KINDS = ("rule", "lifecycle")
+LIFECYCLE_SEGMENTS = {f"lifecycle-{stage.replace('_', '-')}": stage
+                      for stage in LIFECYCLE_STAGES}
 
 
 @dataclass
@@ -67,10 +73,10 @@ def _apply(connection: Connection, result: Refreshed, segment_id: str, current: 
 def refresh_rule_segments(connection: Connection, profiles: pl.DataFrame,
                           scope: pl.Series | None, at: datetime,
                           only: Sequence[str] | None = None) -> Refreshed:
-    """Re-evaluate rule segments (``only`` those ids, when given) over ``profiles``: the
-    scope's profiles (``scope``) or everyone's (``scope`` None)."""
+    """Re-evaluate rule and lifecycle segments (``only`` those ids, when given) over
+    ``profiles``: the scope's profiles (``scope``) or everyone's (``scope`` None)."""
     result = Refreshed()
-    for segment_id, definition in segments.segments_of_kind(connection, ["rule"]):
+    for segment_id, definition in segments.segments_of_kind(connection, RULE_KINDS):
         if only is not None and segment_id not in only:
             continue
         matched = _rule_matches(profiles, definition)
@@ -140,6 +146,19 @@ def _ensure_segments(connection: Connection, kind: str, names: dict[str, str],
                  "at": utcnow(), "description": description + name})
 
 
+def _ensure_lifecycle_segments(connection: Connection) -> None:
+    existing = {segment_id for segment_id, _ in
+                segments.segments_of_kind(connection, ["lifecycle"])}
+    for segment_id, stage in LIFECYCLE_SEGMENTS.items():
+        if segment_id not in existing:
+            connection.execute(text(
+                "INSERT INTO segment (segment_id, name, description, definition, kind, "
+                "created_at) VALUES (:id, :label, :description, :rule, 'lifecycle', :at)"),
+                {"id": segment_id, "label": f"Lifecycle: {stage.replace('_', ' ')}",
+                 "rule": f'lifecycle_stage == "{stage}"', "at": utcnow(),
+                 "description": f"Customers whose lifecycle stage is {stage} (see the README)"})
+
+
 def _refresh_computed(connection: Connection, result: Refreshed, kind: str,
                       assigned: pl.DataFrame, at: datetime) -> None:
     """Set every segment of ``kind`` to the customers ``assigned`` its name (columns
@@ -157,7 +176,13 @@ def refresh_everyone(engine: Engine, at: datetime | None = None) -> Refreshed:
     profiles = compute_profiles(**customers.profile_inputs(engine, INPUT_SCHEMAS), as_of=at)
     with engine.begin() as connection:
         customers.write_profiles(connection, profiles, everyone=True)
+        _ensure_lifecycle_segments(connection)
         result = refresh_rule_segments(connection, profiles, None, at)
+        _ensure_segments(connection, "value_tier",
+                         {f"value-{tier}": tier for tier in VALUE_TIERS}, "Value tier",
+                         "Customers with an order in the value tier ")
+        tiers = value_tiers(profiles).select("customer_id", pl.col("value_tier").alias("name"))
+        _refresh_computed(connection, result, "value_tier", tiers, at)
         _ensure_segments(connection, "rfm", {v: k for k, v in RFM_SEGMENTS.items()}, "RFM",
                          "Customers whose RFM score is named ")
         scores = rfm_scores(profiles).select("customer_id", pl.col("rfm_segment").alias("name"))

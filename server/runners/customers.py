@@ -27,7 +27,12 @@ from server.db.repository import customers as profiles_repo
 from server.db.repository import segments as segments_repo
 from server.db.repository.changes import bump, generations
 from server.db.types import utcnow
-from server.ingest.customers import RFM_SEGMENTS, refresh_everyone, refresh_rule_segments
+from server.ingest.customers import (
+    RFM_SEGMENTS,
+    RULE_KINDS,
+    refresh_everyone,
+    refresh_rule_segments,
+)
 from server.runners.base import MEMO
 
 PREVIEW_SAMPLE = 20
@@ -85,7 +90,7 @@ def _why(segment: Segment, row: dict[str, Any] | None,
          rfm: dict[str, Any] | None) -> Explanation | None:
     if row is None:
         return None
-    if segment.kind == "rule" and segment.definition:
+    if segment.kind in ("rule", "lifecycle") and segment.definition:
         try:
             return explain(parse(segment.definition, PROFILE_FIELDS), row)
         except RuleSyntaxError:
@@ -96,6 +101,10 @@ def _why(segment: Segment, row: dict[str, Any] | None,
             f"RFM score named {segment.definition}",
             {key: rfm[key] for key in ("recency_score", "frequency_score", "monetary_score",
                                        "rfm_segment")}, name == segment.definition),))
+    if segment.kind == "value_tier":
+        return Explanation(True, (Reason(
+            f"lifetime revenue ranks in the {segment.definition} value tier at the last "
+            "refresh", {"lifetime_revenue": row.get("lifetime_revenue")}, True),))
     if segment.kind == "cluster":
         return Explanation(True, (Reason(
             f"closest to the centre of the cluster {segment.definition} at the last refresh",
@@ -289,7 +298,8 @@ def membership_drift(engine: Engine) -> dict[str, int]:
     profiles = profiles_repo.profile_frame(engine, PROFILE_SCHEMA)
     drift: dict[str, int] = {}
     with engine.connect() as connection:
-        for segment_id, definition in segments_repo.segments_of_kind(connection, ["rule"]):
+        for segment_id, definition in segments_repo.segments_of_kind(connection,
+                                                                     RULE_KINDS):
             try:
                 node = parse(definition, PROFILE_FIELDS)
             except RuleSyntaxError:

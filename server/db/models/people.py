@@ -42,7 +42,7 @@ class SegmentBase(SQLModel):
     definition: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
-SEGMENT_KINDS = ("static", "rule", "rfm", "cluster")
+SEGMENT_KINDS = ("static", "rule", "lifecycle", "value_tier", "rfm", "cluster")
 
 
 class Segment(SegmentBase, table=True):

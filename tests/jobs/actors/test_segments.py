@@ -52,15 +52,18 @@ def test_the_job_counts_drift_and_restores_membership(settings: Settings, engine
     with Session(engine) as session:
         job = get_job_run(session=session, job_id=job_id)
         assert job is not None and (job.state, job.progress, job.error) == ("done", 1.0, None)
-        # In: u3 to buyers, u1 and u3 to their RFM segments, all three to their
-        # clusters; out: the stranger u2.
+        # In: u3 to buyers, all three to their lifecycle stage and cluster, u1 and u3 to
+        # their value tier and RFM segment; out: the stranger u2.
         assert job.detail is not None and job.detail.endswith(
-            "2 members out of place before the refresh; 3 profiles, 6 entered, 1 left")
+            "2 members out of place before the refresh; 3 profiles, 11 entered, 1 left")
     members = _members(engine)
     assert [m for m in members if m[0] == "buyers"] == expected
     # RFM segments are made and filled: u1 (3 orders, 75.50) and u3 (1 order, 99.99).
     rfm = [m for m in members if m[0].startswith("rfm-")]
     assert sorted(customer for _, customer in rfm) == ["u1", "u3"]
+    tiers = [m for m in members if m[0].startswith("value-")]
+    # u3 (99.99) ranks first of two buyers (share 0), u1 (75.50) second (share 0.5)
+    assert tiers == [("value-high", "u3"), ("value-low", "u1")]
     clustered = [m for m in members if m[0].startswith("cluster-")]
     assert sorted(customer for _, customer in clustered) == ["u1", "u2", "u3"]
     assert membership_drift(engine) == {}

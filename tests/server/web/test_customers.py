@@ -48,7 +48,8 @@ def test_a_customer_page_shows_profile_chips_and_why(client: TestClient, shop: E
     assert "<td><code>purchases &gt;= 2</code></td>" in page
     assert "<td>purchases = 3</td>" in page
     assert '<td><code>country in [&#34;PT&#34;]</code></td>' in page
-    assert page.count("✓ yes") == 4  # two conditions, its RFM name and its cluster
+    # two conditions, then its lifecycle stage, value tier, RFM name and cluster
+    assert page.count("✓ yes") == 6
     assert "RFM score named" in page
     assert "Lifetime revenue</th><td>75.50</td>" in page
     missing = client.get("/customers/nobody")
