@@ -11,6 +11,7 @@ full recomputation restores it, as ``rebuild_rollups`` does for the rollups.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import dramatiq
 
@@ -20,7 +21,7 @@ from server.db.engine import get_engine
 from server.runners.customers import membership_drift, refresh_all
 
 log = logging.getLogger(__name__)
-_RETRY = {"max_retries": 2, "min_backoff": 500, "max_backoff": 2_000}
+_RETRY: dict[str, Any] = {"max_retries": 2, "min_backoff": 500, "max_backoff": 2_000}
 
 
 @dramatiq.actor(queue_name=QUEUE, **_RETRY)

@@ -50,14 +50,17 @@ class CustomerMutation:
     @strawberry.mutation(description="Needs admin.")
     async def create_customer(self, info: Info[Context, Any],
                               input: CustomerInput) -> CustomerResult:
-        return await upsert(info, "customers", models.Customer, str(input.id),
-                             input_values(input), Customer, must_exist=False)
+        result: CustomerResult = await upsert(info, "customers", models.Customer,
+                                              str(input.id), input_values(input), Customer,
+                                              must_exist=False)
+        return result
 
     @strawberry.mutation(description="Needs admin.")
     async def update_customer(self, info: Info[Context, Any], id: strawberry.ID,
                               patch: CustomerPatch) -> CustomerResult:
-        return await upsert(info, "customers", models.Customer, str(id),
-                             input_values(patch), Customer, must_exist=True)
+        result: CustomerResult = await upsert(info, "customers", models.Customer, str(id),
+                                              input_values(patch), Customer, must_exist=True)
+        return result
 
     @strawberry.mutation(description="Create a rule segment; its members are computed at "
                                      "once. Needs analyst.")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Any
 
 import strawberry
 
-from server.runners.customers import Explanation, Membership
+from analytics.customers.rules import Explanation
+from server.runners.customers import Membership
 
 
 @strawberry.type(description="A customer's derived measures as of computedAt; see the README "
@@ -41,7 +43,7 @@ class CustomerProfile:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> CustomerProfile:
-        names = {field.python_name for field in cls.__strawberry_definition__.fields}
+        names = {field.name for field in dataclasses.fields(cls)}
         values = {name: row[name] for name in names if name != "preferred_categories"}
         categories = row["preferred_categories"]
         return cls(preferred_categories=categories.split(", ") if categories else [],

@@ -183,12 +183,12 @@ def load_frame(kind: str, frame: pl.DataFrame, *, engine: Engine | None = None,
     inserted, updated, unchanged = written.inserted, written.updated, written.unchanged
     errors = sorted(errors + problems, key=lambda error: error.row)
     rejected_rows = sorted({error.row for error in errors})
-    written = None
+    rejects = None
     if rejects_path is not None and rejected_rows:
-        written = str(write_rejects(frame, errors, first_row, rejects_path))
+        rejects = str(write_rejects(frame, errors, first_row, rejects_path))
     return IngestReport(kind=spec.name, received=frame.height, inserted=inserted,
                         updated=updated, unchanged=unchanged, rejected=len(rejected_rows),
-                        rejects_path=written, errors=tuple(errors))
+                        rejects_path=rejects, errors=tuple(errors))
 
 
 def write_rejects(frame: pl.DataFrame, errors: Sequence[RowError], first_row: int,
