@@ -25,6 +25,9 @@ class JobActor(Enum):
     REFRESH_REPORT_ROLLUPS = strawberry.enum_value(
         "refresh_report_rollups",
         description="Recompute the provider, send-hour and segment breakdowns that changed.")
+    REFRESH_SEGMENTS = strawberry.enum_value(
+        "refresh_segments",
+        description="Prove segment membership, then recompute every profile and segment.")
 
 
 @strawberry.type

@@ -22,6 +22,7 @@ from server.web.reports_export import routes as report_export_routes
 from server.web.segments import (
     clusters_page,
     create_segment,
+    refresh_segments,
     rfm_page,
     segment_preview,
     segments_page,
@@ -77,6 +78,7 @@ routes: list[Route] = [
     Route("/customers/{customer_id}", shows_operation_errors(customer_page), methods=["GET"]),
     Route("/segments", shows_operation_errors(segments_page), methods=["GET"]),
     Route("/segments", shows_operation_errors(create_segment), methods=["POST"]),
+    Route("/segments/refresh", shows_operation_errors(refresh_segments), methods=["POST"]),
     Route("/segments/preview", shows_operation_errors(segment_preview), methods=["GET"]),
     Route("/segments/rfm", shows_operation_errors(rfm_page), methods=["GET"]),
     Route("/segments/clusters", shows_operation_errors(clusters_page), methods=["GET"]),

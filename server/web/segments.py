@@ -45,6 +45,12 @@ query ClustersPage($k: Int) {
 }
 """
 
+REFRESH_SEGMENTS = """
+mutation RefreshSegments {
+  runJob(actor: REFRESH_SEGMENTS) { __typename ... on Job { id } ... on Error { message } }
+}
+"""
+
 RFM_QUERY = """
 query RfmPage { rfmGrid { customers cells { recencyScore fmScore customers name } } }
 """
@@ -90,6 +96,19 @@ async def create_segment(request: Request) -> Response:
         return render(request, "segments.html", await _segments_context(request),
                       fragment="segment_list")
     return RedirectResponse("/segments", status_code=303)
+
+
+async def refresh_segments(request: Request) -> Response:
+    """Start the refresh job and go to the jobs page, where its progress shows."""
+    form = await request.form()
+    problem = csrf_problem(request, form)
+    if problem:
+        return render_error(request, 403, "Form expired", problem)
+    result = (await run_operation(request, REFRESH_SEGMENTS))["runJob"]
+    if result["__typename"] != "Job":
+        context = await _segments_context(request, error=result.get("message"))
+        return render(request, "segments.html", context, status_code=409)
+    return RedirectResponse(f"/jobs?new={result['id']}", status_code=303)
 
 
 def _heat(customers: int, most: int) -> int:

@@ -103,3 +103,13 @@ def test_the_cluster_summary_names_each_cluster(client: TestClient, shop: Engine
     assert client.get("/segments/clusters?k=x").status_code == 400
     auto = client.get("/segments/clusters").text
     assert "chosen by silhouette" in auto
+
+
+def test_the_refresh_button_starts_the_job(client: TestClient, shop: Engine,
+                                           admin_key: str) -> None:
+    token = log_in(client, admin_key)
+    assert 'action="/segments/refresh"' in client.get("/segments").text
+    started = client.post("/segments/refresh", data={"csrf_token": token},
+                          follow_redirects=False)
+    assert started.status_code == 303 and started.headers["location"].startswith("/jobs?new=")
+    assert "refresh segments" in client.get(started.headers["location"]).text
