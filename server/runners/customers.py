@@ -28,7 +28,6 @@ from server.db.repository import segments as segments_repo
 from server.db.repository.changes import bump, generations
 from server.db.types import utcnow
 from server.ingest.customers import (
-    RFM_SEGMENTS,
     RULE_KINDS,
     refresh_everyone,
     refresh_rule_segments,
@@ -310,5 +309,3 @@ def membership_drift(engine: Engine) -> dict[str, int]:
                 drift[segment_id] = len(stored ^ wanted)
     return drift
 
-
-RFM_SEGMENT_IDS = RFM_SEGMENTS

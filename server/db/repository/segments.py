@@ -12,7 +12,6 @@ from sqlmodel import Session, col, select
 
 from server.db.models import Segment, SegmentMembership
 from server.db.repository import bulk
-from server.db.repository.frames import read_frame, read_table
 
 _IDS = "stage_segment_ids"
 
@@ -28,16 +27,14 @@ def segments_of_kind(connection: Connection, kinds: Sequence[str]) -> list[tuple
 
 def current_members(source: Engine | Connection, segment_id: str) -> pl.Series:
     """The customer ids of the segment's current members, sorted."""
-    sql = ("SELECT customer_id FROM segment_member WHERE segment_id = "
-           f"'{_quoted(segment_id)}' ORDER BY customer_id")
-    schema = {"customer_id": pl.String()}
-    frame = (read_table(source, sql, schema=schema) if isinstance(source, Engine)
-             else read_frame(source, sql, schema=schema))
-    return frame["customer_id"]
-
-
-def _quoted(value: str) -> str:
-    return value.replace("'", "''")
+    sql = text("SELECT customer_id FROM segment_member WHERE segment_id = :segment "
+               "ORDER BY customer_id")
+    if isinstance(source, Engine):
+        with source.connect() as connection:
+            rows = connection.execute(sql, {"segment": segment_id}).all()
+    else:
+        rows = source.execute(sql, {"segment": segment_id}).all()
+    return pl.Series("customer_id", [row[0] for row in rows], dtype=pl.String)
 
 
 def apply_changes(connection: Connection, segment_id: str, entered: Sequence[str],
