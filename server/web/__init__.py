@@ -24,6 +24,7 @@ from server.web.segments import (
     create_segment,
     refresh_segments,
     rfm_page,
+    segment_page,
     segment_preview,
     segments_page,
 )
@@ -82,6 +83,7 @@ routes: list[Route] = [
     Route("/segments/preview", shows_operation_errors(segment_preview), methods=["GET"]),
     Route("/segments/rfm", shows_operation_errors(rfm_page), methods=["GET"]),
     Route("/segments/clusters", shows_operation_errors(clusters_page), methods=["GET"]),
+    Route("/segments/{segment_id}", shows_operation_errors(segment_page), methods=["GET"]),
 ]
 
 __all__ = ["not_found", "render_error", "routes"]

@@ -45,6 +45,17 @@ query ClustersPage($k: Int) {
 }
 """
 
+SEGMENT_QUERY = """
+query SegmentPage($id: ID!, $since: DateTime!) {
+  segment(id: $id) {
+    id name kind definition description memberCount computedAt refreshedAt
+    performance { members openRate90d clickRate90d lifetimeRevenue averageEngagement }
+    members(first: 50) { totalCount edges { node { customerId enteredAt } } }
+  }
+  segmentChanges(segmentId: $id, since: $since, first: 50) { customerId enteredAt leftAt }
+}
+"""
+
 REFRESH_SEGMENTS = """
 mutation RefreshSegments {
   runJob(actor: REFRESH_SEGMENTS) { __typename ... on Job { id } ... on Error { message } }
@@ -109,6 +120,19 @@ async def refresh_segments(request: Request) -> Response:
         context = await _segments_context(request, error=result.get("message"))
         return render(request, "segments.html", context, status_code=409)
     return RedirectResponse(f"/jobs?new={result['id']}", status_code=303)
+
+
+async def segment_page(request: Request) -> Response:
+    """One segment: its rule, when it was computed, performance, members and the latest
+    entries and exits."""
+    segment_id = request.path_params["segment_id"]
+    data = await run_operation(request, SEGMENT_QUERY, {
+        "id": segment_id, "since": "1970-01-01T00:00:00Z"})
+    if data["segment"] is None:
+        return render_error(request, 404, "No such segment",
+                            f"No segment has id {segment_id!r}. See /segments.")
+    return render(request, "segment.html", {"segment": data["segment"],
+                                            "changes": data["segmentChanges"]})
 
 
 def _heat(customers: int, most: int) -> int:

@@ -113,3 +113,18 @@ def test_the_refresh_button_starts_the_job(client: TestClient, shop: Engine,
                           follow_redirects=False)
     assert started.status_code == 303 and started.headers["location"].startswith("/jobs?new=")
     assert "refresh segments" in client.get(started.headers["location"]).text
+
+
+def test_a_segment_page_shows_members_changes_and_performance(client: TestClient,
+                                                              shop: Engine,
+                                                              admin_key: str) -> None:
+    token = log_in(client, admin_key)
+    client.post("/segments", data={"csrf_token": token, "id": "buyers", "name": "Buyers",
+                                   "definition": "purchases >= 1"})
+    page = client.get("/segments/buyers").text
+    assert "<code>purchases &gt;= 1</code>" in page
+    assert "2 members · last computed" in page
+    assert '<a href="/customers/u1">u1</a>' in page and '<a href="/customers/u3">u3</a>' in page
+    assert page.count("still in") == 2
+    assert "Lifetime revenue</th><td>175.49</td>" in page
+    assert client.get("/segments/nope").status_code == 404
