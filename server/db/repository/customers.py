@@ -74,21 +74,28 @@ def profile_inputs(source: Source, schemas: Mapping[str, Schema]) -> dict[str, p
 
 def write_profiles(connection: Connection, profiles: pl.DataFrame, *,
                    everyone: bool) -> None:
-    """Replace the stored profiles of the customers in ``profiles`` (of every customer
-    when ``everyone``) with its rows, in the caller's transaction."""
+    """Make the stored profiles of the scope (of every customer when ``everyone``) those
+    of ``profiles``, in the caller's transaction.
+
+    Rows are upserted, not deleted and inserted again: two imports that touch the same
+    customer at once then both succeed (the later one waits for the earlier one's row),
+    where a delete could not see the other's new row and the insert would collide."""
     stage = "stage_customer_profile"
     columns = ", ".join(profiles.columns)
+    bulk.stage_frame(connection, stage, profiles)
+    gone = f"customer_id NOT IN (SELECT customer_id FROM {stage})"
     if everyone:
-        connection.execute(text("DELETE FROM customer_profile"))
+        connection.execute(text(f"DELETE FROM customer_profile WHERE {gone}"))
     else:
         connection.execute(text(
-            "DELETE FROM customer_profile WHERE customer_id IN "
+            f"DELETE FROM customer_profile WHERE {gone} AND customer_id IN "
             f"(SELECT customer_id FROM {SCOPE})"))
-    if profiles.is_empty():
-        return
-    bulk.stage_frame(connection, stage, profiles)
-    connection.execute(text(f"INSERT INTO customer_profile ({columns}) "
-                            f"SELECT {columns} FROM {stage}"))
+    updates = ", ".join(f"{name} = excluded.{name}" for name in profiles.columns
+                        if name != "customer_id")
+    # "WHERE true" tells SQLite's parser the ON CONFLICT belongs to the INSERT.
+    connection.execute(text(
+        f"INSERT INTO customer_profile ({columns}) SELECT {columns} FROM {stage} WHERE true "
+        f"ON CONFLICT (customer_id) DO UPDATE SET {updates}"))
     bulk.drop_stage(connection, stage)
 
 

@@ -44,9 +44,12 @@ def apply_changes(connection: Connection, segment_id: str, entered: Sequence[str
     if entered:
         bulk.stage_frame(connection, _IDS, pl.DataFrame(
             {"customer_id": list(entered)}, schema={"customer_id": pl.String}))
+        # Two imports may let the same customer in at once: the later one keeps the row.
         connection.execute(text(
             "INSERT INTO segment_member (segment_id, customer_id, added_at) "
-            f"SELECT :segment, customer_id, :at FROM {_IDS}"), {"segment": segment_id, "at": at})
+            f"SELECT :segment, customer_id, :at FROM {_IDS} WHERE true "
+            "ON CONFLICT (segment_id, customer_id) DO NOTHING"),
+            {"segment": segment_id, "at": at})
         # A stay already open (members lost by hand, then restored) is kept, not doubled.
         connection.execute(text(
             "INSERT INTO segment_membership (segment_id, customer_id, entered_at) "

@@ -104,3 +104,10 @@ def test_a_failed_import_leaves_profiles_and_members_as_they_were(engine: Engine
         load_csv("orders", bad, engine)
     assert table_rows(engine, "SELECT * FROM customer_profile ORDER BY customer_id") == before
     assert table_rows(engine, "SELECT customer_id FROM segment_member") == []
+
+
+def test_orders_of_an_unknown_customer_leave_no_profile(engine: Engine, frozen: datetime):
+    orders = ("order_id,customer_id,occurred_at,amount,currency\n"
+              "o1,ghost,2026-03-02T12:00:00Z,5,USD\n")
+    load_csv("orders", orders, engine)
+    assert table_rows(engine, "SELECT customer_id FROM customer_profile") == []
