@@ -24,6 +24,8 @@ ACTORS: dict[str, str] = {
     "experiment_webhook": "post_winner_webhook",
     "refresh_report_rollups": "refresh_report_rollups",
     "refresh_segments": "refresh_segments",
+    "evaluate_triggers": "evaluate_triggers",
+    "trigger_webhook": "deliver_trigger_webhook",
 }
 
 

@@ -2,6 +2,6 @@
 worker (``dramatiq jobs.actors``) and the embedded workers import it; callers that only
 enqueue use ``jobs.send``, which names actors without importing them."""
 
-from jobs.actors import experiment_webhook, report_rollups, rollups, segments
+from jobs.actors import experiment_webhook, report_rollups, rollups, segments, triggers
 
-__all__ = ["experiment_webhook", "report_rollups", "rollups", "segments"]
+__all__ = ["experiment_webhook", "report_rollups", "rollups", "segments", "triggers"]

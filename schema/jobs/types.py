@@ -28,6 +28,9 @@ class JobActor(Enum):
     REFRESH_SEGMENTS = strawberry.enum_value(
         "refresh_segments",
         description="Prove segment membership, then recompute every profile and segment.")
+    EVALUATE_TRIGGERS = strawberry.enum_value(
+        "evaluate_triggers",
+        description="The trigger sweep: decide every occasion that has fallen due.")
 
 
 @strawberry.type

@@ -18,7 +18,7 @@ from sqlmodel import SQLModel
 
 from server.db.engine import get_engine
 from server.db.repository import arrow_stage, bulk, changes, events, rollups
-from server.ingest import customers, last_touch
+from server.ingest import customers, last_touch, triggers
 from server.ingest.errors import IngestError, IngestReport, RowError
 from server.ingest.kinds import Kind, get_kind
 from server.ingest.read import read_table
@@ -180,6 +180,8 @@ def load_frame(kind: str, frame: pl.DataFrame, *, engine: Engine | None = None,
     report = None if progress is None else lambda done: progress(done, total)
     with engine.connect() as connection:
         written, problems = _stage_and_store(connection, spec, staged, skip_invalid, report)
+    if spec.name in triggers.BATCH_KINDS and written.inserted + written.updated:
+        triggers.evaluate_batch(engine, staged)
     inserted, updated, unchanged = written.inserted, written.updated, written.unchanged
     errors = sorted(errors + problems, key=lambda error: error.row)
     rejected_rows = sorted({error.row for error in errors})
