@@ -6,13 +6,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import dramatiq
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 import jobs
 from jobs.actors import triggers as actors
@@ -22,6 +28,8 @@ from server.runners import triggers
 from server.settings import Settings
 from tests.jobs.actors.test_experiment_webhook import Receiver
 from tests.server.runners.test_triggers import CART, END, SCENARIO, T0, ingest, make
+
+MAILSCOPE = Path(sys.executable).with_name("mailscope")
 
 
 @pytest.fixture
@@ -104,3 +112,63 @@ def test_nothing_to_send_for_a_firing_that_did_not_fire(settings: Settings,
     actors.deliver_trigger_webhook(delivery_id, firing_id)
     assert job(engine, delivery_id).detail == ("nothing to send: no such firing, not fired, "
                                                "or no webhook URL")
+
+
+SWEEPS = 8
+
+
+@pytest.fixture
+def redis_broker_url(redis_url: str) -> Iterator[str]:
+    # A Redis database of its own, flushed before and after.
+    import redis
+
+    url = redis_url.rsplit("/", 1)[0] + "/12"
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    yield url
+    client.flushdb()
+    client.close()
+
+
+@pytest.mark.redis
+def test_two_redis_workers_fire_each_cart_once(settings: Settings, engine: Engine,
+                                               database_url: str, redis_broker_url: str,
+                                               tmp_path: Path) -> None:
+    with Receiver([]) as receiver:
+        ingest(engine, SCENARIO)
+        make(engine, definition=CART, webhook_url=receiver.url)
+        env = {**os.environ, "MAILSCOPE_BROKER_URL": redis_broker_url,
+               "MAILSCOPE_DATABASE_URL": database_url}
+        workers = [subprocess.Popen([str(MAILSCOPE), "worker", "--processes", "1",
+                                     "--threads", "2"], env=env, cwd=tmp_path,
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                   for _ in range(2)]
+        try:
+            # Many sweeps at once, sent like a production process would send them.
+            code = ("import jobs; print(' '.join(str(jobs.send('evaluate_triggers', "
+                    f"as_of={END.isoformat()!r})) for _ in range({SWEEPS})))")
+            out = subprocess.run([sys.executable, "-c", code], env=env, check=True,
+                                 capture_output=True, text=True, timeout=60)
+            sweeps = [int(value) for value in out.stdout.split()]
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline:
+                with Session(engine) as session:
+                    runs = session.exec(select(JobRun)).all()
+                if len(runs) == SWEEPS + 2 and all(r.state == "done" for r in runs):
+                    break
+                assert all(w.poll() is None for w in workers), "a worker exited early"
+                time.sleep(0.3)
+        finally:
+            for process in workers:
+                process.send_signal(signal.SIGTERM)
+            outputs = [process.communicate(timeout=60)[0].decode() for process in workers]
+    assert [process.returncode for process in workers] == [0, 0], outputs
+    with Session(engine) as session:
+        runs = session.exec(select(JobRun).order_by(col(JobRun.id))).all()
+    assert sorted(run.state for run in runs) == ["done"] * (SWEEPS + 2), [
+        (run.actor, run.state, run.error) for run in runs]
+    details = sorted(run.detail.split(": ", 1)[-1] for run in runs if run.id in sweeps)
+    assert details == ["2 fired"] + ["no occasion due"] * (SWEEPS - 1)
+    assert sorted(r["body"]["customerId"] for r in receiver.requests) == ["u2", "u3"]
+    assert sorted((f.customer_id, f.status) for f in triggers.firings(engine)) == [
+        ("u2", "fired"), ("u3", "fired")]
