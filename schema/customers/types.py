@@ -11,9 +11,11 @@ from strawberry.types import Info
 
 from schema.context import Context
 from schema.customers.profiles import CustomerProfile, CustomerSegment
-from schema.pagination import DEFAULT_PAGE, Connection, connection, page_window
+from schema.pagination import DEFAULT_PAGE, MAX_PAGE, Connection, connection, page_window
+from schema.triggers.types import TriggerFiring
 from server.db import models
 from server.runners import customers as runner
+from server.runners import triggers as triggers_runner
 
 
 @strawberry.type
@@ -46,6 +48,15 @@ class Customer:
         stays = await asyncio.to_thread(runner.memberships, info.context.engine,
                                         str(self.id), current_only=current)
         return [CustomerSegment.from_membership(stay) for stay in stays]
+
+    @strawberry.field(description="The customer's trigger firing log, newest due first: "
+                                  "fired or not, and why.")
+    async def trigger_firings(self, info: Info[Context, Any],
+                              first: int = DEFAULT_PAGE) -> list[TriggerFiring]:
+        rows = await asyncio.to_thread(triggers_runner.firings, info.context.engine,
+                                       customer_id=str(self.id),
+                                       first=max(1, min(first, MAX_PAGE)))
+        return [TriggerFiring.from_row(row) for row in rows]
 
 
 @strawberry.type(description="A current member of a segment.")

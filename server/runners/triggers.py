@@ -117,7 +117,7 @@ def create_trigger(engine: Engine, *, name: str, definition: str | None = None,
     row = TriggerDefinition(name=name.strip(), definition=parsed.to_json(), enabled=enabled,
                             priority=priority, cooldown_seconds=seconds, max_firings=maximum,
                             webhook_url=_webhook(webhook_url), webhook_secret=secret)
-    with Session(engine) as session:
+    with Session(engine, expire_on_commit=False) as session:
         row = repo.create_trigger(session=session, trigger_in=row)
         session.commit()
         session.refresh(row)
@@ -127,7 +127,7 @@ def create_trigger(engine: Engine, *, name: str, definition: str | None = None,
 
 def set_enabled(engine: Engine, trigger_id: int, enabled: bool) -> TriggerDefinition | None:
     """Pause or resume a trigger; None when there is no such trigger."""
-    with Session(engine) as session:
+    with Session(engine, expire_on_commit=False) as session:
         row = repo.update_trigger(session=session, trigger_id=trigger_id,
                                   values={"enabled": enabled})
         session.commit()
@@ -137,14 +137,14 @@ def set_enabled(engine: Engine, trigger_id: int, enabled: bool) -> TriggerDefini
 
 
 def list_triggers(engine: Engine) -> list[TriggerDefinition]:
-    with Session(engine) as session:
+    with Session(engine, expire_on_commit=False) as session:
         rows = repo.list_triggers(session=session)
         session.expunge_all()
         return rows
 
 
 def get_trigger(engine: Engine, trigger_id: int) -> TriggerDefinition | None:
-    with Session(engine) as session:
+    with Session(engine, expire_on_commit=False) as session:
         row = repo.get_trigger(session=session, trigger_id=trigger_id)
         if row is not None:
             session.expunge(row)
@@ -154,7 +154,7 @@ def get_trigger(engine: Engine, trigger_id: int) -> TriggerDefinition | None:
 def firings(engine: Engine, *, trigger_id: int | None = None, customer_id: str | None = None,
             status: str | None = None, first: int = 50) -> list[TriggerFiring]:
     """The firing log, newest due first."""
-    with Session(engine) as session:
+    with Session(engine, expire_on_commit=False) as session:
         rows = repo.list_firings(session=session, trigger_id=trigger_id,
                                  customer_id=customer_id, status=status, first=first)
         session.expunge_all()
