@@ -30,6 +30,7 @@ from server.web.segments import (
 )
 from server.web.targets import save_targets, targets_page
 from server.web.templating import render_error
+from server.web.triggers import create_trigger, set_enabled, trigger_page, triggers_page
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -78,6 +79,11 @@ routes: list[Route] = [
     Route("/customers", shows_operation_errors(customers_page), methods=["GET"]),
     Route("/customers/{customer_id}", shows_operation_errors(customer_page), methods=["GET"]),
     Route("/segments", shows_operation_errors(segments_page), methods=["GET"]),
+    Route("/triggers", shows_operation_errors(triggers_page), methods=["GET"]),
+    Route("/triggers", shows_operation_errors(create_trigger), methods=["POST"]),
+    Route("/triggers/{trigger_id:int}", shows_operation_errors(trigger_page), methods=["GET"]),
+    Route("/triggers/{trigger_id:int}/enabled", shows_operation_errors(set_enabled),
+          methods=["POST"]),
     Route("/segments", shows_operation_errors(create_segment), methods=["POST"]),
     Route("/segments/refresh", shows_operation_errors(refresh_segments), methods=["POST"]),
     Route("/segments/preview", shows_operation_errors(segment_preview), methods=["GET"]),

@@ -34,6 +34,7 @@ query CustomerPage($id: ID!) {
     }
     segments { segmentId name kind enteredAt
       why { matches reasons { condition held values { field value } } } }
+    triggerFirings(first: 20) { triggerId occasionKey status reason dueAt deliveredAt }
   }
 }
 """
