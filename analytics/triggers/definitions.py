@@ -4,11 +4,14 @@ A definition is an object::
 
     {"sequence": {"first": "cart_add", "then": "checkout", "absent": true,
                   "within": "2h", "key": "cart_id"},
-     "profile": "lifetime_revenue > 1000"}
+     "profile": "lifetime_revenue > 1000", "exit": ["order"], "reentry": "30d"}
 
 ``sequence`` is required (see ``analytics.triggers.sequences``); ``profile`` is an
 optional rule in the segment language over the customer's profile, checked when an
-occasion falls due. ``within`` is a whole number with a unit: s, m, h or d.
+occasion falls due; ``exit`` lists event types (the goal) whose occurrence between an
+occasion's start and its due time ends it; ``reentry`` is ``once`` (a customer fires
+at most once, ever) or a span (not again until that long after the last firing); left
+out, every occasion may fire. Spans are a whole number with a unit: s, m, h or d.
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ class Definition:
 
     sequence: Sequence
     profile: str | None = None
+    exit: tuple[str, ...] = ()
+    reentry: timedelta | str | None = None
 
     def to_json(self) -> str:
         """The canonical JSON text (keys sorted), as stored."""
@@ -49,6 +54,11 @@ class Definition:
         body: dict[str, Any] = {"sequence": sequence}
         if self.profile:
             body["profile"] = self.profile
+        if self.exit:
+            body["exit"] = list(self.exit)
+        if self.reentry is not None:
+            body["reentry"] = (self.reentry if isinstance(self.reentry, str)
+                               else human(self.reentry))
         return json.dumps(body, sort_keys=True)
 
 
@@ -80,9 +90,10 @@ def parse_definition(text: str, event_types: tuple[str, ...]) -> Definition:
     if not isinstance(body, dict) or not isinstance(body.get("sequence"), dict):
         raise DefinitionError("sequence", 'give an object such as {"first": "cart_add", '
                                           '"key": "cart_id"}')
-    unknown = set(body) - {"sequence", "profile"}
+    unknown = set(body) - {"sequence", "profile", "exit", "reentry"}
     if unknown:
-        raise DefinitionError(sorted(unknown)[0], "unknown part: use sequence and profile")
+        raise DefinitionError(sorted(unknown)[0], "unknown part: use sequence, profile, "
+                                                  "exit and reentry")
     raw = body["sequence"]
     first = _text(raw, "first", True)
     then = _text(raw, "then", False)
@@ -103,7 +114,18 @@ def parse_definition(text: str, event_types: tuple[str, ...]) -> Definition:
     profile = body.get("profile")
     if profile is not None and (not isinstance(profile, str) or not profile.strip()):
         raise DefinitionError("profile", "give a rule such as lifetime_revenue > 1000")
-    return Definition(sequence=sequence, profile=profile.strip() if profile else None)
+    exits = body.get("exit", [])
+    if not isinstance(exits, list) or not all(isinstance(e, str) for e in exits):
+        raise DefinitionError("exit", 'give a list of event types, such as ["order"]')
+    for value in exits:
+        if value not in event_types:
+            raise DefinitionError("exit", f"unknown event type {value!r}: use one of "
+                                          f"{', '.join(event_types)}")
+    reentry: timedelta | str | None = body.get("reentry")
+    if reentry is not None and reentry != "once":
+        reentry = parse_span(str(reentry), "reentry")
+    return Definition(sequence=sequence, profile=profile.strip() if profile else None,
+                      exit=tuple(exits), reentry=reentry)
 
 
 TEMPLATES: dict[str, dict[str, Any]] = {
@@ -112,14 +134,16 @@ TEMPLATES: dict[str, dict[str, Any]] = {
         "description": "A cart was added to and not checked out within 2 hours; one "
                        "firing per cart.",
         "definition": {"sequence": {"first": "cart_add", "then": "checkout", "absent": True,
-                                    "within": "2h", "key": "cart_id"}},
+                                    "within": "2h", "key": "cart_id"},
+                       "exit": ["order"]},
         "cooldown": "1d", "max_firings": 3},
     "browse_abandonment": {
         "name": "Browse abandonment",
         "description": "A product was viewed and not added to a cart within 1 hour; one "
                        "firing per product.",
         "definition": {"sequence": {"first": "product_view", "then": "cart_add",
-                                    "absent": True, "within": "1h", "key": "product_id"}},
+                                    "absent": True, "within": "1h", "key": "product_id"},
+                       "exit": ["order"], "reentry": "1d"},
         "cooldown": "3d", "max_firings": 5},
     "high_value_engagement": {
         "name": "High-value engagement",

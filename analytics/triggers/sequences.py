@@ -117,3 +117,29 @@ def due_occasions(events: pl.DataFrame, sequence: Sequence, as_of: datetime) -> 
             .select(list(OCCASIONS_SCHEMA))
             .cast(OCCASIONS_SCHEMA)  # type: ignore[arg-type]
             .sort("due_at", "customer_id", "occasion_key"))
+
+
+EXITS_SCHEMA: dict[str, pl.DataType] = {"customer_id": pl.String(),
+                                        "occasion_key": pl.String(), "reason": pl.String()}
+"""Occasions an exit event ended, and the reason."""
+
+
+def exited_occasions(due: pl.DataFrame, events: pl.DataFrame,
+                     exit_types: tuple[str, ...]) -> pl.DataFrame:
+    """The occasions of ``due`` (``OCCASIONS_SCHEMA``) that an event of ``exit_types``
+    by the same customer ended: one in ``[started_at, due_at]``, the earliest named.
+    ``EXITS_SCHEMA``, sorted by customer and key."""
+    if not exit_types or due.is_empty():
+        return pl.DataFrame(schema=EXITS_SCHEMA)
+    exits = (events.unique().filter(pl.col("type").is_in(list(exit_types)))
+             .select("customer_id", pl.col("type").alias("exit_type"),
+                     pl.col("occurred_at").alias("exit_at")))
+    return (due.join(exits, on="customer_id", how="inner")
+            .filter(pl.col("exit_at").is_between(pl.col("started_at"), pl.col("due_at")))
+            .sort("exit_at", "exit_type")
+            .group_by("customer_id", "occasion_key", maintain_order=True)
+            .first()
+            .select("customer_id", "occasion_key",
+                    (pl.lit("exit: ") + pl.col("exit_type") + pl.lit(" at ")
+                     + pl.col("exit_at").dt.to_string("%Y-%m-%dT%H:%M:%SZ")).alias("reason"))
+            .sort("customer_id", "occasion_key"))

@@ -32,13 +32,17 @@ from analytics.triggers.definitions import (
     parse_definition,
     parse_span,
 )
-from analytics.triggers.policy import FIRED_SCHEMA, Limits, decide
-from analytics.triggers.sequences import EVENTS_SCHEMA, due_occasions
+from analytics.triggers.policy import FIRED_SCHEMA, Cap, Limits, decide
+from analytics.triggers.sequences import EVENTS_SCHEMA, due_occasions, exited_occasions
 from jobs.send import send
 from server.db.models import BEHAVIOR_TYPES, TriggerDefinition, TriggerFiring, webhook_url_problem
 from server.db.repository import customers as profiles_repo
 from server.db.repository import triggers as repo
 from server.db.types import utcnow
+from server.settings import get_settings
+
+EVENT_TYPES = (*BEHAVIOR_TYPES, *repo.OTHER_EVENT_TYPES)
+"""Event types a definition may name: web behaviour, order, segment_entered/left."""
 
 
 class TriggerProblem(ValueError):
@@ -52,7 +56,7 @@ class TriggerProblem(ValueError):
 def check_definition(text: str) -> Definition:
     """Parse a definition and its profile rule; raises ``TriggerProblem``."""
     try:
-        definition = parse_definition(text, BEHAVIOR_TYPES)
+        definition = parse_definition(text, EVENT_TYPES)
     except DefinitionError as error:
         raise TriggerProblem("definition", str(error)) from None
     if definition.profile is not None:
@@ -184,15 +188,25 @@ def _eligible(connection: Connection, rule: str | None,
     return set(members(profiles, parse(rule, PROFILE_FIELDS)).to_list())
 
 
+def frequency_cap() -> Cap | None:
+    """The global cap from the settings (``MAILSCOPE_TRIGGER_CAP`` firings per
+    ``MAILSCOPE_TRIGGER_CAP_DAYS``), None when turned off."""
+    settings = get_settings()
+    if settings.trigger_cap <= 0:
+        return None
+    return Cap(count=settings.trigger_cap, window=timedelta(days=settings.trigger_cap_days))
+
+
 def _evaluate_one(engine: Engine, row: TriggerDefinition, customer_ids: Sequence[str] | None,
                   as_of: datetime, result: Evaluated) -> None:
-    definition = parse_definition(row.definition, BEHAVIOR_TYPES)
+    definition = parse_definition(row.definition, EVENT_TYPES)
     sequence = definition.sequence
-    types = [sequence.first] + ([sequence.then] if sequence.then else [])
+    types = sorted({sequence.first, *([sequence.then] if sequence.then else []),
+                    *definition.exit})
     trigger_id = row.id or 0
     with engine.begin() as connection:
-        repo.lock_trigger(connection, trigger_id)
-        events = repo.behavior_frame(connection, types, customer_ids, EVENTS_SCHEMA)
+        repo.lock_decisions(connection)
+        events = repo.event_frame(connection, types, customer_ids, EVENTS_SCHEMA)
         due = due_occasions(events, sequence, as_of).filter(pl.col("due_at") >= row.created_at)
         decided = repo.decided_keys(connection, trigger_id)
         due = due.filter([(c, k) not in decided for c, k in
@@ -200,13 +214,16 @@ def _evaluate_one(engine: Engine, row: TriggerDefinition, customer_ids: Sequence
         if due.is_empty():
             return
         limits = Limits(enabled=row.enabled, max_firings=row.max_firings,
-                        profile_rule=definition.profile,
+                        profile_rule=definition.profile, reentry=definition.reentry,
                         cooldown=(timedelta(seconds=row.cooldown_seconds)
                                   if row.cooldown_seconds else None))
-        eligible = _eligible(connection, definition.profile,
-                             due["customer_id"].unique().to_list())
-        decisions = decide(due, repo.fired_frame(connection, trigger_id, FIRED_SCHEMA), limits,
-                           eligible)
+        customers = sorted(due["customer_id"].unique().to_list())
+        decisions = decide(
+            due, repo.fired_frame(connection, trigger_id, customers, FIRED_SCHEMA), limits,
+            _eligible(connection, definition.profile, customers),
+            exits=exited_occasions(due, events, definition.exit),
+            everywhere=repo.fired_frame(connection, None, customers, FIRED_SCHEMA),
+            cap=frequency_cap())
         for occasion in decisions.iter_rows(named=True):
             firing_id = repo.insert_firing(
                 connection, trigger_id=trigger_id, customer_id=occasion["customer_id"],

@@ -62,36 +62,64 @@ def update_trigger(*, session: Session, trigger_id: int,
     return row
 
 
-def lock_trigger(connection: Connection, trigger_id: int) -> None:
-    """Hold the trigger's row for the transaction, so two workers deciding its
-    occasions take turns (cooldowns and maximums read the firings the other wrote).
+# Any constant of our own: the advisory lock all trigger decisions take.
+_DECISION_LOCK = 4_815_162_342
+
+
+def lock_decisions(connection: Connection) -> None:
+    """Serialise trigger decisions for the transaction, so two workers take turns
+    (cooldowns, maximums and the frequency cap read the firings the other wrote).
     SQLite has one writer at a time already."""
     if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT id FROM trigger_definition WHERE id = :id "
-                                "FOR UPDATE"), {"id": trigger_id})
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                           {"key": _DECISION_LOCK})
 
 
-def behavior_frame(connection: Connection, types: Sequence[str],
-                   customer_ids: Sequence[str] | None, schema: Schema) -> pl.DataFrame:
-    """Behaviour events of ``types`` (of ``customer_ids``, or everyone's), ``schema``'s
-    columns: customer_id, type, occurred_at, product_id, properties."""
-    sql = ("SELECT customer_id, type, occurred_at, product_id, properties "
-           "FROM behavior_event WHERE type IN :types")
+# Events a trigger reads besides web behaviour: orders, and segment entries and exits
+# (their segment as the property segment_id).
+_OTHER_EVENTS = {
+    "order": "SELECT customer_id, 'order', occurred_at, NULL, NULL FROM orders WHERE 1 = 1",
+    "segment_entered": "SELECT customer_id, 'segment_entered', entered_at, NULL, segment_id "
+                       "FROM segment_membership WHERE 1 = 1",
+    "segment_left": "SELECT customer_id, 'segment_left', left_at, NULL, segment_id "
+                    "FROM segment_membership WHERE left_at IS NOT NULL",
+}
+OTHER_EVENT_TYPES = tuple(_OTHER_EVENTS)
+"""Event types read from orders and segment membership rather than web behaviour."""
+
+
+def event_frame(connection: Connection, types: Sequence[str],
+                customer_ids: Sequence[str] | None, schema: Schema) -> pl.DataFrame:
+    """Events of ``types`` (of ``customer_ids``, or everyone's) with ``schema``'s columns:
+    customer_id, type, occurred_at, product_id, properties (JSON text)."""
+    scope = "" if customer_ids is None else " AND customer_id IN :customers"
     params: dict[str, Any] = {"types": list(types)}
     expanding = ["types"]
     if customer_ids is not None:
-        sql += " AND customer_id IN :customers"
         params["customers"] = list(customer_ids)
         expanding.append("customers")
-    return _frame(connection, sql + " ORDER BY customer_id, occurred_at, event_id", params,
-                  schema, expanding)
+    parts = ["SELECT customer_id, type, occurred_at, product_id, properties "
+             "FROM behavior_event WHERE type IN :types" + scope]
+    parts += [_OTHER_EVENTS[name] + scope for name in types if name in _OTHER_EVENTS]
+    frame = _frame(connection, " UNION ALL ".join(parts), params, schema, expanding)
+    segment = pl.col("type").is_in(["segment_entered", "segment_left"])
+    return frame.with_columns(
+        # Segment ids are slugs (letters, digits, - and _), safe inside a JSON string.
+        pl.when(segment).then(pl.lit('{"segment_id": "') + pl.col("properties") + pl.lit('"}'))
+        .otherwise(pl.col("properties")).alias("properties"))
 
 
-def fired_frame(connection: Connection, trigger_id: int, schema: Schema) -> pl.DataFrame:
-    """The trigger's earlier firings that fired: customer_id, due_at."""
-    return _frame(connection, "SELECT customer_id, due_at FROM trigger_firing "
-                              "WHERE trigger_id = :id AND status = 'fired' ORDER BY id",
-                  {"id": trigger_id}, schema)
+def fired_frame(connection: Connection, trigger_id: int | None,
+                customer_ids: Sequence[str], schema: Schema) -> pl.DataFrame:
+    """Earlier firings that fired (of the trigger, or of every trigger when None) of
+    ``customer_ids``: customer_id, due_at."""
+    sql = ("SELECT customer_id, due_at FROM trigger_firing WHERE status = 'fired' "
+           "AND customer_id IN :customers")
+    params: dict[str, Any] = {"customers": list(customer_ids)}
+    if trigger_id is not None:
+        sql += " AND trigger_id = :id"
+        params["id"] = trigger_id
+    return _frame(connection, sql + " ORDER BY id", params, schema, ["customers"])
 
 
 def decided_keys(connection: Connection, trigger_id: int) -> set[tuple[str, str]]:

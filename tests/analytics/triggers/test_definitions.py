@@ -19,6 +19,17 @@ from analytics.triggers.definitions import (
 TYPES = ("cart_add", "checkout", "product_view")
 
 
+def test_exit_and_reentry_round_trip() -> None:
+    text = ('{"sequence": {"first": "cart_add", "key": "cart_id"}, "exit": ["checkout"], '
+            '"reentry": "48h"}')
+    parsed = parse_definition(text, TYPES)
+    assert (parsed.exit, parsed.reentry) == (("checkout",), timedelta(days=2))
+    assert parsed.to_json() == ('{"exit": ["checkout"], "reentry": "2d", "sequence": '
+                                '{"first": "cart_add", "key": "cart_id", "within": "2h"}}')
+    once = parse_definition(text.replace('"48h"', '"once"'), TYPES)
+    assert once.reentry == "once"
+
+
 def test_canonical_json_and_templates() -> None:
     text = ('{"sequence": {"first": "cart_add", "then": "checkout", "within": "120m", '
             '"key": "cart_id"}, "profile": "purchases >= 1"}')
@@ -26,8 +37,8 @@ def test_canonical_json_and_templates() -> None:
         '{"profile": "purchases >= 1", "sequence": {"absent": true, "first": "cart_add", '
         '"key": "cart_id", "then": "checkout", "within": "2h"}}')
     for template in TEMPLATES.values():
-        parse_definition(json.dumps(template["definition"]),
-                         ("cart_add", "checkout", "product_view"))
+        parsed = parse_definition(json.dumps(template["definition"]), (*TYPES, "order"))
+        assert parse_definition(parsed.to_json(), (*TYPES, "order")) == parsed
 
 
 @pytest.mark.parametrize(("text", "field", "message"), [
@@ -42,6 +53,12 @@ def test_canonical_json_and_templates() -> None:
      "sequence.within", "not a positive span"),
     ('{"sequence": {"first": "cart_add", "key": "c", "absent": "yes"}}', "sequence.absent",
      "true or false"),
+    ('{"sequence": {"first": "cart_add", "key": "c"}, "exit": "order"}', "exit",
+     "give a list of event types"),
+    ('{"sequence": {"first": "cart_add", "key": "c"}, "exit": ["refund"]}', "exit",
+     "unknown event type 'refund'"),
+    ('{"sequence": {"first": "cart_add", "key": "c"}, "reentry": "twice"}', "reentry",
+     "not a positive span"),
 ])
 def test_errors_name_the_field(text: str, field: str, message: str) -> None:
     with pytest.raises(DefinitionError, match=message) as error:

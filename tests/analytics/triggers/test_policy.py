@@ -9,7 +9,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analytics.triggers.policy import FIRED_SCHEMA, Limits, decide
+from analytics.triggers.policy import FIRED_SCHEMA, Cap, Limits, decide
 from analytics.triggers.sequences import OCCASIONS_SCHEMA
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -64,3 +64,32 @@ def test_limits_always_hold(hours: list[int], cooldown: int, maximum: int) -> No
     assert 1 <= len(fired) <= maximum
     assert all(b - a >= timedelta(hours=cooldown) for a, b in zip(fired, fired[1:]))
     assert result.height == occasions.height
+
+
+def test_exits_reentry_and_the_frequency_cap_golden() -> None:
+    exits = pl.DataFrame([("u1", "cart:b", "exit: order at 2026-03-01T01:30:00Z")],
+                         schema={"customer_id": pl.String, "occasion_key": pl.String,
+                                 "reason": pl.String}, orient="row")
+    others = pl.DataFrame([("u2", T0 - timedelta(hours=5))], schema=FIRED_SCHEMA, orient="row")
+    result = decide(DUE, NONE_FIRED, Limits(reentry=timedelta(hours=40)), exits=exits,
+                    everywhere=others, cap=Cap(count=1, window=timedelta(days=1)))
+    assert result.select("occasion_key", "status", "reason").rows() == [
+        ("cart:a", "fired", "cart:a due: fired"),
+        ("cart:e", "frequency_cap", "cart:e due: frequency cap of 1 firings in 1d reached"),
+        ("cart:b", "exited", "cart:b due: exit: order at 2026-03-01T01:30:00Z"),
+        ("cart:c", "reentry",
+         "cart:c due: re-entry after 40h of the firing due at 2026-03-01T01:00:00Z"),
+        ("cart:d", "fired", "cart:d due: fired")]
+    once = decide(DUE, NONE_FIRED, Limits(reentry="once"))
+    assert once["status"].to_list() == ["fired", "fired", "reentry", "reentry", "reentry"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(hours=st.lists(st.integers(0, 500), min_size=1, max_size=25, unique=True),
+       count=st.integers(1, 4), window=st.integers(1, 200))
+def test_the_cap_always_holds(hours: list[int], count: int, window: int) -> None:
+    span = timedelta(hours=window)
+    result = decide(due([("u1", f"k{h}", h) for h in hours]), NONE_FIRED, Limits(),
+                    everywhere=NONE_FIRED, cap=Cap(count=count, window=span))
+    fired = result.filter(pl.col("status") == "fired")["due_at"].to_list()
+    assert all(sum(1 for t in fired if at - span < t <= at) <= count for at in fired)

@@ -17,6 +17,7 @@ from analytics.triggers.sequences import (
     OCCASIONS_SCHEMA,
     Sequence,
     due_occasions,
+    exited_occasions,
     human,
 )
 
@@ -104,3 +105,21 @@ def test_order_and_replays_change_nothing(order: list[int], repeats: list[int],
         assert_frame_equal(result, due_occasions(EVENTS, sequence, at(as_of)))
         assert (result["due_at"] <= at(as_of)).all()
         assert result.select("customer_id", "occasion_key").is_unique().all()
+
+
+def test_exits_golden() -> None:
+    orders = pl.DataFrame([("u2", "order", T0 + timedelta(minutes=100), None, None),
+                           ("u4", "order", T0 + timedelta(minutes=400), None, None)],
+                          schema=EVENTS_SCHEMA, orient="row")
+    due = due_occasions(EVENTS, CART, at(300))
+    exited = exited_occasions(due, pl.concat([EVENTS, orders]), ("order",))
+    assert exited.rows() == [("u2", "cart_id:c2", "exit: order at 2026-03-01T10:40:00Z")]
+    assert exited_occasions(due, EVENTS, ()).is_empty()
+
+
+@settings(max_examples=40, deadline=None)
+@given(order=st.permutations(range(EVENTS.height)))
+def test_exits_ignore_order(order: list[int]) -> None:
+    due = due_occasions(EVENTS, CART, at(300))
+    assert_frame_equal(exited_occasions(due, EVENTS[order], ("checkout",)),
+                       exited_occasions(due, EVENTS, ("checkout",)))

@@ -24,8 +24,8 @@ async def test_create_from_a_template_then_pause(db: Engine) -> None:
     assert created == {"__typename": "TriggerCreated", "trigger": {
         "id": "1", "name": "Carts", "enabled": True, "priority": 5,
         "cooldownSeconds": 86400, "maxFirings": 3, "webhookUrl": "https://example.com/hook",
-        "definition": '{"sequence": {"absent": true, "first": "cart_add", "key": '
-                      '"cart_id", "then": "checkout", "within": "2h"}}'}}
+        "definition": '{"exit": ["order"], "sequence": {"absent": true, "first": '
+                      '"cart_add", "key": "cart_id", "then": "checkout", "within": "2h"}}'}}
     paused = await data_of(db, ENABLE, {"id": "1", "on": False}, user=ANALYST)
     assert paused["setTriggerEnabled"] == {"__typename": "Trigger", "id": "1",
                                            "enabled": False}
@@ -43,6 +43,6 @@ async def test_refusals_name_the_field_and_viewers_cannot_write(db: Engine) -> N
         "__typename": "TriggerRefused", "field": "definition",
         "message": "sequence.first: unknown event type 'buy': use one of website_visit, "
                    "product_view, category_browse, cart_add, cart_remove, checkout, search, "
-                   "wishlist_add"}
+                   "wishlist_add, order, segment_entered, segment_left"}
     result = await run(db, CREATE, {"input": {"name": "x", "template": "cart_abandonment"}})
     assert messages_of(result) and "analyst" in messages_of(result)[0]

@@ -10,14 +10,15 @@ from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, bindparam, text
 from sqlmodel import Session, col, select
 
 from server.db.models import JobRun
 from server.db.repository.triggers import update_trigger
+from server.db.types import UTCDateTime
 from server.ingest.load import load_frame
 from server.runners import triggers
-from server.settings import Settings
+from server.settings import Settings, configure
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 END = T0 + timedelta(hours=6)
@@ -172,3 +173,40 @@ def test_an_imported_batch_enqueues_its_evaluation(settings: Settings, engine: E
         runs = session.exec(select(JobRun).where(col(JobRun.actor) == "evaluate_triggers")).all()
         assert [json.loads(run.args or "{}") for run in runs] == [
             {"customer_ids": ["u1", "u2", "u3"]}]
+
+
+def test_the_frequency_cap_spans_triggers(settings: Settings, engine: Engine) -> None:
+    configure(database_url=settings.database_url, secret_key=settings.secret_key,
+              broker_url=None, trigger_cap=1, trigger_cap_days=1)
+    ingest(engine, SCENARIO)
+    first = make(engine, definition=CART, priority=2)
+    second = make(engine, definition=CART.replace('"2h"', '"3h"'), priority=1)
+    triggers.evaluate(engine, as_of=END, deliver=False)
+    decided = {(f.trigger_id, f.customer_id): f.status for f in triggers.firings(engine)}
+    assert decided == {(first, "u2"): "fired", (first, "u3"): "fired",
+                       (second, "u2"): "frequency_cap", (second, "u3"): "frequency_cap"}
+
+
+def test_an_order_exits_and_segment_entries_trigger(settings: Settings, engine: Engine) -> None:
+    ingest(engine, SCENARIO)
+    load_frame("orders", pl.DataFrame({
+        "order_id": ["o1"], "customer_id": ["u2"],
+        "occurred_at": [(T0 + timedelta(minutes=90)).isoformat()],
+        "amount": ["12.50"], "currency": ["USD"]}), engine=engine)
+    goal = json.dumps({**json.loads(CART), "exit": ["order"]})
+    make(engine, definition=goal)
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO segment_membership (segment_id, customer_id, entered_at, left_at) "
+            "VALUES ('vip', 'u1', :at, NULL)").bindparams(bindparam("at", type_=UTCDateTime())),
+            {"at": T0 + timedelta(minutes=1)})
+    entered = make(engine, definition=json.dumps({"sequence": {
+        "first": "segment_entered", "key": "segment_id"}}))
+    triggers.evaluate(engine, as_of=END, deliver=False)
+    assert log(engine) == [("u1", "segment_id:vip", "fired"),
+                           ("u2", "cart_id:c2", "exited"), ("u3", "cart_id:c3", "fired")]
+    [vip] = triggers.firings(engine, trigger_id=entered)
+    assert vip.reason == "segment_entered at 2026-03-01T09:01:00Z with segment_id=vip: fired"
+    [exited] = triggers.firings(engine, status="exited")
+    assert exited.reason.endswith("then no checkout within 2h: exit: order at "
+                                  "2026-03-01T10:30:00Z")
