@@ -10,11 +10,13 @@ import strawberry
 from strawberry.types import Info
 
 from schema.context import Context
+from schema.customers.journeys import Journey
 from schema.customers.profiles import CustomerProfile, CustomerSegment
 from schema.pagination import DEFAULT_PAGE, MAX_PAGE, Connection, connection, page_window
 from schema.triggers.types import TriggerFiring
 from server.db import models
 from server.runners import customers as runner
+from server.runners import journeys as journeys_runner
 from server.runners import triggers as triggers_runner
 
 
@@ -48,6 +50,15 @@ class Customer:
         stays = await asyncio.to_thread(runner.memberships, info.context.engine,
                                         str(self.id), current_only=current)
         return [CustomerSegment.from_membership(stay) for stay in stays]
+
+    @strawberry.field(description="Timeline, journey stage and predicted next action, as "
+                                  "of asOf (now).")
+    async def journey(self, info: Info[Context, Any], as_of: datetime | None = None,
+                      first: int = DEFAULT_PAGE) -> Journey:
+        result = await asyncio.to_thread(journeys_runner.journey, info.context.engine,
+                                         str(self.id), as_of=as_of,
+                                         limit=max(1, min(first, MAX_PAGE)))
+        return Journey.from_result(result)
 
     @strawberry.field(description="The customer's trigger firing log, newest due first: "
                                   "fired or not, and why.")

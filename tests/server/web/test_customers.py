@@ -10,6 +10,7 @@ from starlette.testclient import TestClient
 
 from server.ingest.customers import refresh_everyone
 from tests.server.ingest.conftest import load_world
+from tests.server.runners.test_triggers import SCENARIO, ingest
 from tests.server.web.conftest import log_in
 
 HX = {"HX-Request": "true"}
@@ -128,3 +129,16 @@ def test_a_segment_page_shows_members_changes_and_performance(client: TestClient
     assert page.count("still in") == 2
     assert "Lifetime revenue</th><td>175.49</td>" in page
     assert client.get("/segments/nope").status_code == 404
+
+
+def test_the_customer_page_shows_the_journey(client: TestClient, engine: Engine,
+                                             viewer_key: str) -> None:
+    load_world(engine)
+    ingest(engine, SCENARIO)
+    log_in(client, viewer_key)
+    page = client.get("/customers/u2").text
+    assert '<section class="card" id="journey">' in page
+    # As of now: the March carts are more than 30 days old.
+    assert '<strong id="journey-stage">awareness</strong>' in page
+    assert "<td>behavior</td><td>cart_add</td>" in page
+    assert "none: nothing has followed email_unsubscribe yet" in page

@@ -63,3 +63,4 @@ def test_create_watch_the_log_and_pause(client: TestClient, engine: Engine,
     log_in(client, viewer_key)
     viewer = client.get("/triggers").text
     assert 'id="editor"' not in viewer and '<td>paused</td>' in viewer
+
