@@ -25,6 +25,9 @@ ACTORS: dict[str, str] = {
     "refresh_report_rollups": "refresh_report_rollups",
     "spend_alerts": "raise_budget_alerts",
     "fold_webhook": "fold_webhook",
+    "refresh_segments": "refresh_segments",
+    "evaluate_triggers": "evaluate_triggers",
+    "trigger_webhook": "deliver_trigger_webhook",
 }
 
 

@@ -28,16 +28,19 @@ from schema.experiments.queries import ExperimentQuery
 from schema.ingest.mutations import IngestMutation
 from schema.jobs.mutations import JobMutation
 from schema.jobs.queries import JobQuery
+from schema.triggers.mutations import TriggerMutation
+from schema.triggers.queries import TriggerQuery
 from schema.webhooks.mutations import WebhookMutation
 from schema.webhooks.queries import WebhookQuery
 
 # Each area of the API keeps its root fields in its own package; they merge here, in the
 # order the fields appear in schema.graphql.
 QUERIES: tuple[type, ...] = (CampaignQuery, CustomerQuery, JobQuery, AttributionQuery,
-                             ExperimentQuery, DashboardQuery, BudgetQueryRoot, WebhookQuery)
+                             ExperimentQuery, DashboardQuery, BudgetQueryRoot, WebhookQuery,
+                             TriggerQuery)
 MUTATIONS: tuple[type, ...] = (CampaignMutation, CustomerMutation, IngestMutation, JobMutation,
                                ExperimentMutation, DashboardMutation, BudgetMutation,
-                               WebhookMutation)
+                               WebhookMutation, TriggerMutation)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)

@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     # delivered, open, click). Deliveries are left out by default: almost every order
     # has one, so they would credit email for merely being sent.
     multitouch_lookback_days: float = Field(default=30, gt=0)
+    # The global frequency cap on trigger firings per customer, across every trigger
+    # (see the README): at most this many in any window of this many days; 0 turns it off.
+    trigger_cap: int = Field(default=3, ge=0)
+    trigger_cap_days: float = Field(default=7, gt=0)
     multitouch_email_kinds: str = "open,click"
     # Budget alerts (``mailscope budget alerts``): ROI below this percent, a month's spend
     # running faster than this multiple of its pace, or a cost per conversion above this

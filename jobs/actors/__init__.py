@@ -7,7 +7,10 @@ from jobs.actors import (
     experiment_webhook,
     report_rollups,
     rollups,
+    segments,
+    triggers,
     webhook_fold,
 )
 
-__all__ = ["budget_alerts", "experiment_webhook", "report_rollups", "rollups", "webhook_fold"]
+__all__ = ["budget_alerts", "experiment_webhook", "report_rollups", "rollups", "segments",
+           "triggers", "webhook_fold"]

@@ -14,17 +14,16 @@ from typing import Any
 import dramatiq
 import httpx
 
-from jobs.broker import QUEUE, RetryOptions, broker  # noqa: F401  (the broker must exist before actors)
+from jobs.actors import outbound
+from jobs.actors.outbound import RETRY, post_json
+from jobs.broker import QUEUE, broker  # noqa: F401  (the broker must exist before actors)
 from jobs.tracking import error_text, tracked_job
 from server.db.engine import get_engine, session_scope
 from server.db.models import Experiment, webhook_url_problem
 from server.db.repository.experiments import get_experiment_by_id, mark_webhook_sent
 
-# Connect and read both bounded: a receiver that hangs must not hold a worker thread.
-TIMEOUT = httpx.Timeout(10.0, connect=5.0)
-# About 1 s, 2 s, 4 s ... capped at 5 minutes: a receiver being deployed or briefly down
-# gets the winner within the hour.
-_RETRY: RetryOptions = {"max_retries": 8, "min_backoff": 1_000, "max_backoff": 300_000}
+# Module-level so a test can shorten it.
+TIMEOUT = outbound.TIMEOUT
 
 
 def winner_payload(row: Experiment) -> dict[str, Any]:
@@ -47,7 +46,7 @@ def _load(experiment_id: int) -> Experiment | None:
         return get_experiment_by_id(session=session, experiment_id=experiment_id)
 
 
-@dramatiq.actor(queue_name=QUEUE, **_RETRY)
+@dramatiq.actor(queue_name=QUEUE, **RETRY)
 def post_winner_webhook(job_id: int, experiment_id: int) -> None:
     """POST the declared winner of ``experiment_id`` to its webhook URL, once."""
     job = tracked_job(job_id)
@@ -69,11 +68,8 @@ def post_winner_webhook(job_id: int, experiment_id: int) -> None:
         body = json.dumps(winner_payload(row), allow_nan=False).encode()
         key = f"experiment-{row.id}-{row.declared_at.isoformat() if row.declared_at else ''}"
         try:
-            response = httpx.post(row.webhook_url, content=body, timeout=TIMEOUT,
-                                  headers={"Content-Type": "application/json",
-                                           "Idempotency-Key": key,
-                                           "User-Agent": "Mailscope-Webhook/1"})
-            response.raise_for_status()
+            response = post_json(row.webhook_url, body, idempotency_key=key,
+                                 timeout=TIMEOUT)
         except httpx.HTTPError as error:
             job.fail(f"POST {row.webhook_url} failed: {error_text(error)}")
             raise

@@ -34,3 +34,19 @@ class CustomerPatch:
     signup_at: datetime | None = strawberry.UNSET
     country: str | None = strawberry.UNSET
     timezone: str | None = strawberry.UNSET
+
+
+@strawberry.input(description="A rule segment: an id, a name and a rule in the segment "
+                              "language (see the README).")
+class SegmentInput:
+    id: strawberry.ID
+    name: str
+    definition: str
+    description: str | None = None
+
+
+@strawberry.input(description="Fields to change; omitted fields keep their value.")
+class SegmentPatch:
+    name: str | None = None
+    definition: str | None = None
+    description: str | None = None

@@ -25,6 +25,12 @@ class JobActor(Enum):
     REFRESH_REPORT_ROLLUPS = strawberry.enum_value(
         "refresh_report_rollups",
         description="Recompute the provider, send-hour and segment breakdowns that changed.")
+    REFRESH_SEGMENTS = strawberry.enum_value(
+        "refresh_segments",
+        description="Prove segment membership, then recompute every profile and segment.")
+    EVALUATE_TRIGGERS = strawberry.enum_value(
+        "evaluate_triggers",
+        description="The trigger sweep: decide every occasion that has fallen due.")
 
 
 @strawberry.type

@@ -18,7 +18,7 @@ from sqlmodel import SQLModel
 
 from server.db.engine import get_engine
 from server.db.repository import arrow_stage, bulk, changes, events, rollups
-from server.ingest import last_touch
+from server.ingest import customers, last_touch, triggers
 from server.ingest.errors import IngestError, IngestReport, RowError
 from server.ingest.kinds import Kind, get_kind
 from server.ingest.read import read_table
@@ -130,6 +130,7 @@ def _store(connection: Connection, spec: Kind, stage: str, skip_invalid: bool,
     if campaigns:
         rollups.refresh_rollups(connection, campaigns)
     if written.inserted or written.updated:
+        customers.refresh_imported(connection, spec.name, stage, written.customers)
         # Last, so the row it locks (on PostgreSQL) is held only until the commit.
         changes.bump(connection, spec.name)
     return written, problems
@@ -181,6 +182,8 @@ def load_frame(kind: str, frame: pl.DataFrame, *, engine: Engine | None = None,
     report = None if progress is None else lambda done: progress(done, total)
     with engine.connect() as connection:
         written, problems = _stage_and_store(connection, spec, staged, skip_invalid, report)
+    if spec.name in triggers.BATCH_KINDS and written.inserted + written.updated:
+        triggers.evaluate_batch(engine, staged)
     inserted, updated, unchanged = written.inserted, written.updated, written.unchanged
     errors = sorted(errors + problems, key=lambda error: error.row)
     rejected_rows = sorted({error.row for error in errors})

@@ -13,14 +13,25 @@ from server.web.attribution import attribution_page, export_comparison
 from server.web.budget import BUDGET_ROUTES
 from server.web.campaign_detail import campaign_page
 from server.web.campaigns import campaigns_page
+from server.web.customers import customer_page, customers_page
 from server.web.dashboard import dashboard_page
 from server.web.experiments import EXPERIMENT_ROUTES
 from server.web.jobs import jobs_page, run_rebuild
 from server.web.login import login_page, login_submit, logout
 from server.web.operations import OperationError
 from server.web.reports_export import routes as report_export_routes
+from server.web.segments import (
+    clusters_page,
+    create_segment,
+    refresh_segments,
+    rfm_page,
+    segment_page,
+    segment_preview,
+    segments_page,
+)
 from server.web.targets import save_targets, targets_page
 from server.web.templating import render_error
+from server.web.triggers import create_trigger, set_enabled, trigger_page, triggers_page
 from server.web.webhooks import reprocess, webhooks_page
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -71,6 +82,20 @@ routes: list[Route] = [
       for path, endpoint, methods in BUDGET_ROUTES),
     Route("/webhooks", shows_operation_errors(webhooks_page), methods=["GET"]),
     Route("/webhooks", shows_operation_errors(reprocess), methods=["POST"]),
+    Route("/customers", shows_operation_errors(customers_page), methods=["GET"]),
+    Route("/customers/{customer_id}", shows_operation_errors(customer_page), methods=["GET"]),
+    Route("/segments", shows_operation_errors(segments_page), methods=["GET"]),
+    Route("/triggers", shows_operation_errors(triggers_page), methods=["GET"]),
+    Route("/triggers", shows_operation_errors(create_trigger), methods=["POST"]),
+    Route("/triggers/{trigger_id:int}", shows_operation_errors(trigger_page), methods=["GET"]),
+    Route("/triggers/{trigger_id:int}/enabled", shows_operation_errors(set_enabled),
+          methods=["POST"]),
+    Route("/segments", shows_operation_errors(create_segment), methods=["POST"]),
+    Route("/segments/refresh", shows_operation_errors(refresh_segments), methods=["POST"]),
+    Route("/segments/preview", shows_operation_errors(segment_preview), methods=["GET"]),
+    Route("/segments/rfm", shows_operation_errors(rfm_page), methods=["GET"]),
+    Route("/segments/clusters", shows_operation_errors(clusters_page), methods=["GET"]),
+    Route("/segments/{segment_id}", shows_operation_errors(segment_page), methods=["GET"]),
 ]
 
 __all__ = ["not_found", "render_error", "routes"]

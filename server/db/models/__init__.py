@@ -50,6 +50,7 @@ from server.db.models.messages import (
     MessageCreate,
 )
 from server.db.models.people import (
+    SEGMENT_KINDS,
     Customer,
     CustomerBase,
     CustomerCreate,
@@ -57,7 +58,9 @@ from server.db.models.people import (
     Segment,
     SegmentBase,
     SegmentMember,
+    SegmentMembership,
 )
+from server.db.models.profiles import CustomerProfile
 from server.db.models.reports import (
     CampaignBreakdownRollup,
     CampaignSegmentRollup,
@@ -66,6 +69,7 @@ from server.db.models.reports import (
     ReportRollupState,
 )
 from server.db.models.rollups import ROLLUP_COUNTERS, CampaignDailyRollup
+from server.db.models.triggers import TriggerDefinition, TriggerFiring
 from server.db.models.webhooks import (
     WEBHOOK_PROVIDERS,
     WebhookDelivery,
@@ -82,10 +86,12 @@ __all__ = [
     "OrderCreate", "Product", "CampaignBreakdownRollup", "CampaignSegmentRollup",
     "ReportCounters", "ReportRollupState",
     "Segment", "SegmentBase", "SegmentMember", "Spend", "Touchpoint",
+    "SEGMENT_KINDS", "CustomerProfile", "SegmentMembership",
     "DEFAULT_GUARDRAILS", "EXPERIMENT_CORRECTIONS", "EXPERIMENT_METHODS", "EXPERIMENT_METRICS",
     "EXPERIMENT_STATUSES", "Experiment", "ExperimentBase", "ExperimentCreate",
     "webhook_url_problem",
     "ALERT_KINDS", "BudgetAlert", "BudgetAudit", "BudgetCostType", "BudgetPlan",
     "BudgetPlanBase",
     "WEBHOOK_PROVIDERS", "WebhookDelivery", "WebhookQuarantine", "WebhookToken",
+    "webhook_url_problem", "TriggerDefinition", "TriggerFiring",
 ]

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import Engine
 
 import schema.loaders
-from tests.schema.conftest import data_of
+from tests.schema.conftest import data_of, messages_of, run
 
 CUSTOMERS = """
 query Customers($filter: CustomerFilter, $after: String) {
@@ -66,3 +66,40 @@ async def test_segments_with_member_counts_in_one_batch(
         {"id": "s-vip", "name": "VIP", "description": "Spent over 100", "memberCount": 2},
     ]}
     assert calls == [["s-new", "s-vip"]]
+
+
+async def test_preview_counts_live_and_locates_errors(profiled: Engine):
+    query = """query($d: String!) { previewSegment(definition: $d) {
+      definition count customers sample error column } }"""
+    data = await data_of(profiled, query, {"d": "sends >= 2"})
+    assert data["previewSegment"] == {"definition": "sends >= 2", "count": 2,
+                                      "customers": 3, "sample": ["u1", "u2"], "error": None,
+                                      "column": None}
+    data = await data_of(profiled, query, {"d": "snds >= 2"})
+    assert data["previewSegment"] == {
+        "definition": "snds >= 2", "count": 0, "customers": 3, "sample": [],
+        "error": "unknown field 'snds' at column 1 — did you mean sends?", "column": 1}
+
+
+async def test_the_rfm_grid_has_25_named_cells(profiled: Engine):
+    data = await data_of(profiled, "{ rfmGrid { customers cells { recencyScore fmScore "
+                                   "customers name } } }")
+    grid = data["rfmGrid"]
+    assert grid["customers"] == 0  # the literal world has no orders
+    assert len(grid["cells"]) == 25
+    assert grid["cells"][0] == {"recencyScore": 5, "fmScore": 1, "customers": 0,
+                                "name": "New"}
+
+
+async def test_customer_clusters(profiled: Engine):
+    query = """query($k: Int) { customerClusters(k: $k) { k chosenBy silhouette
+      clusters { name size centre { feature } } } }"""
+    data = (await data_of(profiled, query, {"k": 2}))["customerClusters"]
+    assert (data["k"], data["chosenBy"]) == (2, "given")
+    assert sum(c["size"] for c in data["clusters"]) == 3
+    assert [v["feature"] for v in data["clusters"][0]["centre"]] == [
+        "engagement_score", "open_rate_90d", "click_rate_90d", "purchases",
+        "lifetime_revenue", "days_since_last_purchase", "sessions"]
+    result = await run(profiled, query, {"k": 99})
+    assert messages_of(result) == ["k: 99 is out of range; ask for 1 to 12 clusters or "
+                                   "leave it out to choose by silhouette"]

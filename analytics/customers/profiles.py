@@ -1,0 +1,223 @@
+"""Customer profiles: one row per customer from their sends, orders and web behaviour.
+
+Every number is computed set-based (group-bys over the whole population), never by a
+loop over each customer's history. ``as_of`` is the moment the profile describes: the
+recency measures, the 30/90-day rates and the engagement decay count back from it.
+
+Engagement score: the sum over the customer's interactions of ``weight × 0.5 ** (age in
+days / 30)`` (a 30-day half-life), with the weights of ``ENGAGEMENT_WEIGHTS``: a delivery
+0.1, a (human) open 1, a click 3, an order 5, an unsubscribe -5, a complaint -10.
+Engagement level: ``high`` from 5, ``medium`` from 1, ``low`` above 0, else ``none``.
+
+Lifecycle stage, the first rule that holds (activity = a human open, a click, an order or
+a web visit; signing up counts as activity too):
+
+1. ``churned``: unsubscribed or complained, or last activity more than 180 days ago;
+2. ``new``: signed up within the last 30 days;
+3. ``win_back``: an order within the last 30 days after a gap of more than 90 days
+   since the order before it;
+4. ``active``: last activity within 30 days;
+5. ``at_risk``: last activity 31-90 days ago;
+6. ``dormant``: last activity 91-180 days ago.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import polars as pl
+
+from analytics.customers.schemas import (
+    AGENT_SCHEMA,
+    BEHAVIOR_SCHEMA,
+    CUSTOMER_SCHEMA,
+    ORDER_SCHEMA,
+    PROFILE_SCHEMA,
+    SEND_SCHEMA,
+    conform,
+)
+from analytics.metrics.devices import device_of
+
+ENGAGEMENT_WEIGHTS: dict[str, float] = {
+    "delivered": 0.1, "opened": 1.0, "clicked": 3.0, "converted": 5.0,
+    "unsubscribed": -5.0, "complained": -10.0,
+}
+HALF_LIFE_DAYS = 30.0
+SESSION_GAP_MINUTES = 30
+LIFECYCLE_STAGES: tuple[str, ...] = ("new", "active", "at_risk", "dormant", "churned",
+                                     "win_back")
+ENGAGEMENT_LEVELS: tuple[str, ...] = ("none", "low", "medium", "high")
+_DAY_US = 86_400_000_000
+
+
+def _days_since(column: pl.Expr, as_of: datetime) -> pl.Expr:
+    """Whole-and-fraction days from ``column`` to ``as_of`` (never negative)."""
+    return ((pl.lit(as_of).cast(pl.Datetime("us", "UTC")) - column)
+            .dt.total_microseconds() / _DAY_US).clip(lower_bound=0.0)
+
+
+def _decayed(column: str, weight: float, as_of: datetime) -> pl.Expr:
+    decay = pl.lit(0.5).pow(_days_since(pl.col(column), as_of) / HALF_LIFE_DAYS)
+    return (decay * weight).fill_null(0.0).sum()
+
+
+def _send_measures(sends: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
+    # Each timestamp becomes its age in days once; every measure below reads the ages.
+    stamps = ("sent_at", "delivered_at", "first_open_at", "first_human_open_at",
+              "first_click_at", "unsubscribed_at", "complained_at")
+    ages = sends.lazy().select(
+        "customer_id", pl.col("first_human_open_at").dt.hour().alias("open_hour"),
+        pl.max_horizontal("first_human_open_at", "first_click_at").alias("last_touch"),
+        *(_days_since(pl.col(name), as_of).alias(name) for name in stamps))
+    delivered = pl.col("delivered_at").is_not_null()
+    columns: list[pl.Expr] = [pl.len().alias("sends")]
+    for days in (30, 90):
+        window = delivered & (pl.col("sent_at") <= days)
+        total = window.sum()
+        opened = (window & pl.col("first_open_at").is_not_null()).sum()
+        clicked = (window & pl.col("first_click_at").is_not_null()).sum()
+        columns += [pl.when(total > 0).then(opened / total).alias(f"open_rate_{days}d"),
+                    pl.when(total > 0).then(clicked / total).alias(f"click_rate_{days}d")]
+    w = ENGAGEMENT_WEIGHTS
+    weights = {"delivered_at": w["delivered"], "first_human_open_at": w["opened"],
+               "first_click_at": w["clicked"], "unsubscribed_at": w["unsubscribed"],
+               "complained_at": w["complained"]}
+    decay = [(pl.lit(0.5).pow(pl.col(name) / HALF_LIFE_DAYS) * weight).fill_null(0.0)
+             for name, weight in weights.items()]
+    columns += [
+        pl.sum_horizontal(decay).sum().alias("email_score"),
+        pl.col("last_touch").max().alias("last_email_activity_at"),
+        (pl.col("unsubscribed_at").is_not_null() | pl.col("complained_at").is_not_null())
+        .any().alias("opted_out"),
+    ]
+    hours = (ages.filter(pl.col("open_hour").is_not_null())
+             .group_by("customer_id", "open_hour").agg(pl.len().alias("n"))
+             .group_by("customer_id")
+             .agg(pl.col("open_hour").sort_by(["n", "open_hour"], descending=[True, False])
+                  .first().cast(pl.Int64).alias("preferred_send_hour")))
+    measures = ages.group_by("customer_id").agg(columns)
+    return measures.join(hours, on="customer_id", how="left").collect()
+
+
+def _order_measures(orders: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
+    ordered = orders.lazy().sort(["customer_id", "occurred_at"])
+    return (ordered.with_columns(
+                (pl.col("occurred_at") - pl.col("occurred_at").shift(1).over("customer_id"))
+                .alias("gap"))
+            .group_by("customer_id")
+            .agg(pl.len().alias("purchases"),
+                 pl.col("amount").sum().alias("lifetime_revenue"),
+                 pl.col("occurred_at").min().alias("first_purchase_at"),
+                 pl.col("occurred_at").max().alias("last_purchase_at"),
+                 pl.col("gap").last().alias("last_gap"),
+                 _decayed("occurred_at", ENGAGEMENT_WEIGHTS["converted"], as_of)
+                 .alias("order_score"))
+            .collect())
+
+
+def _behavior_measures(behavior: pl.DataFrame) -> pl.DataFrame:
+    gap = pl.duration(minutes=SESSION_GAP_MINUTES)
+    ordered = behavior.lazy().sort(["customer_id", "occurred_at"])
+    # Sorted by customer then time, a session starts at a new customer or after a gap:
+    # one running sum numbers every session of every customer, with no per-group window.
+    starts = ((pl.col("customer_id") != pl.col("customer_id").shift(1)).fill_null(True)
+              | ((pl.col("occurred_at") - pl.col("occurred_at").shift(1)) > gap))
+    sessions = (ordered.with_columns(starts.cum_sum().alias("session"))
+                .group_by("session")
+                .agg(pl.col("customer_id").first(), pl.len().alias("pages"),
+                     (pl.col("occurred_at").max() - pl.col("occurred_at").min())
+                     .dt.total_microseconds().truediv(1_000_000).alias("seconds"),
+                     pl.col("occurred_at").max().alias("ended_at"))
+                .group_by("customer_id")
+                .agg(pl.len().cast(pl.Int64).alias("sessions"),
+                     pl.col("pages").mean().alias("pages_per_session"),
+                     pl.col("seconds").mean().alias("session_duration"),
+                     pl.col("ended_at").max().alias("last_visit_at")))
+    categories = (behavior.lazy().filter(pl.col("category").is_not_null())
+                  .group_by("customer_id", "category").agg(pl.len().alias("n"))
+                  .sort(["customer_id", "n", "category"], descending=[False, True, False])
+                  .group_by("customer_id", maintain_order=True)
+                  .agg(pl.col("category").first().alias("preferred_category"),
+                       pl.col("category").head(3).str.join(", ")
+                       .alias("preferred_categories")))
+    return sessions.join(categories, on="customer_id", how="left").collect()
+
+
+def _device_preference(agents: pl.DataFrame) -> pl.DataFrame:
+    # Few distinct user agents: classify each once, then count per customer.
+    counted = agents.lazy().group_by("customer_id", "user_agent").agg(pl.len().alias("n"))
+    devices = (agents.lazy().select(pl.col("user_agent").unique())
+               .with_columns(device_of(pl.col("user_agent")).alias("device")))
+    return (counted.join(devices, on="user_agent", how="left", nulls_equal=True)
+            .filter(pl.col("device") != "unknown")
+            .group_by("customer_id", "device").agg(pl.col("n").sum())
+            .sort(["customer_id", "n", "device"], descending=[False, True, False])
+            .group_by("customer_id", maintain_order=True)
+            .agg(pl.col("device").first().alias("device_preference"))
+            .collect())
+
+
+def _lifecycle(as_of: datetime) -> pl.Expr:
+    since_activity = _days_since(pl.col("last_activity_at"), as_of)
+    since_signup = _days_since(pl.col("signup_at"), as_of)
+    since_order = pl.col("days_since_last_purchase")
+    gap_days = pl.col("last_gap").dt.total_microseconds() / _DAY_US
+    return (pl.when(pl.col("opted_out") | (since_activity > 180)).then(pl.lit("churned"))
+            .when(since_signup <= 30).then(pl.lit("new"))
+            .when((since_order <= 30) & (gap_days > 90)).then(pl.lit("win_back"))
+            .when(since_activity <= 30).then(pl.lit("active"))
+            .when(since_activity <= 90).then(pl.lit("at_risk"))
+            .when(since_activity <= 180).then(pl.lit("dormant"))
+            # No activity and no signup date: nothing says they were ever engaged.
+            .otherwise(pl.lit("churned")))
+
+
+def engagement_level(score: pl.Expr) -> pl.Expr:
+    """``high`` (score >= 5), ``medium`` (>= 1), ``low`` (> 0) or ``none``."""
+    return (pl.when(score >= 5).then(pl.lit("high")).when(score >= 1).then(pl.lit("medium"))
+            .when(score > 0).then(pl.lit("low")).otherwise(pl.lit("none")))
+
+
+def compute_profiles(*, customers: pl.DataFrame, sends: pl.DataFrame, orders: pl.DataFrame,
+                     behavior: pl.DataFrame, agents: pl.DataFrame,
+                     as_of: datetime) -> pl.DataFrame:
+    """One row per customer of ``customers`` with the columns of ``PROFILE_SCHEMA``.
+
+    ``sends``: ``SEND_SCHEMA`` (one row per send); ``orders``: ``ORDER_SCHEMA``;
+    ``behavior``: ``BEHAVIOR_SCHEMA`` (web events with their product's category);
+    ``agents``: ``AGENT_SCHEMA`` (user agents of human opens and clicks). Rows of
+    customers not in ``customers`` are ignored.
+    """
+    customers = conform(customers, CUSTOMER_SCHEMA)
+    sends = conform(sends, SEND_SCHEMA)
+    orders = conform(orders, ORDER_SCHEMA)
+    behavior = conform(behavior, BEHAVIOR_SCHEMA)
+    agents = conform(agents, AGENT_SCHEMA)
+    joined = (customers.lazy()
+              .join(_send_measures(sends, as_of).lazy(), on="customer_id", how="left")
+              .join(_order_measures(orders, as_of).lazy(), on="customer_id", how="left")
+              .join(_behavior_measures(behavior).lazy(), on="customer_id", how="left")
+              .join(_device_preference(agents).lazy(), on="customer_id", how="left"))
+    months = (_days_since(pl.col("first_purchase_at"), as_of) / 30.0).clip(lower_bound=1.0)
+    score = pl.col("email_score").fill_null(0.0) + pl.col("order_score").fill_null(0.0)
+    profiles = (joined.with_columns(
+            pl.col("purchases").fill_null(0).cast(pl.Int64),
+            pl.col("lifetime_revenue").fill_null(0.0),
+            pl.col("sends").fill_null(0).cast(pl.Int64),
+            pl.col("sessions").fill_null(0).cast(pl.Int64),
+            pl.col("opted_out").fill_null(False),
+            score.alias("engagement_score"),
+            _days_since(pl.col("last_purchase_at"), as_of).alias("days_since_last_purchase"),
+            pl.max_horizontal("last_email_activity_at", "last_purchase_at", "last_visit_at",
+                              "signup_at").alias("last_activity_at"))
+        .with_columns(
+            pl.when(pl.col("purchases") > 0)
+            .then(pl.col("lifetime_revenue") / pl.col("purchases"))
+            .alias("average_order_value"),
+            pl.when(pl.col("purchases") > 0).then(pl.col("purchases") / months)
+            .otherwise(0.0).alias("purchase_frequency"),
+            engagement_level(pl.col("engagement_score")).alias("engagement_level"),
+            _lifecycle(as_of).alias("lifecycle_stage"),
+            pl.lit(as_of).cast(pl.Datetime("us", "UTC")).alias("computed_at"))
+        .collect())
+    return conform(profiles.select(list(PROFILE_SCHEMA)), PROFILE_SCHEMA).sort("customer_id")

@@ -1,0 +1,157 @@
+"""Trigger definitions: structured JSON (never code) and the ready-made templates.
+
+A definition is an object::
+
+    {"sequence": {"first": "cart_add", "then": "checkout", "absent": true,
+                  "within": "2h", "key": "cart_id"},
+     "profile": "lifetime_revenue > 1000", "exit": ["order"], "reentry": "30d"}
+
+``sequence`` is required (see ``analytics.triggers.sequences``); ``profile`` is an
+optional rule in the segment language over the customer's profile, checked when an
+occasion falls due; ``exit`` lists event types (the goal) whose occurrence between an
+occasion's start and its due time ends it; ``reentry`` is ``once`` (a customer fires
+at most once, ever) or a span (not again until that long after the last firing); left
+out, every occasion may fire. Spans are a whole number with a unit: s, m, h or d.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from analytics.triggers.sequences import Sequence, human
+
+_SPAN = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3_600, "d": 86_400}
+
+
+class DefinitionError(ValueError):
+    """A definition that cannot be used; ``field`` names the part at fault."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A parsed definition: its behaviour sequence and optional profile rule."""
+
+    sequence: Sequence
+    profile: str | None = None
+    exit: tuple[str, ...] = ()
+    reentry: timedelta | str | None = None
+
+    def to_json(self) -> str:
+        """The canonical JSON text (keys sorted), as stored."""
+        sequence: dict[str, Any] = {"first": self.sequence.first, "key": self.sequence.key,
+                                    "within": human(self.sequence.within)}
+        if self.sequence.then is not None:
+            sequence |= {"then": self.sequence.then, "absent": self.sequence.absent}
+        body: dict[str, Any] = {"sequence": sequence}
+        if self.profile:
+            body["profile"] = self.profile
+        if self.exit:
+            body["exit"] = list(self.exit)
+        if self.reentry is not None:
+            body["reentry"] = (self.reentry if isinstance(self.reentry, str)
+                               else human(self.reentry))
+        return json.dumps(body, sort_keys=True)
+
+
+def parse_span(text: str, field: str = "sequence.within") -> timedelta:
+    """``"2h"`` -> two hours; raises ``DefinitionError`` naming ``field``."""
+    match = _SPAN.match(str(text))
+    if not match or int(match[1]) == 0:
+        raise DefinitionError(field, f"{text!r} is not a positive span: write a whole "
+                                     "number and a unit (s, m, h or d), such as 2h")
+    return timedelta(seconds=int(match[1]) * _UNITS[match[2]])
+
+
+def _text(body: dict[str, Any], name: str, required: bool) -> str | None:
+    value = body.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise DefinitionError(f"sequence.{name}", "give an event type, such as cart_add")
+    return value.strip()
+
+
+def parse_definition(text: str, event_types: tuple[str, ...]) -> Definition:
+    """Parse and check a definition against the known behaviour ``event_types``."""
+    try:
+        body = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise DefinitionError("definition", f"not JSON ({error.msg} at column "
+                                            f"{error.colno})") from None
+    if not isinstance(body, dict) or not isinstance(body.get("sequence"), dict):
+        raise DefinitionError("sequence", 'give an object such as {"first": "cart_add", '
+                                          '"key": "cart_id"}')
+    unknown = set(body) - {"sequence", "profile", "exit", "reentry"}
+    if unknown:
+        raise DefinitionError(sorted(unknown)[0], "unknown part: use sequence, profile, "
+                                                  "exit and reentry")
+    raw = body["sequence"]
+    first = _text(raw, "first", True)
+    then = _text(raw, "then", False)
+    for name, value in (("first", first), ("then", then)):
+        if value is not None and value not in event_types:
+            raise DefinitionError(f"sequence.{name}", f"unknown event type {value!r}: use "
+                                                      f"one of {', '.join(event_types)}")
+    absent = raw.get("absent", True)
+    if not isinstance(absent, bool):
+        raise DefinitionError("sequence.absent", "give true or false")
+    try:
+        sequence = Sequence(first=first or "", key=str(raw.get("key", "")), then=then,
+                            absent=absent, within=parse_span(raw.get("within", "2h")))
+    except ValueError as error:
+        if isinstance(error, DefinitionError):
+            raise
+        raise DefinitionError("sequence.key", str(error)) from None
+    profile = body.get("profile")
+    if profile is not None and (not isinstance(profile, str) or not profile.strip()):
+        raise DefinitionError("profile", "give a rule such as lifetime_revenue > 1000")
+    exits = body.get("exit", [])
+    if not isinstance(exits, list) or not all(isinstance(e, str) for e in exits):
+        raise DefinitionError("exit", 'give a list of event types, such as ["order"]')
+    for value in exits:
+        if value not in event_types:
+            raise DefinitionError("exit", f"unknown event type {value!r}: use one of "
+                                          f"{', '.join(event_types)}")
+    reentry: timedelta | str | None = body.get("reentry")
+    if reentry is not None and reentry != "once":
+        reentry = parse_span(str(reentry), "reentry")
+    return Definition(sequence=sequence, profile=profile.strip() if profile else None,
+                      exit=tuple(exits), reentry=reentry)
+
+
+TEMPLATES: dict[str, dict[str, Any]] = {
+    "cart_abandonment": {
+        "name": "Cart abandonment",
+        "description": "A cart was added to and not checked out within 2 hours; one "
+                       "firing per cart.",
+        "definition": {"sequence": {"first": "cart_add", "then": "checkout", "absent": True,
+                                    "within": "2h", "key": "cart_id"},
+                       "exit": ["order"]},
+        "cooldown": "1d", "max_firings": 3},
+    "browse_abandonment": {
+        "name": "Browse abandonment",
+        "description": "A product was viewed and not added to a cart within 1 hour; one "
+                       "firing per product.",
+        "definition": {"sequence": {"first": "product_view", "then": "cart_add",
+                                    "absent": True, "within": "1h", "key": "product_id"},
+                       "exit": ["order"], "reentry": "1d"},
+        "cooldown": "3d", "max_firings": 5},
+    "high_value_engagement": {
+        "name": "High-value engagement",
+        "description": "A customer with lifetime revenue over 1000 and high engagement "
+                       "views a product; one firing per product.",
+        "definition": {"sequence": {"first": "product_view", "key": "product_id",
+                                    "within": "1h"},
+                       "profile": 'lifetime_revenue > 1000 and engagement_level == "high"'},
+        "cooldown": "7d", "max_firings": None},
+}
+"""The ready templates: name, description, definition, cooldown and maximum firings."""

@@ -1,0 +1,242 @@
+"""Customer profiles and a rule segment at scale M, beside the straightforward approach.
+
+Generates the scale-M demo in-process (100k customers, 200 campaigns, 180 days: ~5.5M
+sends, ~9.7M events), folds the events into one row per send as ingestion does, then
+times:
+
+- ``compute_profiles`` over every customer (goal: <= 3 s);
+- the straightforward approach on the same data: a Python loop over each customer's
+  sends, orders and web events computing the same measures (goal: >= 50x slower than
+  the set-based one), checked to agree with it on every customer;
+- a rule segment over the 100k profiles, parsed, compiled and filtered (goal: <= 200 ms).
+
+    python bench/profiles.py                 # scale M
+    python bench/profiles.py --customers 20000 --campaigns 60
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from analytics.customers.profiles import (  # noqa: E402
+    ENGAGEMENT_WEIGHTS,
+    HALF_LIFE_DAYS,
+    SESSION_GAP_MINUTES,
+    compute_profiles,
+)
+from analytics.customers.rules import PROFILE_FIELDS, compile_rule  # noqa: E402
+from analytics.customers.schemas import UTC  # noqa: E402
+from server.demo.generate import generate  # noqa: E402
+
+PROFILE_GOAL_SECONDS = 3.0
+SPEEDUP_GOAL = 50.0
+RULE_GOAL_MS = 200.0
+RULE = ('open_rate_90d >= 0.3 and days_since_last_purchase < 60 and '
+        'country in ["US", "CA"] and not opted_out')
+CHECKED = ("purchases", "lifetime_revenue", "days_since_last_purchase", "sends",
+           "open_rate_30d", "open_rate_90d", "click_rate_30d", "click_rate_90d", "sessions",
+           "pages_per_session", "session_duration", "preferred_send_hour",
+           "engagement_score")
+
+
+def timed(label: str, work: Callable[[], Any]) -> tuple[Any, float]:
+    start = time.perf_counter()
+    result = work()
+    seconds = time.perf_counter() - start
+    print(f"  {label:<44} {seconds:8.3f} s")
+    return result, seconds
+
+
+def _utc(column: str) -> pl.Expr:
+    return pl.col(column).cast(UTC)
+
+
+def inputs(frames: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """The demo frames as ``compute_profiles`` takes them: events folded into one row per
+    send (first delivery, open, human open, click, unsubscribe, complaint)."""
+    events = frames["events"].with_columns(_utc("occurred_at"))
+    human = pl.col("machine_open").cast(pl.String).str.to_lowercase().is_in(["true", "1"]).not_()
+
+    def first(kind: str, extra: pl.Expr | None = None) -> pl.Expr:
+        condition = pl.col("type") == kind
+        if extra is not None:
+            condition = condition & extra
+        return pl.col("occurred_at").filter(condition).min()
+
+    folded = events.group_by("message_id").agg(
+        first("delivered").alias("delivered_at"), first("open").alias("first_open_at"),
+        first("open", human.fill_null(True)).alias("first_human_open_at"),
+        first("click").alias("first_click_at"), first("unsubscribe").alias("unsubscribed_at"),
+        first("complaint").alias("complained_at"))
+    sends = (frames["messages"].with_columns(_utc("sent_at"))
+             .join(folded, on="message_id", how="left")
+             .with_columns(pl.coalesce("delivered_at", "first_open_at", "first_click_at")
+                           .alias("delivered_at")))
+    customer_of = frames["messages"].select("message_id", "customer_id")
+    agents = (events.filter(pl.col("type").is_in(["open", "click"])
+                            & pl.col("user_agent").is_not_null() & human.fill_null(True))
+              .select("message_id", "user_agent").join(customer_of, on="message_id"))
+    products = frames["products"].select("product_id", "category")
+    customers = frames["customers"].with_columns(
+        _utc("signup_at"), pl.col("email").str.split("@").list.last().alias("email_domain"))
+    return {
+        "customers": customers.select("customer_id", "signup_at", "country", "email_domain"),
+        "sends": sends.select("customer_id", "sent_at", "delivered_at", "first_open_at",
+                              "first_human_open_at", "first_click_at", "unsubscribed_at",
+                              "complained_at"),
+        "orders": frames["orders"].select("customer_id", _utc("occurred_at"),
+                                          pl.col("amount").cast(pl.Float64)),
+        "behavior": frames["behavior"].with_columns(_utc("occurred_at"))
+        .join(products, on="product_id", how="left")
+        .select("customer_id", "occurred_at", "category"),
+        "agents": agents.select("customer_id", "user_agent"),
+    }
+
+
+def _days(at: datetime, as_of: datetime) -> float:
+    return max(0.0, (as_of - at).total_seconds() / 86_400)
+
+
+def _decay(at: datetime | None, weight: float, as_of: datetime) -> float:
+    return 0.0 if at is None else weight * 0.5 ** (_days(at, as_of) / HALF_LIFE_DAYS)
+
+
+def naive_profiles(data: dict[str, pl.DataFrame], as_of: datetime) -> pl.DataFrame:
+    """The straightforward approach: group each customer's history into Python lists,
+    then loop over every customer and every row of their history."""
+    history: dict[str, dict[str, list[Any]]] = {
+        customer: {"sends": [], "orders": [], "visits": []}
+        for customer in data["customers"]["customer_id"]}
+    for row in data["sends"].iter_rows():
+        history[row[0]]["sends"].append(row[1:])
+    for customer, at, amount in data["orders"].iter_rows():
+        history[customer]["orders"].append((at, amount))
+    for customer, at, _ in data["behavior"].iter_rows():
+        history[customer]["visits"].append(at)
+    w = ENGAGEMENT_WEIGHTS
+    gap = timedelta(minutes=SESSION_GAP_MINUTES)
+    rows = []
+    for customer, parts in history.items():
+        row: dict[str, Any] = {"customer_id": customer}
+        orders = parts["orders"]
+        row["purchases"] = len(orders)
+        row["lifetime_revenue"] = sum(amount for _, amount in orders)
+        row["days_since_last_purchase"] = (_days(max(at for at, _ in orders), as_of)
+                                           if orders else None)
+        score = sum(_decay(at, w["converted"], as_of) for at, _ in orders)
+        row["sends"] = len(parts["sends"])
+        hours: Counter[int] = Counter()
+        for days in (30, 90):
+            delivered = opened = clicked = 0
+            for sent, delivered_at, first_open, _, first_click, _, _ in parts["sends"]:
+                if delivered_at is not None and _days(sent, as_of) <= days:
+                    delivered += 1
+                    opened += first_open is not None
+                    clicked += first_click is not None
+            row[f"open_rate_{days}d"] = opened / delivered if delivered else None
+            row[f"click_rate_{days}d"] = clicked / delivered if delivered else None
+        for _, delivered_at, _, human_open, first_click, unsubscribed, complained in parts[
+                "sends"]:
+            score += (_decay(delivered_at, w["delivered"], as_of)
+                      + _decay(human_open, w["opened"], as_of)
+                      + _decay(first_click, w["clicked"], as_of)
+                      + _decay(unsubscribed, w["unsubscribed"], as_of)
+                      + _decay(complained, w["complained"], as_of))
+            if human_open is not None:
+                hours[human_open.hour] += 1
+        row["engagement_score"] = score
+        row["preferred_send_hour"] = (min(hours, key=lambda h: (-hours[h], h))
+                                      if hours else None)
+        sessions: list[list[datetime]] = []
+        for at in sorted(parts["visits"]):
+            if sessions and at - sessions[-1][-1] <= gap:
+                sessions[-1].append(at)
+            else:
+                sessions.append([at])
+        row["sessions"] = len(sessions)
+        row["pages_per_session"] = (sum(map(len, sessions)) / len(sessions)
+                                    if sessions else None)
+        row["session_duration"] = (sum((s[-1] - s[0]).total_seconds() for s in sessions)
+                                   / len(sessions) if sessions else None)
+        rows.append(row)
+    return pl.DataFrame(rows, schema={name: (pl.String if name == "customer_id" else
+                                             pl.Int64 if name in ("purchases", "sends",
+                                                                  "sessions",
+                                                                  "preferred_send_hour")
+                                             else pl.Float64)
+                                      for name in ("customer_id", *CHECKED)})
+
+
+def agree(fast: pl.DataFrame, slow: pl.DataFrame) -> int:
+    """How many customers differ between the two on any checked measure."""
+    joined = fast.select("customer_id", *CHECKED).join(slow, on="customer_id",
+                                                       suffix="_naive")
+    differing = 0
+    for name in CHECKED:
+        left, right = joined[name], joined[f"{name}_naive"]
+        same = (left.is_null() & right.is_null()) | (
+            (left.cast(pl.Float64) - right.cast(pl.Float64)).abs() <= 1e-6)
+        differing += int((~same.fill_null(False)).sum())
+    return differing
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--campaigns", type=int, default=200)
+    parser.add_argument("--days", type=int, default=180)
+    parser.add_argument("--skip-naive", action="store_true",
+                        help="time only the set-based profiles and the rule")
+    args = parser.parse_args()
+    print(f"scale: {args.customers} customers, {args.campaigns} campaigns, {args.days} days")
+    demo, _ = timed("generate the demo data", lambda: generate(
+        customers=args.customers, campaigns=args.campaigns, days=args.days))
+    data, _ = timed("fold events into sends (as ingestion does)", lambda: inputs(demo.frames))
+    as_of = data["sends"]["sent_at"].max() + timedelta(days=1)
+    print(f"  {data['sends'].height:,} sends, {data['orders'].height:,} orders, "
+          f"{data['behavior'].height:,} web events, {data['agents'].height:,} user agents")
+
+    profiles, fast = timed("compute_profiles (set-based)",
+                           lambda: compute_profiles(**data, as_of=as_of))
+    verdict = "ok" if fast <= PROFILE_GOAL_SECONDS else "OVER"
+    print(f"    goal <= {PROFILE_GOAL_SECONDS:.0f} s: {verdict}")
+
+    expression = compile_rule(RULE, PROFILE_FIELDS)
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        members = profiles.filter(compile_rule(RULE, PROFILE_FIELDS)).height
+        times.append((time.perf_counter() - start) * 1000)
+    assert profiles.filter(expression).height == members
+    best = min(times)
+    print(f"  rule segment over {profiles.height:,} profiles: {members:,} members, "
+          f"best of 5 {best:.1f} ms (median {sorted(times)[2]:.1f} ms); goal <= "
+          f"{RULE_GOAL_MS:.0f} ms: {'ok' if best <= RULE_GOAL_MS else 'OVER'}")
+
+    if args.skip_naive:
+        return
+    slow_profiles, slow = timed("straightforward Python loop per customer",
+                                lambda: naive_profiles(data, as_of))
+    differing = agree(profiles, slow_profiles)
+    ratio = slow / fast if fast else math.inf
+    print(f"    agreement: {differing} differing values over {len(CHECKED)} measures x "
+          f"{profiles.height:,} customers")
+    print(f"    ratio (loop / set-based): {ratio:.1f}x; goal >= {SPEEDUP_GOAL:.0f}x: "
+          f"{'ok' if ratio >= SPEEDUP_GOAL else 'UNDER'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Triggers through GraphQL: definitions, templates, the firing log and trigger writes."""

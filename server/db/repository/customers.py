@@ -1,0 +1,127 @@
+"""Customer profiles: the frames they are computed from, and their stored rows.
+
+Reads take either an engine (every customer, through ``read_table``: Arrow on
+PostgreSQL) or a connection and a scope (the customers staged in ``SCOPE``, inside the
+caller's transaction so an import sees its own uncommitted rows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection, Engine, text
+
+from server.db.repository import bulk
+from server.db.repository.frames import read_frame, read_table, typed
+
+SCOPE = "stage_profile_customers"
+
+Source = Engine | Connection
+Schema = Mapping[str, pl.DataType]
+
+
+def _read(source: Source, sql: str, schema: Schema) -> pl.DataFrame:
+    if isinstance(source, Engine):
+        return read_table(source, sql, schema=schema)
+    return read_frame(source, sql, schema=schema)
+
+
+def _join(source: Source, alias: str) -> str:
+    """The join that limits a read to the staged scope (none when reading everyone)."""
+    if isinstance(source, Engine):
+        return ""
+    return f" JOIN {SCOPE} sc ON sc.customer_id = {alias}.customer_id"
+
+
+def stage_scope(connection: Connection, customer_ids: Sequence[str]) -> None:
+    """Stage ``customer_ids`` as the scope of the scoped reads and writes."""
+    bulk.stage_frame(connection, SCOPE, pl.DataFrame(
+        {"customer_id": sorted(set(customer_ids))}, schema={"customer_id": pl.String}))
+
+
+def drop_scope(connection: Connection) -> None:
+    bulk.drop_stage(connection, SCOPE)
+
+
+def profile_inputs(source: Source, schemas: Mapping[str, Schema]) -> dict[str, pl.DataFrame]:
+    """The frames a profile is computed from (customers, sends, orders, behavior,
+    agents), each typed by its entry in ``schemas``, for everyone (an engine) or the
+    staged scope (a connection)."""
+    return {
+        "customers": _read(source, (
+            # Safe SQL (S608): table and column names are code constants; values are bound.
+            "SELECT c.customer_id, c.signup_at, c.country, c.email_domain FROM customer c"  # noqa: S608
+            + _join(source, "c")), schemas["customers"]),
+        "sends": _read(source, (
+            "SELECT m.customer_id, m.sent_at, m.delivered_at, m.first_open_at, "
+            "m.first_human_open_at, m.first_click_at, m.unsubscribed_at, m.complained_at "
+            "FROM message m" + _join(source, "m")), schemas["sends"]),
+        "orders": _read(source, (
+            # Safe SQL (S608): table and column names are code constants; values are bound.
+            "SELECT o.customer_id, o.occurred_at, o.amount FROM orders o"  # noqa: S608
+            + _join(source, "o")), schemas["orders"]),
+        "behavior": _read(source, (
+            # Safe SQL (S608): table and column names are code constants; values are bound.
+            "SELECT b.customer_id, b.occurred_at, p.category FROM behavior_event b "  # noqa: S608
+            "LEFT JOIN product p ON p.product_id = b.product_id" + _join(source, "b")),
+            schemas["behavior"]),
+        "agents": _read(source, (
+            # Safe SQL (S608): table and column names are code constants; values are bound.
+            "SELECT m.customer_id, e.user_agent FROM email_event e "  # noqa: S608
+            "JOIN message m ON m.message_id = e.message_id" + _join(source, "m")
+            + " WHERE e.type IN ('open', 'click') AND e.user_agent IS NOT NULL "
+            "AND NOT e.machine_open"), schemas["agents"]),
+    }
+
+
+def write_profiles(connection: Connection, profiles: pl.DataFrame, *,
+                   everyone: bool) -> None:
+    """Make the stored profiles of the scope (of every customer when ``everyone``) those
+    of ``profiles``, in the caller's transaction.
+
+    Rows are upserted, not deleted and inserted again: two imports that touch the same
+    customer at once then both succeed (the later one waits for the earlier one's row),
+    where a delete could not see the other's new row and the insert would collide."""
+    stage = "stage_customer_profile"
+    columns = ", ".join(profiles.columns)
+    bulk.stage_frame(connection, stage, profiles)
+    # Safe SQL (S608): table and column names are code constants; values are bound.
+    gone = f"customer_id NOT IN (SELECT customer_id FROM {stage})"  # noqa: S608
+    if everyone:
+        # Safe SQL (S608): table and column names are code constants; values are bound.
+        connection.execute(text(f"DELETE FROM customer_profile WHERE {gone}"))  # noqa: S608
+    else:
+        connection.execute(text(
+            # Safe SQL (S608): table and column names are code constants; values are bound.
+            f"DELETE FROM customer_profile WHERE {gone} AND customer_id IN "  # noqa: S608
+            f"(SELECT customer_id FROM {SCOPE})"))
+    updates = ", ".join(f"{name} = excluded.{name}" for name in profiles.columns
+                        if name != "customer_id")
+    # "WHERE true" tells SQLite's parser the ON CONFLICT belongs to the INSERT.
+    connection.execute(text(
+        # Safe SQL (S608): table and column names are code constants; values are bound.
+        f"INSERT INTO customer_profile ({columns}) SELECT {columns} FROM {stage} WHERE true "  # noqa: S608
+        f"ON CONFLICT (customer_id) DO UPDATE SET {updates}"))
+    bulk.drop_stage(connection, stage)
+
+
+def profile_frame(source: Source, schema: Schema) -> pl.DataFrame:
+    """Stored profiles (everyone, or the staged scope), with the columns of ``schema``."""
+    columns = ", ".join(f"p.{name}" for name in schema)
+    # Safe SQL (S608): table and column names are code constants; values are bound.
+    return _read(source, f"SELECT {columns} FROM customer_profile p" + _join(source, "p")  # noqa: S608
+                 + " ORDER BY p.customer_id", schema)
+
+
+def profile_of(connection: Connection, customer_id: str,
+               schema: Schema) -> dict[str, Any] | None:
+    """One stored profile (the columns of ``schema``) as a column -> value mapping."""
+    # Safe SQL (S608): table and column names are code constants; values are bound.
+    row = connection.execute(text(f"SELECT {', '.join(schema)} FROM customer_profile "  # noqa: S608
+                                  "WHERE customer_id = :id"), {"id": customer_id}).first()
+    if row is None:
+        return None
+    frame = pl.DataFrame([tuple(row)], schema=list(schema), orient="row")
+    return typed(frame, schema).row(0, named=True)

@@ -1,0 +1,176 @@
+"""Triggers and the firing log: definitions, the events they read, and the
+exactly-once insert of decided occasions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection, bindparam, text
+from sqlmodel import Session, col, select
+
+from server.db.models import TriggerDefinition, TriggerFiring
+from server.db.repository.frames import typed
+from server.db.types import UTCDateTime, utcnow
+
+Schema = Mapping[str, pl.DataType]
+
+
+def _frame(connection: Connection, sql: str, params: dict[str, Any], schema: Schema,
+           expanding: Sequence[str] = ()) -> pl.DataFrame:
+    statement = text(sql)
+    if expanding:
+        statement = statement.bindparams(*(bindparam(name, expanding=True)
+                                           for name in expanding))
+    rows = [tuple(row) for row in connection.execute(statement, params)]
+    return typed(pl.DataFrame(rows, schema=list(schema), orient="row",
+                              infer_schema_length=None), schema)
+
+
+def create_trigger(*, session: Session, trigger_in: TriggerDefinition) -> TriggerDefinition:
+    """Store a new trigger (its definition already checked); returns it with its id."""
+    session.add(trigger_in)
+    session.flush()
+    session.refresh(trigger_in)
+    return trigger_in
+
+
+def get_trigger(*, session: Session, trigger_id: int) -> TriggerDefinition | None:
+    return session.get(TriggerDefinition, trigger_id)
+
+
+def list_triggers(*, session: Session) -> list[TriggerDefinition]:
+    """Every trigger, highest priority first, then by id."""
+    return list(session.exec(select(TriggerDefinition).order_by(
+        col(TriggerDefinition.priority).desc(), col(TriggerDefinition.id))))
+
+
+def update_trigger(*, session: Session, trigger_id: int,
+                   values: Mapping[str, Any]) -> TriggerDefinition | None:
+    """Set ``values`` (column -> value) on a trigger; None when there is no such trigger."""
+    row = session.get(TriggerDefinition, trigger_id)
+    if row is None:
+        return None
+    for name, value in values.items():
+        setattr(row, name, value)
+    row.updated_at = utcnow()
+    session.add(row)
+    session.flush()
+    session.refresh(row)
+    return row
+
+
+# Any constant of our own: the advisory lock all trigger decisions take.
+_DECISION_LOCK = 4_815_162_342
+
+
+def lock_decisions(connection: Connection) -> None:
+    """Serialise trigger decisions for the transaction, so two workers take turns
+    (cooldowns, maximums and the frequency cap read the firings the other wrote).
+    SQLite has one writer at a time already."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                           {"key": _DECISION_LOCK})
+
+
+# Events a trigger reads besides web behaviour: orders, and segment entries and exits
+# (their segment as the property segment_id).
+_OTHER_EVENTS = {
+    "order": "SELECT customer_id, 'order', occurred_at, NULL, NULL FROM orders WHERE 1 = 1",
+    "segment_entered": "SELECT customer_id, 'segment_entered', entered_at, NULL, segment_id "
+                       "FROM segment_membership WHERE 1 = 1",
+    "segment_left": "SELECT customer_id, 'segment_left', left_at, NULL, segment_id "
+                    "FROM segment_membership WHERE left_at IS NOT NULL",
+}
+OTHER_EVENT_TYPES = tuple(_OTHER_EVENTS)
+"""Event types read from orders and segment membership rather than web behaviour."""
+
+
+def event_frame(connection: Connection, types: Sequence[str],
+                customer_ids: Sequence[str] | None, schema: Schema) -> pl.DataFrame:
+    """Events of ``types`` (of ``customer_ids``, or everyone's) with ``schema``'s columns:
+    customer_id, type, occurred_at, product_id, properties (JSON text)."""
+    scope = "" if customer_ids is None else " AND customer_id IN :customers"
+    params: dict[str, Any] = {"types": list(types)}
+    expanding = ["types"]
+    if customer_ids is not None:
+        params["customers"] = list(customer_ids)
+        expanding.append("customers")
+    parts = ["SELECT customer_id, type, occurred_at, product_id, properties "
+             "FROM behavior_event WHERE type IN :types" + scope]
+    parts += [_OTHER_EVENTS[name] + scope for name in types if name in _OTHER_EVENTS]
+    frame = _frame(connection, " UNION ALL ".join(parts), params, schema, expanding)
+    segment = pl.col("type").is_in(["segment_entered", "segment_left"])
+    return frame.with_columns(
+        # Segment ids are slugs (letters, digits, - and _), safe inside a JSON string.
+        pl.when(segment).then(pl.lit('{"segment_id": "') + pl.col("properties") + pl.lit('"}'))
+        .otherwise(pl.col("properties")).alias("properties"))
+
+
+def fired_frame(connection: Connection, trigger_id: int | None,
+                customer_ids: Sequence[str], schema: Schema) -> pl.DataFrame:
+    """Earlier firings that fired (of the trigger, or of every trigger when None) of
+    ``customer_ids``: customer_id, due_at."""
+    sql = ("SELECT customer_id, due_at FROM trigger_firing WHERE status = 'fired' "
+           "AND customer_id IN :customers")
+    params: dict[str, Any] = {"customers": list(customer_ids)}
+    if trigger_id is not None:
+        sql += " AND trigger_id = :id"
+        params["id"] = trigger_id
+    return _frame(connection, sql + " ORDER BY id", params, schema, ["customers"])
+
+
+def decided_keys(connection: Connection, trigger_id: int) -> set[tuple[str, str]]:
+    """(customer, occasion key) of every occasion of the trigger already decided."""
+    return {(row[0], row[1]) for row in connection.execute(text(
+        "SELECT customer_id, occasion_key FROM trigger_firing WHERE trigger_id = :id"),
+        {"id": trigger_id})}
+
+
+_INSERT_FIRING = text(
+    "INSERT INTO trigger_firing (trigger_id, customer_id, occasion_key, status, reason, "
+    "due_at, decided_at) VALUES (:trigger_id, :customer_id, :occasion_key, :status, "
+    ":reason, :due_at, :decided_at) "
+    "ON CONFLICT (trigger_id, customer_id, occasion_key) DO NOTHING RETURNING id")
+
+
+def insert_firing(connection: Connection, *, trigger_id: int, customer_id: str,
+                  occasion_key: str, status: str, reason: str, due_at: datetime) -> int | None:
+    """Record a decided occasion once: the id of the new row, or None when the occasion
+    was already decided (a replay, or another worker got there first)."""
+    row = connection.execute(_INSERT_FIRING.bindparams(
+        bindparam("due_at", type_=UTCDateTime()), bindparam("decided_at", type_=UTCDateTime())),
+        {"trigger_id": trigger_id, "customer_id": customer_id, "occasion_key": occasion_key,
+         "status": status, "reason": reason, "due_at": due_at,
+         "decided_at": utcnow()}).first()
+    return None if row is None else int(row[0])
+
+
+def list_firings(*, session: Session, trigger_id: int | None = None,
+                 customer_id: str | None = None, status: str | None = None,
+                 first: int = 50) -> list[TriggerFiring]:
+    """The firing log, newest due first."""
+    query = select(TriggerFiring)
+    if trigger_id is not None:
+        query = query.where(col(TriggerFiring.trigger_id) == trigger_id)
+    if customer_id is not None:
+        query = query.where(col(TriggerFiring.customer_id) == customer_id)
+    if status is not None:
+        query = query.where(col(TriggerFiring.status) == status)
+    return list(session.exec(query.order_by(col(TriggerFiring.due_at).desc(),
+                                            col(TriggerFiring.id).desc()).limit(first)))
+
+
+def get_firing(*, session: Session, firing_id: int) -> TriggerFiring | None:
+    return session.get(TriggerFiring, firing_id)
+
+
+def mark_delivered(*, session: Session, firing_id: int, status_code: int) -> None:
+    """Record that the firing's webhook was answered with a success ``status_code``."""
+    row = session.get(TriggerFiring, firing_id)
+    if row is not None:
+        row.delivered_at = utcnow()
+        row.delivery_status = status_code
+        session.add(row)

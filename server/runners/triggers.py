@@ -1,0 +1,262 @@
+"""Triggers: definitions and templates, evaluation of due occasions, the firing log.
+
+``evaluate`` decides every due occasion of every trigger once: it reads the behaviour
+events (of the customers a batch touched, or everyone's for the sweep), finds the due
+occasions by event time, decides them with the firing policy and inserts each decision
+with ``ON CONFLICT DO NOTHING`` on (trigger, customer, occasion key). Only the worker
+whose insert made the row enqueues the webhook delivery, keyed by the firing id, so
+replays, shuffled batches and concurrent workers fire each occasion exactly once.
+Occasions that fell due before the trigger was created are not decided: a new trigger
+acts on what happens from now on, not on last year's carts.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import polars as pl
+from sqlalchemy import Connection, Engine
+from sqlmodel import Session
+
+from analytics.customers.expressions import RuleSyntaxError, parse
+from analytics.customers.rules import PROFILE_FIELDS, members
+from analytics.customers.schemas import PROFILE_SCHEMA
+from analytics.triggers.definitions import (
+    TEMPLATES,
+    Definition,
+    DefinitionError,
+    parse_definition,
+    parse_span,
+)
+from analytics.triggers.policy import FIRED_SCHEMA, Cap, Limits, decide
+from analytics.triggers.sequences import EVENTS_SCHEMA, due_occasions, exited_occasions
+from jobs.send import send
+from server.db.models import BEHAVIOR_TYPES, TriggerDefinition, TriggerFiring, webhook_url_problem
+from server.db.repository import customers as profiles_repo
+from server.db.repository import triggers as repo
+from server.db.types import utcnow
+from server.settings import get_settings
+
+EVENT_TYPES = (*BEHAVIOR_TYPES, *repo.OTHER_EVENT_TYPES)
+"""Event types a definition may name: web behaviour, order, segment_entered/left."""
+
+
+class TriggerProblem(ValueError):
+    """A trigger write that was refused; ``field`` names the input at fault."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def check_definition(text: str) -> Definition:
+    """Parse a definition and its profile rule; raises ``TriggerProblem``."""
+    try:
+        definition = parse_definition(text, EVENT_TYPES)
+    except DefinitionError as error:
+        raise TriggerProblem("definition", str(error)) from None
+    if definition.profile is not None:
+        try:
+            parse(definition.profile, PROFILE_FIELDS)
+        except RuleSyntaxError as error:
+            raise TriggerProblem("definition", f"profile: {error}") from None
+    return definition
+
+
+def _limits(cooldown: str | None, max_firings: int | None) -> tuple[int | None, int | None]:
+    seconds = None
+    if cooldown is not None and cooldown.strip():
+        try:
+            seconds = int(parse_span(cooldown, "cooldown").total_seconds())
+        except DefinitionError as error:
+            raise TriggerProblem("cooldown", str(error)) from None
+    if max_firings is not None and max_firings < 1:
+        raise TriggerProblem("maxFirings", "maxFirings: give 1 or more, or leave it empty "
+                                           "for no maximum")
+    return seconds, max_firings
+
+
+def _webhook(url: str | None) -> str | None:
+    if url is None or not url.strip():
+        return None
+    problem = webhook_url_problem(url.strip())
+    if problem:
+        raise TriggerProblem("webhookUrl", f"webhookUrl {problem}")
+    return url.strip()
+
+
+@dataclass(frozen=True)
+class Created:
+    """A new trigger and its webhook secret (shown this once)."""
+
+    trigger: TriggerDefinition
+    secret: str
+
+
+def create_trigger(engine: Engine, *, name: str, definition: str | None = None,
+                   template: str | None = None, webhook_url: str | None = None,
+                   cooldown: str | None = None, max_firings: int | None = None,
+                   priority: int = 0, enabled: bool = True) -> Created:
+    """Create a trigger from a definition or a template (whose cooldown and maximum
+    apply unless given); raises ``TriggerProblem``."""
+    if not name.strip():
+        raise TriggerProblem("name", "name: give the trigger a name")
+    if template is not None:
+        if template not in TEMPLATES:
+            raise TriggerProblem("template", f"template: unknown {template!r}; use one of "
+                                             f"{', '.join(TEMPLATES)}")
+        ready = TEMPLATES[template]
+        definition = definition or json.dumps(ready["definition"])
+        cooldown = cooldown if cooldown is not None else ready["cooldown"]
+        max_firings = max_firings if max_firings is not None else ready["max_firings"]
+    if not definition:
+        raise TriggerProblem("definition", "definition: give a definition or a template")
+    parsed = check_definition(definition)
+    seconds, maximum = _limits(cooldown, max_firings)
+    secret = secrets.token_urlsafe(32)
+    row = TriggerDefinition(name=name.strip(), definition=parsed.to_json(), enabled=enabled,
+                            priority=priority, cooldown_seconds=seconds, max_firings=maximum,
+                            webhook_url=_webhook(webhook_url), webhook_secret=secret)
+    with Session(engine, expire_on_commit=False) as session:
+        row = repo.create_trigger(session=session, trigger_in=row)
+        session.commit()
+        session.refresh(row)
+        session.expunge(row)
+    return Created(row, secret)
+
+
+def set_enabled(engine: Engine, trigger_id: int, enabled: bool) -> TriggerDefinition | None:
+    """Pause or resume a trigger; None when there is no such trigger."""
+    with Session(engine, expire_on_commit=False) as session:
+        row = repo.update_trigger(session=session, trigger_id=trigger_id,
+                                  values={"enabled": enabled})
+        session.commit()
+        if row is not None:
+            session.expunge(row)
+        return row
+
+
+def list_triggers(engine: Engine) -> list[TriggerDefinition]:
+    with Session(engine, expire_on_commit=False) as session:
+        rows = repo.list_triggers(session=session)
+        session.expunge_all()
+        return rows
+
+
+def get_trigger(engine: Engine, trigger_id: int) -> TriggerDefinition | None:
+    with Session(engine, expire_on_commit=False) as session:
+        row = repo.get_trigger(session=session, trigger_id=trigger_id)
+        if row is not None:
+            session.expunge(row)
+        return row
+
+
+def firings(engine: Engine, *, trigger_id: int | None = None, customer_id: str | None = None,
+            status: str | None = None, first: int = 50) -> list[TriggerFiring]:
+    """The firing log, newest due first."""
+    with Session(engine, expire_on_commit=False) as session:
+        rows = repo.list_firings(session=session, trigger_id=trigger_id,
+                                 customer_id=customer_id, status=status, first=first)
+        session.expunge_all()
+        return rows
+
+
+@dataclass
+class Evaluated:
+    """What an evaluation decided: per status, how many occasions; the new firings."""
+
+    decided: dict[str, int] = field(default_factory=dict)
+    fired: list[int] = field(default_factory=list)
+    deliveries: list[int] = field(default_factory=list)
+
+    def summary(self) -> str:
+        parts = [f"{count} {status}" for status, count in sorted(self.decided.items())]
+        return ", ".join(parts) or "no occasion due"
+
+
+def _eligible(connection: Connection, rule: str | None,
+              customers: Sequence[str]) -> set[str] | None:
+    if rule is None:
+        return None
+    profiles_repo.stage_scope(connection, customers)
+    profiles = profiles_repo.profile_frame(connection, PROFILE_SCHEMA)
+    profiles_repo.drop_scope(connection)
+    return set(members(profiles, parse(rule, PROFILE_FIELDS)).to_list())
+
+
+def frequency_cap() -> Cap | None:
+    """The global cap from the settings (``MAILSCOPE_TRIGGER_CAP`` firings per
+    ``MAILSCOPE_TRIGGER_CAP_DAYS``), None when turned off."""
+    settings = get_settings()
+    if settings.trigger_cap <= 0:
+        return None
+    return Cap(count=settings.trigger_cap, window=timedelta(days=settings.trigger_cap_days))
+
+
+def _evaluate_one(engine: Engine, row: TriggerDefinition, customer_ids: Sequence[str] | None,
+                  as_of: datetime, result: Evaluated) -> None:
+    definition = parse_definition(row.definition, EVENT_TYPES)
+    sequence = definition.sequence
+    types = sorted({sequence.first, *([sequence.then] if sequence.then else []),
+                    *definition.exit})
+    trigger_id = row.id or 0
+    with engine.begin() as connection:
+        repo.lock_decisions(connection)
+        events = repo.event_frame(connection, types, customer_ids, EVENTS_SCHEMA)
+        due = due_occasions(events, sequence, as_of).filter(pl.col("due_at") >= row.created_at)
+        decided = repo.decided_keys(connection, trigger_id)
+        due = due.filter([(c, k) not in decided for c, k in
+                          due.select("customer_id", "occasion_key").iter_rows()])
+        if due.is_empty():
+            return
+        limits = Limits(enabled=row.enabled, max_firings=row.max_firings,
+                        profile_rule=definition.profile, reentry=definition.reentry,
+                        cooldown=(timedelta(seconds=row.cooldown_seconds)
+                                  if row.cooldown_seconds else None))
+        customers = sorted(due["customer_id"].unique().to_list())
+        decisions = decide(
+            due, repo.fired_frame(connection, trigger_id, customers, FIRED_SCHEMA), limits,
+            _eligible(connection, definition.profile, customers),
+            exits=exited_occasions(due, events, definition.exit),
+            everywhere=repo.fired_frame(connection, None, customers, FIRED_SCHEMA),
+            cap=frequency_cap())
+        for occasion in decisions.iter_rows(named=True):
+            firing_id = repo.insert_firing(
+                connection, trigger_id=trigger_id, customer_id=occasion["customer_id"],
+                occasion_key=occasion["occasion_key"], status=occasion["status"],
+                reason=occasion["reason"], due_at=occasion["due_at"])
+            if firing_id is None:
+                continue
+            result.decided[occasion["status"]] = result.decided.get(occasion["status"], 0) + 1
+            if occasion["status"] == "fired":
+                result.fired.append(firing_id)
+                if row.webhook_url:
+                    result.deliveries.append(firing_id)
+
+
+def evaluate(engine: Engine, *, customer_ids: Sequence[str] | None = None,
+             as_of: datetime | None = None, deliver: bool = True) -> Evaluated:
+    """Decide the due occasions of every trigger (for ``customer_ids``, or everyone),
+    by priority; enqueue a webhook delivery for each new firing when ``deliver``."""
+    as_of = as_of or utcnow()
+    result = Evaluated()
+    for row in list_triggers(engine):
+        try:
+            _evaluate_one(engine, row, customer_ids, as_of, result)
+        except DefinitionError:
+            # Stored definitions were checked when saved; one that no longer parses
+            # (an event type was retired) decides nothing until it is edited.
+            result.decided["unreadable"] = result.decided.get("unreadable", 0) + 1
+    if deliver:
+        # After the commit: a delivery never runs for a firing that was rolled back.
+        for firing_id in result.deliveries:
+            send("trigger_webhook", firing_id=firing_id)
+    return result
+
+
+def has_enabled_triggers(engine: Engine) -> bool:
+    return any(row.enabled for row in list_triggers(engine))

@@ -1,0 +1,212 @@
+"""Trigger evaluation on both databases: a cart-abandonment scenario replayed up to 40
+times in shuffled batches fires once per abandoned cart; cooldown, maximum, pause and
+profile rules are honoured and logged with their reason."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import UTC, datetime, timedelta
+
+import polars as pl
+import pytest
+from sqlalchemy import Engine, bindparam, text
+from sqlmodel import Session, col, select
+
+from server.db.models import JobRun
+from server.db.repository.triggers import update_trigger
+from server.db.types import UTCDateTime
+from server.ingest.load import load_frame
+from server.runners import triggers
+from server.settings import Settings, configure
+
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+END = T0 + timedelta(hours=6)
+CART = json.dumps({"sequence": {"first": "cart_add", "then": "checkout", "absent": True,
+                                "within": "2h", "key": "cart_id"}})
+
+
+def event(event_id: str, customer: str, kind: str, minutes: int,
+          cart: str | None) -> dict[str, object]:
+    return {"event_id": event_id, "customer_id": customer, "type": kind,
+            "occurred_at": (T0 + timedelta(minutes=minutes)).isoformat(),
+            "product_id": None,
+            "properties": None if cart is None else json.dumps({"cart_id": cart})}
+
+
+# u1 checks out in time; u2's c2 and u3's c3 are abandoned; u3's c4 closes with a checkout
+# naming no cart at minute 40, so only c3 (added at 50) stays open.
+SCENARIO = [
+    event("e1", "u1", "cart_add", 0, "c1"), event("e2", "u1", "checkout", 60, "c1"),
+    event("e3", "u2", "cart_add", 5, "c2"), event("e4", "u2", "cart_add", 20, "c2"),
+    event("e5", "u2", "checkout", 200, "c2"),
+    event("e6", "u3", "cart_add", 30, "c4"), event("e7", "u3", "checkout", 40, None),
+    event("e8", "u3", "cart_add", 50, "c3"),
+]
+
+
+def ingest(engine: Engine, rows: list[dict[str, object]]) -> None:
+    load_frame("behavior", pl.DataFrame(rows, schema={name: pl.String for name in rows[0]}),
+               engine=engine)
+
+
+def make(engine: Engine, **kwargs: object) -> int:
+    created = triggers.create_trigger(engine, name="Cart", **kwargs)  # type: ignore[arg-type]
+    trigger_id = created.trigger.id or 0
+    # Created before the scenario, so its occasions are the trigger's to decide.
+    with Session(engine) as session:
+        update_trigger(session=session, trigger_id=trigger_id,
+                       values={"created_at": T0 - timedelta(days=1)})
+        session.commit()
+    return trigger_id
+
+
+def log(engine: Engine) -> list[tuple[str, str, str]]:
+    with engine.connect() as connection:
+        return [tuple(row) for row in connection.execute(text(
+            "SELECT customer_id, occasion_key, status FROM trigger_firing "
+            "ORDER BY customer_id, occasion_key"))]
+
+
+def test_replayed_shuffled_events_fire_once_per_cart(settings: Settings,
+                                                     engine: Engine) -> None:
+    trigger_id = make(engine, definition=CART)
+    shuffle = random.Random(10)
+    for _ in range(40):
+        rows = SCENARIO * shuffle.randint(1, 3)
+        shuffle.shuffle(rows)
+        cut = shuffle.randint(1, len(rows))
+        for batch in (rows[:cut], rows[cut:]):
+            if batch:
+                ingest(engine, list({row["event_id"]: row for row in batch}.values()))
+                # Evaluated on arrival, before any deadline: nothing is due yet.
+                assert triggers.evaluate(engine, as_of=T0 + timedelta(minutes=100),
+                                         deliver=False).decided == {}
+        result = triggers.evaluate(engine, as_of=END, deliver=False)
+        assert sum(result.decided.values()) in (0, 2)
+    assert log(engine) == [("u2", "cart_id:c2", "fired"), ("u3", "cart_id:c3", "fired")]
+    firings = triggers.firings(engine, trigger_id=trigger_id)
+    assert [(f.customer_id, f.due_at, f.reason) for f in firings] == [
+        ("u3", T0 + timedelta(minutes=170), "cart_add at 2026-03-01T09:50:00Z with "
+         "cart_id=c3, then no checkout within 2h: fired"),
+        ("u2", T0 + timedelta(minutes=125), "cart_add at 2026-03-01T09:05:00Z with "
+         "cart_id=c2, then no checkout within 2h: fired")]
+
+
+def test_new_firings_enqueue_one_delivery_each(settings: Settings, engine: Engine) -> None:
+    make(engine, definition=CART, webhook_url="https://example.com/hook")
+    ingest(engine, SCENARIO)
+    first = triggers.evaluate(engine, as_of=END)
+    again = triggers.evaluate(engine, as_of=END)
+    assert (len(first.deliveries), again.deliveries) == (2, [])
+    with Session(engine) as session:
+        runs = session.exec(select(JobRun).where(col(JobRun.actor) == "trigger_webhook")
+                            .order_by(col(JobRun.id))).all()
+        assert [json.loads(run.args or "{}") for run in runs] == [
+            {"firing_id": firing_id} for firing_id in first.deliveries]
+
+
+def test_cooldown_maximum_and_pause(settings: Settings, engine: Engine) -> None:
+    carts = [event(f"a{i}", "u9", "cart_add", 60 * 24 * day, f"k{i}")
+             for i, day in enumerate([0, 0, 2, 4, 6])]
+    ingest(engine, carts)
+    limited = make(engine, definition=CART, cooldown="1d", max_firings=2)
+    paused = make(engine, definition=CART, enabled=False)
+    triggers.evaluate(engine, as_of=T0 + timedelta(days=10), deliver=False)
+    statuses = {(f.trigger_id, f.occasion_key): (f.status, f.reason.rsplit(": ", 1)[1])
+                for f in triggers.firings(engine)}
+    assert [statuses[(limited, f"cart_id:k{i}")] for i in range(5)] == [
+        ("fired", "fired"), ("cooldown", "cooldown 1d since the firing due at "
+                                         "2026-03-01T11:00:00Z"),
+        ("fired", "fired"), ("maximum", "maximum of 2 firings reached"),
+        ("maximum", "maximum of 2 firings reached")]
+    assert {statuses[(paused, f"cart_id:k{i}")] for i in range(5)} == {
+        ("paused", "trigger paused, nothing fired")}
+    # Resuming decides only new occasions: what was paused stays logged as paused.
+    triggers.set_enabled(engine, paused, True)
+    assert triggers.evaluate(engine, as_of=T0 + timedelta(days=10)).decided == {}
+
+
+def test_profile_rule_and_occasions_before_the_trigger(settings: Settings,
+                                                       engine: Engine) -> None:
+    ingest(engine, SCENARIO)
+    rule = json.dumps({**json.loads(CART), "profile": "purchases >= 1"})
+    make(engine, definition=rule)
+    late = triggers.create_trigger(engine, name="Late", definition=CART).trigger.id
+    triggers.evaluate(engine, as_of=END, deliver=False)
+    assert {(f.customer_id, f.status) for f in triggers.firings(engine)} == {
+        ("u2", "condition"), ("u3", "condition")}
+    assert triggers.firings(engine, trigger_id=late) == []
+
+
+def test_refused_writes_name_the_field(settings: Settings, engine: Engine) -> None:
+    cases = [({"name": " ", "definition": CART}, "name"),
+             ({"name": "x"}, "definition"),
+             ({"name": "x", "template": "nope"}, "template"),
+             ({"name": "x", "definition": '{"sequence": {"first": "buy", "key": "k"}}'},
+              "definition"),
+             ({"name": "x", "definition": json.dumps({**json.loads(CART),
+                                                      "profile": "nope > 1"})}, "definition"),
+             ({"name": "x", "definition": CART, "cooldown": "soon"}, "cooldown"),
+             ({"name": "x", "definition": CART, "max_firings": 0}, "maxFirings"),
+             ({"name": "x", "definition": CART, "webhook_url": "ftp://x"}, "webhookUrl")]
+    for kwargs, field in cases:
+        with pytest.raises(triggers.TriggerProblem) as problem:
+            triggers.create_trigger(engine, **kwargs)  # type: ignore[arg-type]
+        assert problem.value.field == field, kwargs
+    assert triggers.list_triggers(engine) == []
+
+
+def test_templates_make_ready_triggers(settings: Settings, engine: Engine) -> None:
+    created = triggers.create_trigger(engine, name="Carts", template="cart_abandonment")
+    row = created.trigger
+    assert (row.cooldown_seconds, row.max_firings, row.enabled) == (86_400, 3, True)
+    assert json.loads(row.definition)["sequence"]["key"] == "cart_id"
+    assert len(created.secret) >= 40 and row.webhook_secret == created.secret
+
+
+def test_an_imported_batch_enqueues_its_evaluation(settings: Settings, engine: Engine) -> None:
+    ingest(engine, SCENARIO[:2])
+    make(engine, definition=CART)
+    ingest(engine, SCENARIO)
+    with Session(engine) as session:
+        runs = session.exec(select(JobRun).where(col(JobRun.actor) == "evaluate_triggers")).all()
+        assert [json.loads(run.args or "{}") for run in runs] == [
+            {"customer_ids": ["u1", "u2", "u3"]}]
+
+
+def test_the_frequency_cap_spans_triggers(settings: Settings, engine: Engine) -> None:
+    configure(database_url=settings.database_url, secret_key=settings.secret_key,
+              broker_url=None, trigger_cap=1, trigger_cap_days=1)
+    ingest(engine, SCENARIO)
+    first = make(engine, definition=CART, priority=2)
+    second = make(engine, definition=CART.replace('"2h"', '"3h"'), priority=1)
+    triggers.evaluate(engine, as_of=END, deliver=False)
+    decided = {(f.trigger_id, f.customer_id): f.status for f in triggers.firings(engine)}
+    assert decided == {(first, "u2"): "fired", (first, "u3"): "fired",
+                       (second, "u2"): "frequency_cap", (second, "u3"): "frequency_cap"}
+
+
+def test_an_order_exits_and_segment_entries_trigger(settings: Settings, engine: Engine) -> None:
+    ingest(engine, SCENARIO)
+    load_frame("orders", pl.DataFrame({
+        "order_id": ["o1"], "customer_id": ["u2"],
+        "occurred_at": [(T0 + timedelta(minutes=90)).isoformat()],
+        "amount": ["12.50"], "currency": ["USD"]}), engine=engine)
+    goal = json.dumps({**json.loads(CART), "exit": ["order"]})
+    make(engine, definition=goal)
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO segment_membership (segment_id, customer_id, entered_at, left_at) "
+            "VALUES ('vip', 'u1', :at, NULL)").bindparams(bindparam("at", type_=UTCDateTime())),
+            {"at": T0 + timedelta(minutes=1)})
+    entered = make(engine, definition=json.dumps({"sequence": {
+        "first": "segment_entered", "key": "segment_id"}}))
+    triggers.evaluate(engine, as_of=END, deliver=False)
+    assert log(engine) == [("u1", "segment_id:vip", "fired"),
+                           ("u2", "cart_id:c2", "exited"), ("u3", "cart_id:c3", "fired")]
+    [vip] = triggers.firings(engine, trigger_id=entered)
+    assert vip.reason == "segment_entered at 2026-03-01T09:01:00Z with segment_id=vip: fired"
+    [exited] = triggers.firings(engine, status="exited")
+    assert exited.reason.endswith("then no checkout within 2h: exit: order at "
+                                  "2026-03-01T10:30:00Z")

@@ -1,0 +1,144 @@
+"""Customer search and profile pages, the segment builder's live count and the RFM grid."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Engine
+from starlette.testclient import TestClient
+
+from server.ingest.customers import refresh_everyone
+from tests.server.ingest.conftest import load_world
+from tests.server.runners.test_triggers import SCENARIO, ingest
+from tests.server.web.conftest import log_in
+
+HX = {"HX-Request": "true"}
+AS_OF = datetime(2026, 3, 20, tzinfo=UTC)
+
+
+@pytest.fixture
+def shop(engine: Engine) -> Engine:
+    load_world(engine)
+    refresh_everyone(engine, AS_OF)
+    return engine
+
+
+def test_search_is_a_page_and_a_live_fragment(client: TestClient, shop: Engine,
+                                              viewer_key: str) -> None:
+    log_in(client, viewer_key)
+    page = client.get("/customers")
+    assert page.status_code == 200 and page.text.startswith("<!doctype html>")
+    assert "3 customers" in page.text
+    fragment = client.get("/customers?q=silva", headers=HX).text
+    assert fragment.startswith('<div id="results" class="card">')
+    assert "1 customer match “silva”" in fragment
+    assert '<a href="/customers/u1">Ana Silva' in fragment
+    assert "u2" not in fragment
+
+
+def test_a_customer_page_shows_profile_chips_and_why(client: TestClient, shop: Engine,
+                                                     admin_key: str) -> None:
+    token = log_in(client, admin_key)
+    saved = client.post("/segments", data={
+        "csrf_token": token, "id": "buyers", "name": "Buyers",
+        "definition": "purchases >= 2 and country in ['PT']"}, follow_redirects=False)
+    assert saved.status_code == 303
+    page = client.get("/customers/u1").text
+    assert '<li class="chip" id="segment-buyers">' in page
+    assert "<td><code>purchases &gt;= 2</code></td>" in page
+    assert "<td>purchases = 3</td>" in page
+    assert '<td><code>country in [&#34;PT&#34;]</code></td>' in page
+    # two conditions, then its lifecycle stage, value tier, RFM name and cluster
+    assert page.count("✓ yes") == 6
+    assert "RFM score named" in page
+    assert "Lifetime revenue</th><td>75.50</td>" in page
+    missing = client.get("/customers/nobody")
+    assert missing.status_code == 404 and "No customer has id" in missing.text
+
+
+def test_the_builder_counts_as_you_type_and_shows_errors(client: TestClient, shop: Engine,
+                                                         admin_key: str) -> None:
+    token = log_in(client, admin_key)
+    page = client.get("/segments").text
+    assert 'hx-get="/segments/preview" hx-trigger="input changed delay:300ms, load"' in page
+    counted = client.get("/segments/preview", params={"definition": "purchases >= 1"},
+                         headers=HX).text
+    assert counted.lstrip().startswith('<div id="preview" aria-live="polite">')
+    assert '<strong class="big">2</strong> of 3 customers match' in counted
+    wrong = client.get("/segments/preview", params={"definition": "purchass >= 1"},
+                       headers=HX).text
+    assert ("unknown field &#39;purchass&#39; at column 1 — did you mean purchases?"
+            in wrong)
+    refused = client.post("/segments", data={"csrf_token": token, "id": "x", "name": "X",
+                                             "definition": "purchases >"})
+    assert refused.status_code == 422
+    assert "expected a number to compare purchases with" in refused.text
+    client.post("/segments", data={"csrf_token": token, "id": "buyers", "name": "Buyers",
+                                   "definition": "purchases >= 1"})
+    listing = client.get("/segments").text
+    assert '<tr id="segment-buyers">' in listing and '<td class="num">2</td>' in listing
+
+
+def test_viewers_see_no_builder(client: TestClient, shop: Engine, viewer_key: str) -> None:
+    log_in(client, viewer_key)
+    page = client.get("/segments").text
+    assert 'id="builder"' not in page and 'id="segment-list"' in page
+
+
+def test_the_rfm_grid_is_a_heatmap_of_25_named_cells(client: TestClient, shop: Engine,
+                                                     viewer_key: str) -> None:
+    log_in(client, viewer_key)
+    page = client.get("/segments/rfm").text
+    assert "2 customers with an order" in page
+    assert page.count('class="rfm-cell"') == 25
+    assert 'data-name="Champions"' in page and 'data-name="Lost"' in page
+
+
+def test_the_cluster_summary_names_each_cluster(client: TestClient, shop: Engine,
+                                                viewer_key: str) -> None:
+    log_in(client, viewer_key)
+    page = client.get("/segments/clusters?k=2").text
+    assert "k = 2 (given)" in page
+    assert page.count("<td class=\"num\">") >= 2 * 8
+    assert client.get("/segments/clusters?k=x").status_code == 400
+    auto = client.get("/segments/clusters").text
+    assert "chosen by silhouette" in auto
+
+
+def test_the_refresh_button_starts_the_job(client: TestClient, shop: Engine,
+                                           admin_key: str) -> None:
+    token = log_in(client, admin_key)
+    assert 'action="/segments/refresh"' in client.get("/segments").text
+    started = client.post("/segments/refresh", data={"csrf_token": token},
+                          follow_redirects=False)
+    assert started.status_code == 303 and started.headers["location"].startswith("/jobs?new=")
+    assert "refresh segments" in client.get(started.headers["location"]).text
+
+
+def test_a_segment_page_shows_members_changes_and_performance(client: TestClient,
+                                                              shop: Engine,
+                                                              admin_key: str) -> None:
+    token = log_in(client, admin_key)
+    client.post("/segments", data={"csrf_token": token, "id": "buyers", "name": "Buyers",
+                                   "definition": "purchases >= 1"})
+    page = client.get("/segments/buyers").text
+    assert "<code>purchases &gt;= 1</code>" in page
+    assert "2 members · last computed" in page
+    assert '<a href="/customers/u1">u1</a>' in page and '<a href="/customers/u3">u3</a>' in page
+    assert page.count("still in") == 2
+    assert "Lifetime revenue</th><td>175.49</td>" in page
+    assert client.get("/segments/nope").status_code == 404
+
+
+def test_the_customer_page_shows_the_journey(client: TestClient, engine: Engine,
+                                             viewer_key: str) -> None:
+    load_world(engine)
+    ingest(engine, SCENARIO)
+    log_in(client, viewer_key)
+    page = client.get("/customers/u2").text
+    assert '<section class="card" id="journey">' in page
+    # As of now: the March carts are more than 30 days old.
+    assert '<strong id="journey-stage">awareness</strong>' in page
+    assert "<td>behavior</td><td>cart_add</td>" in page
+    assert "none: nothing has followed email_unsubscribe yet" in page
