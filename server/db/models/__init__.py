@@ -50,6 +50,14 @@ from server.db.models.people import (
     SegmentBase,
     SegmentMember,
 )
+from server.db.models.predictions import (
+    MODEL_KINDS,
+    SERVED_MODELS,
+    CustomerScore,
+    ModelVersion,
+    ScoreRun,
+    ScoreShard,
+)
 from server.db.models.reports import (
     CampaignBreakdownRollup,
     CampaignSegmentRollup,
@@ -71,4 +79,5 @@ __all__ = [
     "DEFAULT_GUARDRAILS", "EXPERIMENT_CORRECTIONS", "EXPERIMENT_METHODS", "EXPERIMENT_METRICS",
     "EXPERIMENT_STATUSES", "Experiment", "ExperimentBase", "ExperimentCreate",
     "webhook_url_problem",
+    "MODEL_KINDS", "SERVED_MODELS", "CustomerScore", "ModelVersion", "ScoreRun", "ScoreShard",
 ]

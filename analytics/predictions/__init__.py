@@ -1,0 +1,34 @@
+"""Predictive models: point-in-time features, the churn model against its baseline,
+holdout metrics and explanations. Pure: frames in, dataclasses and artifacts out."""
+
+from analytics.predictions.churn import (
+    RISK_LEVELS,
+    RISK_THRESHOLDS,
+    TrainedModel,
+    risk_levels,
+    train_churn,
+)
+from analytics.predictions.evaluation import (
+    CalibrationBin,
+    ClassificationMetrics,
+    classification_metrics,
+)
+from analytics.predictions.features import (
+    CUSTOMERS_SCHEMA,
+    FEATURES,
+    MESSAGES_SCHEMA,
+    ORDERS_SCHEMA,
+    churn_labels,
+    customer_features,
+    shard_of,
+)
+from analytics.predictions.serving import Contribution, Explanation, ServedModel, checksum
+from analytics.predictions.sufficiency import ChurnMinimums, InsufficientData, check_churn_data
+
+__all__ = [
+    "CUSTOMERS_SCHEMA", "FEATURES", "MESSAGES_SCHEMA", "ORDERS_SCHEMA", "RISK_LEVELS",
+    "RISK_THRESHOLDS", "CalibrationBin", "ChurnMinimums", "ClassificationMetrics",
+    "Contribution", "Explanation", "InsufficientData", "ServedModel", "TrainedModel",
+    "check_churn_data", "checksum", "churn_labels", "classification_metrics",
+    "customer_features", "risk_levels", "shard_of", "train_churn",
+]
