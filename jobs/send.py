@@ -23,6 +23,8 @@ ACTORS: dict[str, str] = {
     "rebuild_rollups": "rebuild_rollups",
     "experiment_webhook": "post_winner_webhook",
     "refresh_report_rollups": "refresh_report_rollups",
+    "train_model": "train_model",
+    "score_customers": "score_customers",
 }
 
 

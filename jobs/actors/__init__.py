@@ -2,6 +2,6 @@
 worker (``dramatiq jobs.actors``) and the embedded workers import it; callers that only
 enqueue use ``jobs.send``, which names actors without importing them."""
 
-from jobs.actors import experiment_webhook, report_rollups, rollups
+from jobs.actors import experiment_webhook, predictions, report_rollups, rollups
 
-__all__ = ["experiment_webhook", "report_rollups", "rollups"]
+__all__ = ["experiment_webhook", "predictions", "report_rollups", "rollups"]

@@ -109,7 +109,7 @@ def train_model(engine: Engine, params: TrainParams, *, progress: Progress = _qu
     frames = repo.read_inputs(engine=engine)
     progress(0.25, "building point-in-time features")
     train = _labelled(frames, train_cutoff, params.horizon_days)
-    history = (train_cutoff - first).total_seconds() / 86_400 if first else 0.0
+    history = max(0.0, (train_cutoff - first).total_seconds() / 86_400) if first else 0.0
     check_churn_data(customers=train.height, churned=int(train["churned"].sum()),
                      history_days=history, horizon_days=params.horizon_days)
     holdout = _labelled(frames, holdout_cutoff, params.horizon_days)
@@ -225,6 +225,17 @@ def activate(engine: Engine, version_id: int) -> ModelVersion:
         version = repo.activate_model_version(session=session, version_id=version_id)
         session.commit()
     return version
+
+
+def active_version(engine: Engine, kind: str) -> ModelVersion | None:
+    with Session(engine, expire_on_commit=False) as session:
+        return repo.active_version(session=session, kind=check_kind(kind))
+
+
+def version_metrics(version: ModelVersion) -> dict[str, dict[str, float]]:
+    """The version's holdout metrics: ``{"model": {...}, "baseline": {...}}``."""
+    metrics: dict[str, dict[str, float]] = json.loads(version.metrics)
+    return metrics
 
 
 def list_versions(engine: Engine, kind: str | None = None) -> list[ModelVersion]:
