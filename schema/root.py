@@ -26,13 +26,15 @@ from schema.experiments.queries import ExperimentQuery
 from schema.ingest.mutations import IngestMutation
 from schema.jobs.mutations import JobMutation
 from schema.jobs.queries import JobQuery
+from schema.predictions.mutations import PredictionMutation
+from schema.predictions.queries import PredictionQuery
 
 # Each area of the API keeps its root fields in its own package; they merge here, in the
 # order the fields appear in schema.graphql.
 QUERIES: tuple[type, ...] = (CampaignQuery, CustomerQuery, JobQuery, AttributionQuery,
-                             ExperimentQuery, DashboardQuery)
+                             ExperimentQuery, DashboardQuery, PredictionQuery)
 MUTATIONS: tuple[type, ...] = (CampaignMutation, CustomerMutation, IngestMutation, JobMutation,
-                               ExperimentMutation, DashboardMutation)
+                               ExperimentMutation, DashboardMutation, PredictionMutation)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)

@@ -9,6 +9,8 @@ import strawberry
 from strawberry.types import Info
 
 from schema.context import Context
+from schema.predictions.queries import customer_explanation, customer_scores
+from schema.predictions.types import CustomerScore, Explanation, ModelKind
 from server.db import models
 
 
@@ -29,6 +31,17 @@ class Customer:
                    first_name=row.first_name, last_name=row.last_name,
                    signup_at=row.signup_at, country=row.country, timezone=row.timezone,
                    email_domain=row.email_domain)
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="The customer's published model scores, one per kind.")
+    async def scores(self, info: Info[Context, Any]) -> list[CustomerScore]:
+        return await customer_scores(info, str(self.id))
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="Why the active model of this kind scores the customer as it does "
+                    "(SHAP contributions, computed on demand).")
+    async def explain(self, info: Info[Context, Any], kind: ModelKind) -> Explanation | None:
+        return await customer_explanation(info, str(self.id), kind)
 
 
 @strawberry.type
