@@ -66,8 +66,8 @@ def train(
     from server.runners import predictions as runner
 
     settings = use_database(database_url)
-    params = runner.TrainParams(kind=kind, as_of=_as_of(as_of),
-                                horizon_days=horizon_days or settings.churn_horizon_days,
+    horizon = settings.churn_horizon_days if horizon_days is None else horizon_days
+    params = runner.TrainParams(kind=kind, as_of=_as_of(as_of), horizon_days=horizon,
                                 num_threads=settings.prediction_threads)
     engine = engine_for(settings.database_url)
     try:
