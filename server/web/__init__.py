@@ -17,6 +17,7 @@ from server.web.experiments import EXPERIMENT_ROUTES
 from server.web.jobs import jobs_page, run_rebuild
 from server.web.login import login_page, login_submit, logout
 from server.web.operations import OperationError
+from server.web.predictions import PREDICTION_ROUTES
 from server.web.reports_export import routes as report_export_routes
 from server.web.targets import save_targets, targets_page
 from server.web.templating import render_error
@@ -65,6 +66,8 @@ routes: list[Route] = [
           methods=["GET"]),
     *(Route(path, shows_operation_errors(endpoint), methods=methods)
       for path, endpoint, methods in EXPERIMENT_ROUTES),
+    *(Route(path, shows_operation_errors(endpoint), methods=methods)
+      for path, endpoint, methods in PREDICTION_ROUTES),
 ]
 
 __all__ = ["not_found", "render_error", "routes"]
