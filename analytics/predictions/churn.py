@@ -50,8 +50,8 @@ class BaselineRates:
         index = np.searchsorted(edges, values, side="left")
         prior = float(outcomes.mean())
         # Two pseudo-observations at the overall rate keep a thin bin off 0 and 1.
-        rates = [(float(outcomes[index == b].sum()) + 2 * prior) / ((index == b).sum() + 2)
-                 for b in range(edges.size + 1)]
+        rates = [(float(outcomes[index == b].sum()) + 2 * prior)
+                 / (int((index == b).sum()) + 2) for b in range(edges.size + 1)]
         return cls(edges=tuple(float(e) for e in edges), rates=tuple(rates))
 
     def predict(self, values: np.ndarray) -> np.ndarray:
