@@ -33,7 +33,8 @@ EARLY_STOPPING_SHARE = 0.2
 def risk_levels(probabilities: np.ndarray) -> list[str]:
     """The risk level of each churn probability."""
     index = np.searchsorted(np.asarray(RISK_THRESHOLDS), probabilities, side="right")
-    return [RISK_LEVELS[i] for i in index]
+    levels: list[str] = np.asarray(RISK_LEVELS)[index].tolist()
+    return levels
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ def _baseline_values(frame: pl.DataFrame) -> np.ndarray:
 
 
 def _params(num_threads: int) -> dict[str, object]:
-    return {"objective": "binary", "learning_rate": 0.05, "num_leaves": 31,
+    return {"objective": "binary", "learning_rate": 0.1, "num_leaves": 31,
             "min_data_in_leaf": 20, "feature_fraction": 0.9, "bagging_fraction": 0.9,
             "bagging_freq": 1, "lambda_l2": 1.0, "seed": SEED, "deterministic": True,
             "num_threads": num_threads, "verbose": -1}
