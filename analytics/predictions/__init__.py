@@ -1,6 +1,16 @@
 """Predictive models: point-in-time features, the churn model against its baseline,
-holdout metrics and explanations. Pure: frames in, dataclasses and artifacts out."""
+BG/NBD and Gamma-Gamma fits, holdout metrics and explanations. Pure: frames in,
+dataclasses and artifacts out."""
 
+from analytics.predictions.bgnbd import (
+    BgNbdParams,
+    GammaGammaParams,
+    expected_order_value,
+    expected_purchases,
+    fit_bgnbd,
+    fit_gamma_gamma,
+    p_alive,
+)
 from analytics.predictions.churn import (
     RISK_LEVELS,
     RISK_THRESHOLDS,
@@ -26,6 +36,8 @@ from analytics.predictions.serving import Contribution, Explanation, ServedModel
 from analytics.predictions.sufficiency import ChurnMinimums, InsufficientData, check_churn_data
 
 __all__ = [
+    "BgNbdParams", "GammaGammaParams", "expected_order_value", "expected_purchases",
+    "fit_bgnbd", "fit_gamma_gamma", "p_alive",
     "CUSTOMERS_SCHEMA", "FEATURES", "MESSAGES_SCHEMA", "ORDERS_SCHEMA", "RISK_LEVELS",
     "RISK_THRESHOLDS", "CalibrationBin", "ChurnMinimums", "ClassificationMetrics",
     "Contribution", "Explanation", "InsufficientData", "ServedModel", "TrainedModel",
