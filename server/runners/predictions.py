@@ -170,6 +170,17 @@ def start_scoring(engine: Engine, version_id: int, *, shards: int,
     return run
 
 
+def _shard_inputs(frames: dict[str, pl.DataFrame], shard: int,
+                  shards: int) -> dict[str, pl.DataFrame]:
+    """The rows of the customers in ``shard``."""
+    if shards == 1:
+        return frames
+    ids = pl.concat([frame.select("customer_id") for frame in frames.values()]).unique()
+    mine = ids.filter(pl.Series(shard_of(ids["customer_id"], shards) == shard))
+    return {name: frame.join(mine, on="customer_id", how="semi")
+            for name, frame in frames.items()}
+
+
 @dataclass(frozen=True)
 class ShardResult:
     run_id: int
@@ -190,20 +201,23 @@ def score_shard(engine: Engine, run_id: int, shard: int, *,
         version = _version(session, run.version_id)
     model = _served(version)
     progress(0.1, "reading orders, sends and customers")
-    frames = repo.read_inputs(engine=engine)
+    frames = _shard_inputs(repo.read_inputs(engine=engine), shard, run.shards)
     progress(0.4, "building features")
-    features = customer_features(frames["customers"], frames["orders"], frames["messages"],
-                                 cutoff=run.as_of)
+    # Features are per customer, so building them from the shard's rows alone gives the
+    # same values as building them for everyone: each worker does only its share.
+    mine = customer_features(frames["customers"], frames["orders"], frames["messages"],
+                             cutoff=run.as_of)
     warning = None
     if shard == 0:
+        # The first shard (a hash-chosen share of the customers) stands for the
+        # population in the drift check.
         reference = json.loads(version.features).get("reference", {})
-        stability = population_stability(reference, features)
+        stability = population_stability(reference, mine)
         repo.set_run_drift(engine=engine, run_id=run_id, drift=json.dumps(stability))
         moved = drifted(stability)
         if moved:
             warning = (f"features drifted since training (PSI > 0.25): {', '.join(moved)}; "
                        "consider retraining")
-    mine = features.filter(pl.Series(shard_of(features["customer_id"], run.shards) == shard))
     progress(0.6, f"scoring {mine.height:,} customers")
     probability = model.predict(mine, num_threads=num_threads) if mine.height else np.array([])
     scores = pl.DataFrame({"customer_id": mine["customer_id"],
