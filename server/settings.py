@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     # Predictions: churn means no engagement and no purchase over the next N days; batch
     # scoring splits customers into this many shards (one job each); LightGBM threads.
     churn_horizon_days: int = Field(default=60, ge=1, le=730)
+    # Lifetime value forecasts orders and revenue over this many days.
+    ltv_horizon_days: int = Field(default=90, ge=1, le=730)
     score_shards: int = Field(default=2, ge=1, le=256)
     prediction_threads: int = Field(default=1, ge=1, le=64)
 

@@ -32,12 +32,34 @@ from analytics.predictions.features import (
     customer_features,
     shard_of,
 )
-from analytics.predictions.serving import Contribution, Explanation, ServedModel, checksum
-from analytics.predictions.sufficiency import ChurnMinimums, InsufficientData, check_churn_data
+from analytics.predictions.lifetime import (
+    LifetimeTraining,
+    RegressionMetrics,
+    order_histories,
+    regression_metrics,
+    train_lifetime,
+)
+from analytics.predictions.serving import (
+    Contribution,
+    Explanation,
+    LifetimeModel,
+    ServedModel,
+    checksum,
+    load_model,
+)
+from analytics.predictions.sufficiency import (
+    ChurnMinimums,
+    InsufficientData,
+    LifetimeMinimums,
+    check_churn_data,
+    check_lifetime_data,
+)
 
 __all__ = [
     "BgNbdParams", "GammaGammaParams", "expected_order_value", "expected_purchases",
-    "fit_bgnbd", "fit_gamma_gamma", "p_alive",
+    "fit_bgnbd", "fit_gamma_gamma", "p_alive", "LifetimeTraining", "RegressionMetrics",
+    "order_histories", "regression_metrics", "train_lifetime", "LifetimeModel", "load_model",
+    "LifetimeMinimums", "check_lifetime_data",
     "CUSTOMERS_SCHEMA", "FEATURES", "MESSAGES_SCHEMA", "ORDERS_SCHEMA", "RISK_LEVELS",
     "RISK_THRESHOLDS", "CalibrationBin", "ChurnMinimums", "ClassificationMetrics",
     "Contribution", "Explanation", "InsufficientData", "ServedModel", "TrainedModel",

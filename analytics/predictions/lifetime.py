@@ -185,8 +185,7 @@ def train_lifetime(orders: pl.DataFrame, train: pl.DataFrame, holdout: pl.DataFr
         "kind": KIND, "served": served, "features": list(features),
         "horizon_days": horizon_days,
         "booster": booster.model_to_string(num_iteration=booster.best_iteration),
-        "bgnbd": {"r": bgnbd.r, "alpha": bgnbd.alpha, "a": bgnbd.a, "b": bgnbd.b},
-        "gamma_gamma": {"p": spend.p, "q": spend.q, "gamma": spend.gamma},
+        "bgnbd": vars(bgnbd), "gamma_gamma": vars(spend),
     }).encode()
     return LifetimeTraining(served=served, reason=reason, model_metrics=model_metrics,
                             baseline_metrics=baseline_metrics, bgnbd=bgnbd, spend=spend,

@@ -11,7 +11,9 @@ import lightgbm as lgb
 import numpy as np
 import polars as pl
 
+from analytics.predictions.bgnbd import BgNbdParams, GammaGammaParams
 from analytics.predictions.churn import BaselineRates
+from analytics.predictions.lifetime import LifetimeForecast, bgnbd_forecast
 
 
 def checksum(artifact: bytes) -> str:
@@ -28,8 +30,8 @@ class Contribution:
 
 @dataclass(frozen=True)
 class Explanation:
-    """Why the served model scored a customer as it did, on the log-odds scale:
-    ``base_value`` plus every contribution is the customer's log-odds."""
+    """Why a model scored a customer as it did: ``base_value`` plus every contribution
+    is the customer's log-odds (churn) or predicted revenue (ltv)."""
 
     served: str
     base_value: float
@@ -94,3 +96,52 @@ class ServedModel:
             key=lambda item: -abs(item.contribution))
         return Explanation(served=self.served, base_value=float(shap[-1]), prediction=p,
                            contributions=tuple(contributions[:top]))
+
+
+class LifetimeModel:
+    """A loaded lifetime-value artifact (see ``lifetime.train_lifetime``)."""
+
+    def __init__(self, artifact: bytes) -> None:
+        body: dict[str, Any] = json.loads(artifact)
+        self.kind: str = body["kind"]
+        self.served: str = body["served"]
+        self.features: list[str] = list(body["features"])
+        self.horizon_days: float = float(body["horizon_days"])
+        self.booster = lgb.Booster(model_str=body["booster"])
+        self.bgnbd = BgNbdParams(**body["bgnbd"])
+        self.spend = GammaGammaParams(**body["gamma_gamma"])
+
+    def forecast(self, features: pl.DataFrame, histories: pl.DataFrame, *,
+                 num_threads: int = 1) -> LifetimeForecast:
+        """Expected orders and P(alive) from BG/NBD, and the served model's revenue, for
+        the customers of ``features`` (``histories`` from ``order_histories``, same order)."""
+        base = bgnbd_forecast(self.bgnbd, self.spend, histories, self.horizon_days)
+        if self.served == "baseline" or features.is_empty():
+            return base
+        matrix = features.select(self.features).to_numpy().astype(np.float64)
+        value = np.clip(np.asarray(self.booster.predict(matrix, num_threads=num_threads)),
+                        0, None)
+        return LifetimeForecast(expected_orders=base.expected_orders, p_alive=base.p_alive,
+                                predicted_value=value)
+
+    def explain(self, row: pl.DataFrame, *, top: int = 10) -> Explanation:
+        """LightGBM's SHAP contributions to the customer's predicted revenue (BG/NBD's
+        forecast follows from the order count and timing alone)."""
+        if row.height != 1:
+            raise ValueError(f"explain takes one customer's features, got {row.height} rows")
+        matrix = row.select(self.features).to_numpy().astype(np.float64)
+        shap = np.asarray(self.booster.predict(matrix, pred_contrib=True))[0]
+        values = row.select(self.features).row(0)
+        contributions = sorted(
+            (Contribution(name, None if v is None else float(v), float(c))
+             for name, v, c in zip(self.features, values, shap[:-1], strict=True)),
+            key=lambda item: -abs(item.contribution))
+        return Explanation(served="lightgbm", base_value=float(shap[-1]),
+                           prediction=float(shap.sum()),
+                           contributions=tuple(contributions[:top]))
+
+
+def load_model(artifact: bytes) -> ServedModel | LifetimeModel:
+    """The model an artifact holds, by its kind."""
+    kind = json.loads(artifact)["kind"]
+    return LifetimeModel(artifact) if kind == "ltv" else ServedModel(artifact)

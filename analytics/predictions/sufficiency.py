@@ -46,3 +46,33 @@ def check_churn_data(*, customers: int, churned: int, history_days: float,
             f"{2 * horizon_days} days before --as-of (two windows of --horizon-days "
             f"{horizon_days}); import more history, pick a later --as-of or a shorter "
             "--horizon-days.")
+
+
+@dataclass(frozen=True)
+class LifetimeMinimums:
+    """The least the lifetime-value models need: customers with orders before the
+    holdout cutoff, repeat buyers among them (BG/NBD learns dropout and Gamma-Gamma
+    order values only from them), and days of order history."""
+
+    buyers: int = 100
+    repeat_buyers: int = 30
+    history_days: int = 30
+
+
+def check_lifetime_data(*, buyers: int, repeat_buyers: int, history_days: float,
+                        horizon_days: int, minimums: LifetimeMinimums | None = None) -> None:
+    """Raise ``InsufficientData`` naming each shortfall and how to close it."""
+    need = minimums or LifetimeMinimums()
+    missing = []
+    if buyers < need.buyers:
+        missing.append(f"{buyers} customers with orders, need {need.buyers}")
+    if repeat_buyers < need.repeat_buyers:
+        missing.append(f"{repeat_buyers} repeat buyers, need {need.repeat_buyers}")
+    if history_days < need.history_days:
+        missing.append(f"{history_days:.0f} days of order history before the training "
+                       f"cutoff, need {need.history_days}")
+    if missing:
+        raise InsufficientData(
+            "lifetime value model not trained: " + "; ".join(missing) + ". Training uses "
+            f"the {2 * horizon_days} days before --as-of; import more order history, pick "
+            "a later --as-of or a shorter --horizon-days.")

@@ -46,8 +46,8 @@ def train_model(job_id: int, kind: str, as_of: str | None = None,
         try:
             params = runner.TrainParams(
                 kind=kind, as_of=_when(as_of),
-                horizon_days=(settings.churn_horizon_days if horizon_days is None
-                              else horizon_days),
+                horizon_days=(runner.default_horizon_days(kind, settings)
+                              if horizon_days is None else horizon_days),
                 num_threads=settings.prediction_threads)
             params.validate()
             version = runner.train_model(get_engine(), params, progress=_stage(job),

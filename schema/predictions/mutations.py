@@ -39,8 +39,8 @@ class PredictionMutation:
         require(info, "analyst")
         params = runner.TrainParams(
             kind=kind.value, as_of=as_of,
-            horizon_days=(info.context.settings.churn_horizon_days if horizon_days is None
-                          else horizon_days))
+            horizon_days=(runner.default_horizon_days(kind.value, info.context.settings)
+                          if horizon_days is None else horizon_days))
         try:
             params.validate()
         except ValueError as error:

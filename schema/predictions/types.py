@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from enum import Enum
+from typing import Any
 
 import strawberry
 
@@ -14,9 +15,11 @@ from server.runners.predictions import CustomerScoreView
 
 
 @strawberry.enum(description="What a model predicts. CHURN: P(no engagement and no "
-                             "purchase over the next N days).")
+                             "purchase over the next N days). LTV: expected orders and "
+                             "revenue over the next N days and P(still active).")
 class ModelKind(Enum):
     CHURN = "churn"
+    LTV = "ltv"
 
 
 @strawberry.enum(description="Which model a version serves.")
@@ -41,6 +44,30 @@ class ModelMetrics:
     holdout_customers: int
     positive_rate: float = strawberry.field(description="Share of holdout customers with "
                                                         "the outcome (e.g. churned).")
+
+
+@strawberry.type(description="Holdout errors of a revenue forecast.")
+class RegressionMetrics:
+    mae: float
+    rmse: float
+    msle: float
+    correlation: float
+    bias: float = strawberry.field(description="Σpredicted / Σactual − 1.")
+
+
+@strawberry.type(description="LightGBM's and BG/NBD + Gamma-Gamma's holdout errors on "
+                             "the revenue over the horizon, and the fitted parameters.")
+class LifetimeMetrics:
+    model: RegressionMetrics
+    baseline: RegressionMetrics
+    holdout_customers: int
+    bgnbd_r: float
+    bgnbd_alpha: float
+    bgnbd_a: float
+    bgnbd_b: float
+    gamma_gamma_p: float
+    gamma_gamma_q: float
+    gamma_gamma_gamma: float
 
 
 @strawberry.type(description="Holdout forecasts in [lower, upper): their mean and what "
@@ -85,6 +112,32 @@ def _bins(rows: list[dict[str, float]]) -> list[CalibrationBin]:
                            observed_rate=r["observed_rate"]) for r in rows]
 
 
+def _classifier_metrics(metrics: dict[str, Any]) -> ModelMetrics | None:
+    if metrics.get("type") != "classifier":
+        return None
+    return ModelMetrics(model=_classifier(metrics["model"]),
+                        baseline=_classifier(metrics["baseline"]),
+                        holdout_customers=int(metrics["model"]["count"]),
+                        positive_rate=metrics["model"]["positive_rate"])
+
+
+def _regression(values: dict[str, float]) -> RegressionMetrics:
+    return RegressionMetrics(mae=values["mae"], rmse=values["rmse"], msle=values["msle"],
+                             correlation=values["correlation"], bias=values["bias"])
+
+
+def _lifetime_metrics(metrics: dict[str, Any]) -> LifetimeMetrics | None:
+    if metrics.get("type") != "regression":
+        return None
+    bgnbd, spend = metrics["bgnbd"], metrics["gamma_gamma"]
+    return LifetimeMetrics(model=_regression(metrics["model"]),
+                           baseline=_regression(metrics["baseline"]),
+                           holdout_customers=int(metrics["count"]), bgnbd_r=bgnbd["r"],
+                           bgnbd_alpha=bgnbd["alpha"], bgnbd_a=bgnbd["a"],
+                           bgnbd_b=bgnbd["b"], gamma_gamma_p=spend["p"],
+                           gamma_gamma_q=spend["q"], gamma_gamma_gamma=spend["gamma"])
+
+
 @strawberry.type(description="A trained model version in the registry.")
 class ModelVersion:
     id: strawberry.ID
@@ -103,7 +156,10 @@ class ModelVersion:
     holdout_rows: int
     checksum: str = strawberry.field(description="SHA-256 of the stored artifact.")
     features: list[str]
-    metrics: ModelMetrics
+    metrics: ModelMetrics | None = strawberry.field(
+        description="Classifier metrics (CHURN); null for LTV.")
+    lifetime_metrics: LifetimeMetrics | None = strawberry.field(
+        description="Regression metrics and fitted parameters (LTV); null for CHURN.")
     calibration: ModelCalibration
     feature_importance: list[FeatureImportance]
 
@@ -121,10 +177,7 @@ class ModelVersion:
             horizon_days=row.horizon_days, train_rows=row.train_rows,
             holdout_rows=row.holdout_rows, checksum=row.checksum,
             features=list(json.loads(row.features)["names"]),
-            metrics=ModelMetrics(model=_classifier(metrics["model"]),
-                                 baseline=_classifier(metrics["baseline"]),
-                                 holdout_customers=int(metrics["model"]["count"]),
-                                 positive_rate=metrics["model"]["positive_rate"]),
+            metrics=_classifier_metrics(metrics), lifetime_metrics=_lifetime_metrics(metrics),
             calibration=ModelCalibration(model=_bins(calibration["model"]),
                                          baseline=_bins(calibration["baseline"])),
             feature_importance=[FeatureImportance(feature=name, share=share)
@@ -139,11 +192,19 @@ class CustomerScore:
     probability: float | None
     risk_level: str | None = strawberry.field(
         description="churn: low < 0.2 <= medium < 0.5 <= high < 0.8 <= critical.")
+    expected_orders: float | None = strawberry.field(
+        description="ltv: expected orders over the version's horizon.")
+    predicted_value: float | None = strawberry.field(
+        description="ltv: expected revenue over the version's horizon.")
+    p_alive: float | None = strawberry.field(
+        description="ltv: probability the customer is still an active buyer.")
 
     @classmethod
     def from_view(cls, view: CustomerScoreView) -> CustomerScore:
         return cls(kind=ModelKind(view.kind), model_version=strawberry.ID(str(view.version_id)),
-                   as_of=view.as_of, probability=view.probability, risk_level=view.risk_level)
+                   as_of=view.as_of, probability=view.probability, risk_level=view.risk_level,
+                   expected_orders=view.expected_orders, predicted_value=view.predicted_value,
+                   p_alive=view.p_alive)
 
 
 @strawberry.type(description="One feature's push on the customer's log-odds.")
@@ -154,7 +215,8 @@ class FeatureContribution:
 
 
 @strawberry.type(description="Why the active model scores a customer as it does: "
-                             "baseValue plus the contributions is the log-odds.")
+                             "baseValue plus the contributions is the log-odds (CHURN) or "
+                             "the predicted revenue (LTV).")
 class Explanation:
     kind: ModelKind
     served: ServedModel

@@ -50,12 +50,13 @@ def _scaled(report: Progress, start: float, width: float) -> Progress:
 
 
 def train(
-    kind: Annotated[str, typer.Argument(help="What to train: churn.")],
+    kind: Annotated[str, typer.Argument(help="What to train: churn or ltv.")],
     as_of: Annotated[str | None, typer.Option(
         "--as-of", help="Train with data up to this date (default: the latest data).")] = None,
     horizon_days: Annotated[int | None, typer.Option(
         "--horizon-days", help="Days ahead the model predicts (default: "
-                               "MAILSCOPE_CHURN_HORIZON_DAYS, 60).")] = None,
+                               "MAILSCOPE_CHURN_HORIZON_DAYS, 60, or "
+                               "MAILSCOPE_LTV_HORIZON_DAYS, 90).")] = None,
     score: Annotated[bool, typer.Option(help="Score every customer with the new version "
                                              "when it is active.")] = True,
     database_url: DatabaseUrl = None,
@@ -66,7 +67,11 @@ def train(
     from server.runners import predictions as runner
 
     settings = use_database(database_url)
-    horizon = settings.churn_horizon_days if horizon_days is None else horizon_days
+    try:
+        horizon = (runner.default_horizon_days(kind, settings) if horizon_days is None
+                   else horizon_days)
+    except ValueError as error:
+        raise fail(str(error)) from None
     params = runner.TrainParams(kind=kind, as_of=_as_of(as_of), horizon_days=horizon,
                                 num_threads=settings.prediction_threads)
     engine = engine_for(settings.database_url)
@@ -77,11 +82,16 @@ def train(
     except ValueError as error:
         raise fail(str(error)) from None
     metrics = runner.version_metrics(version)
+    model, baseline = metrics["model"], metrics["baseline"]
     typer.echo(f"version {version.id} ({version.kind}): {version.reason}")
-    typer.echo(f"holdout AUC {metrics['model']['auc']:.3f} (baseline "
-               f"{metrics['baseline']['auc']:.3f}), log loss "
-               f"{metrics['model']['log_loss']:.4f} (baseline "
-               f"{metrics['baseline']['log_loss']:.4f})")
+    if metrics["type"] == "classifier":
+        typer.echo(f"holdout AUC {model['auc']:.3f} (baseline {baseline['auc']:.3f}), log "
+                   f"loss {model['log_loss']:.4f} (baseline {baseline['log_loss']:.4f})")
+    else:
+        typer.echo(f"holdout revenue RMSE {model['rmse']:.2f} (BG/NBD + Gamma-Gamma "
+                   f"{baseline['rmse']:.2f}), MAE {model['mae']:.2f} "
+                   f"({baseline['mae']:.2f}), bias {model['bias']:+.1%} "
+                   f"({baseline['bias']:+.1%})")
     if version.active and score:
         _score(engine, version.id or 0, settings.score_shards)
     elif not version.active:
@@ -107,8 +117,8 @@ def _score(engine: Engine, version_id: int, shards: int) -> None:
 
 
 def score(
-    kind: Annotated[str | None, typer.Argument(help="churn (default: every kind with an "
-                                                    "active version).")] = None,
+    kind: Annotated[str | None, typer.Argument(help="churn or ltv (default: every kind "
+                                                    "with an active version).")] = None,
     shards: Annotated[int | None, typer.Option(
         help="Shards to split the customers into (default: MAILSCOPE_SCORE_SHARDS).")] = None,
     database_url: DatabaseUrl = None,

@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -20,25 +21,33 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from analytics.predictions import (
+    FEATURES,
     Explanation,
+    LifetimeModel,
     ServedModel,
     check_churn_data,
+    check_lifetime_data,
     checksum,
     churn_labels,
     customer_features,
+    load_model,
+    order_histories,
     risk_levels,
     shard_of,
     train_churn,
+    train_lifetime,
 )
 from analytics.predictions.drift import drifted, population_stability, reference_bins
 from server.db.models import MODEL_KINDS, ModelVersion, ScoreRun
 from server.db.repository import predictions as repo
+from server.settings import Settings
 
 Progress = Callable[[float, str], None]
 MIN_HORIZON_DAYS, MAX_HORIZON_DAYS = 1, 730
 # The export's columns; models not built yet leave theirs empty.
 EXPORT_COLUMNS = ("customer_id", "churn_probability", "risk_level", "expected_orders",
-                  "predicted_clv", "p_alive", "best_send_hour", "churn_model_version")
+                  "predicted_clv", "p_alive", "best_send_hour", "churn_model_version",
+                  "ltv_model_version")
 
 
 def _quiet(_share: float, _detail: str) -> None:
@@ -51,6 +60,13 @@ def check_kind(kind: str) -> str:
     if name not in MODEL_KINDS:
         raise ValueError(f"kind {kind!r} is unknown; choose one of {', '.join(MODEL_KINDS)}")
     return name
+
+
+def default_horizon_days(kind: str, settings: Settings) -> int:
+    """The horizon ``kind`` trains for when none is given (a setting per kind)."""
+    if check_kind(kind) == "ltv":
+        return settings.ltv_horizon_days
+    return settings.churn_horizon_days
 
 
 @dataclass(frozen=True)
@@ -96,29 +112,65 @@ def train_model(engine: Engine, params: TrainParams, *, progress: Progress = _qu
                 job_id: int | None = None) -> ModelVersion:
     """Train ``params.kind`` and store the version (active when its kind has none).
 
-    Windows: training features at ``as_of − 2·horizon`` with labels over the next
-    horizon, holdout features at ``as_of − horizon`` with labels up to ``as_of``. Raises
-    ``InsufficientData`` (a ``ValueError``) when the data-sufficiency gate refuses.
+    Windows: training features at ``as_of − 2·horizon`` with outcomes over the next
+    horizon, holdout features at ``as_of − horizon`` with outcomes up to ``as_of``.
+    Raises ``InsufficientData`` (a ``ValueError``) when the data-sufficiency gate
+    refuses.
     """
     params.validate()
     progress(0.05, "reading orders, sends and customers")
     first, end = _data_end(engine)
     as_of = params.as_of or end
     horizon = timedelta(days=params.horizon_days)
-    holdout_cutoff, train_cutoff = as_of - horizon, as_of - 2 * horizon
+    window = _Window(first=first, train_cutoff=as_of - 2 * horizon,
+                     holdout_cutoff=as_of - horizon, as_of=as_of)
     frames = repo.read_inputs(engine=engine)
     progress(0.25, "building point-in-time features")
-    train = _labelled(frames, train_cutoff, params.horizon_days)
-    history = max(0.0, (train_cutoff - first).total_seconds() / 86_400) if first else 0.0
+    train = (_train_lifetime if check_kind(params.kind) == "ltv" else _train_churn)
+    version = train(frames, window, params, progress)
+    version.job_id = job_id
+    version.checksum = checksum(version.artifact)
+    with Session(engine, expire_on_commit=False) as session:
+        repo.create_model_version(session=session, version=version)
+        session.commit()
+    progress(1.0, f"version {version.id}: {version.served} served")
+    return version
+
+
+@dataclass(frozen=True)
+class _Window:
+    first: datetime | None
+    train_cutoff: datetime
+    holdout_cutoff: datetime
+    as_of: datetime
+
+    @property
+    def history_days(self) -> float:
+        if self.first is None:
+            return 0.0
+        return max(0.0, (self.train_cutoff - self.first).total_seconds() / 86_400)
+
+
+def _row(window: _Window, params: TrainParams, **values: Any) -> ModelVersion:
+    return ModelVersion(kind=params.kind, data_from=window.first,
+                        train_cutoff=window.train_cutoff,
+                        holdout_cutoff=window.holdout_cutoff, data_to=window.as_of,
+                        horizon_days=params.horizon_days, checksum="", **values)
+
+
+def _train_churn(frames: dict[str, pl.DataFrame], window: _Window, params: TrainParams,
+                 progress: Progress) -> ModelVersion:
+    train = _labelled(frames, window.train_cutoff, params.horizon_days)
     check_churn_data(customers=train.height, churned=int(train["churned"].sum()),
-                     history_days=history, horizon_days=params.horizon_days)
-    holdout = _labelled(frames, holdout_cutoff, params.horizon_days)
+                     history_days=window.history_days, horizon_days=params.horizon_days)
+    holdout = _labelled(frames, window.holdout_cutoff, params.horizon_days)
     progress(0.45, f"training on {train.height:,} customers")
     trained = train_churn(train, holdout, num_threads=params.num_threads)
     progress(0.9, "storing the version")
-    version = ModelVersion(
-        kind=trained.kind, served=trained.served, reason=trained.reason,
+    return _row(
+        window, params, served=trained.served, reason=trained.reason,
         metrics=json.dumps({
+            "type": "classifier",
             "model": {**trained.model_metrics.as_dict(),
                       "count": trained.model_metrics.count,
                       "positive_rate": trained.model_metrics.positive_rate},
@@ -130,15 +182,48 @@ def train_model(engine: Engine, params: TrainParams, *, progress: Progress = _qu
         importance=json.dumps(dict(trained.importance)),
         features=json.dumps({"names": list(trained.features),
                              "reference": reference_bins(holdout, trained.features)}),
-        data_from=first, train_cutoff=train_cutoff, holdout_cutoff=holdout_cutoff,
-        data_to=as_of, horizon_days=params.horizon_days, train_rows=trained.train_rows,
-        holdout_rows=trained.holdout_rows, artifact=trained.artifact,
-        checksum=checksum(trained.artifact), job_id=job_id)
-    with Session(engine, expire_on_commit=False) as session:
-        repo.create_model_version(session=session, version=version)
-        session.commit()
-    progress(1.0, f"version {version.id}: {trained.served} served")
-    return version
+        train_rows=trained.train_rows, holdout_rows=trained.holdout_rows,
+        artifact=trained.artifact)
+
+
+def _train_lifetime(frames: dict[str, pl.DataFrame], window: _Window, params: TrainParams,
+                    progress: Progress) -> ModelVersion:
+    features = list(FEATURES)
+    train = customer_features(frames["customers"], frames["orders"], frames["messages"],
+                              cutoff=window.train_cutoff)
+    holdout = customer_features(frames["customers"], frames["orders"], frames["messages"],
+                                cutoff=window.holdout_cutoff)
+    histories = order_histories(frames["orders"], holdout["customer_id"],
+                                cutoff=window.holdout_cutoff)
+    buyers = histories.filter(pl.col("monetary").is_not_null())
+    before = frames["orders"].filter(pl.col("occurred_at") < window.train_cutoff)
+    order_days = 0.0
+    if not before.is_empty():
+        span = before.select(pl.lit(window.train_cutoff) - pl.col("occurred_at").min())
+        order_days = span.item().total_seconds() / 86_400
+    check_lifetime_data(buyers=buyers.height,
+                        repeat_buyers=int((buyers["x"] > 0).sum()),
+                        history_days=order_days, horizon_days=params.horizon_days)
+    progress(0.45, f"fitting BG/NBD and training LightGBM on {train.height:,} customers")
+    trained = train_lifetime(frames["orders"], train, holdout,
+                             train_cutoff=window.train_cutoff,
+                             holdout_cutoff=window.holdout_cutoff,
+                             horizon_days=params.horizon_days, features=features,
+                             num_threads=params.num_threads)
+    progress(0.9, "storing the version")
+    return _row(
+        window, params, served=trained.served, reason=trained.reason,
+        metrics=json.dumps({
+            "type": "regression",
+            "model": trained.model_metrics.as_dict(),
+            "baseline": trained.baseline_metrics.as_dict(),
+            "count": trained.model_metrics.count,
+            "bgnbd": vars(trained.bgnbd), "gamma_gamma": vars(trained.spend)}),
+        calibration=json.dumps({"model": [], "baseline": []}),
+        importance=json.dumps(dict(trained.importance)),
+        features=json.dumps({"names": features,
+                             "reference": reference_bins(holdout, features)}),
+        train_rows=train.height, holdout_rows=holdout.height, artifact=trained.artifact)
 
 
 def _version(session: Session, version_id: int) -> ModelVersion:
@@ -149,11 +234,11 @@ def _version(session: Session, version_id: int) -> ModelVersion:
     return version
 
 
-def _served(version: ModelVersion) -> ServedModel:
+def _served(version: ModelVersion) -> ServedModel | LifetimeModel:
     if checksum(version.artifact) != version.checksum:
         raise ValueError(f"model version {version.id}: the artifact's checksum does not "
                          "match the registry; retrain the model")
-    return ServedModel(version.artifact)
+    return load_model(version.artifact)
 
 
 def start_scoring(engine: Engine, version_id: int, *, shards: int,
@@ -219,12 +304,26 @@ def score_shard(engine: Engine, run_id: int, shard: int, *,
             warning = (f"features drifted since training (PSI > 0.25): {', '.join(moved)}; "
                        "consider retraining")
     progress(0.6, f"scoring {mine.height:,} customers")
-    probability = model.predict(mine, num_threads=num_threads) if mine.height else np.array([])
-    scores = pl.DataFrame({"customer_id": mine["customer_id"],
-                           "probability": pl.Series(probability, dtype=pl.Float64),
-                           "risk_level": risk_levels(probability)},
-                          schema={"customer_id": pl.String(), "probability": pl.Float64(),
-                                  "risk_level": pl.String()})
+    if isinstance(model, LifetimeModel):
+        histories = order_histories(frames["orders"], mine["customer_id"], cutoff=run.as_of)
+        forecast = model.forecast(mine, histories, num_threads=num_threads)
+        scores = pl.DataFrame({"customer_id": mine["customer_id"],
+                               "expected_orders": forecast.expected_orders,
+                               "predicted_value": forecast.predicted_value,
+                               "p_alive": forecast.p_alive},
+                              schema={"customer_id": pl.String(),
+                                      "expected_orders": pl.Float64(),
+                                      "predicted_value": pl.Float64(),
+                                      "p_alive": pl.Float64()})
+    else:
+        probability = (model.predict(mine, num_threads=num_threads) if mine.height
+                       else np.array([]))
+        scores = pl.DataFrame({"customer_id": mine["customer_id"],
+                               "probability": pl.Series(probability, dtype=pl.Float64),
+                               "risk_level": risk_levels(probability)},
+                              schema={"customer_id": pl.String(),
+                                      "probability": pl.Float64(),
+                                      "risk_level": pl.String()})
     progress(0.8, "writing scores")
     written = repo.write_score_shard(engine=engine, run_id=run_id, shard=shard, scores=scores)
     progress(1.0, f"{mine.height:,} customers scored")
@@ -246,9 +345,10 @@ def active_version(engine: Engine, kind: str) -> ModelVersion | None:
         return repo.active_version(session=session, kind=check_kind(kind))
 
 
-def version_metrics(version: ModelVersion) -> dict[str, dict[str, float]]:
-    """The version's holdout metrics: ``{"model": {...}, "baseline": {...}}``."""
-    metrics: dict[str, dict[str, float]] = json.loads(version.metrics)
+def version_metrics(version: ModelVersion) -> dict[str, Any]:
+    """The version's holdout metrics: ``{"type": "classifier" | "regression", "model":
+    {...}, "baseline": {...}, ...}``."""
+    metrics: dict[str, Any] = json.loads(version.metrics)
     return metrics
 
 
@@ -278,6 +378,9 @@ class CustomerScoreView:
     as_of: datetime
     probability: float | None
     risk_level: str | None
+    expected_orders: float | None = None
+    predicted_value: float | None = None
+    p_alive: float | None = None
 
 
 def customer_scores(engine: Engine, customer_id: str) -> list[CustomerScoreView]:
@@ -291,9 +394,11 @@ def customer_scores(engine: Engine, customer_id: str) -> list[CustomerScoreView]
             row = repo.customer_score(session=session, run_id=run.id or 0,
                                       customer_id=customer_id)
             if row is not None:
-                views.append(CustomerScoreView(kind=kind, version_id=run.version_id,
-                                               as_of=run.as_of, probability=row.probability,
-                                               risk_level=row.risk_level))
+                views.append(CustomerScoreView(
+                    kind=kind, version_id=run.version_id, as_of=run.as_of,
+                    probability=row.probability, risk_level=row.risk_level,
+                    expected_orders=row.expected_orders, predicted_value=row.predicted_value,
+                    p_alive=row.p_alive))
     return views
 
 
@@ -314,24 +419,41 @@ def explain_customer(engine: Engine, customer_id: str, kind: str) -> Explanation
     return _served(version).explain(features)
 
 
+EXPORT_SCHEMA: dict[str, pl.DataType] = {
+    "customer_id": pl.String(), "churn_probability": pl.Float64(), "risk_level": pl.String(),
+    "expected_orders": pl.Float64(), "predicted_clv": pl.Float64(), "p_alive": pl.Float64(),
+    "best_send_hour": pl.Int64(), "churn_model_version": pl.Int64(),
+    "ltv_model_version": pl.Int64()}
+
+
 def export_scores(engine: Engine) -> pl.DataFrame:
-    """One row per scored customer with every published score (``EXPORT_COLUMNS``)."""
+    """One row per scored customer with every published score (``EXPORT_SCHEMA``; a
+    kind without published scores leaves its columns empty)."""
     with Session(engine, expire_on_commit=False) as session:
-        run = repo.published_run(session=session, kind="churn")
-    schema: dict[str, pl.DataType] = {"customer_id": pl.String(), "churn_probability": pl.Float64(),
-                              "risk_level": pl.String(), "expected_orders": pl.Float64(),
-                              "predicted_clv": pl.Float64(), "p_alive": pl.Float64(),
-                              "best_send_hour": pl.Int64(), "churn_model_version": pl.Int64()}
-    if run is None:
-        return pl.DataFrame(schema=schema)
-    churn = repo.run_scores(engine=engine, run_id=run.id or 0)
-    return churn.select(
-        "customer_id", pl.col("probability").alias("churn_probability"), "risk_level",
-        pl.lit(None, pl.Float64).alias("expected_orders"),
-        pl.lit(None, pl.Float64).alias("predicted_clv"),
-        pl.lit(None, pl.Float64).alias("p_alive"),
-        pl.lit(None, pl.Int64).alias("best_send_hour"),
-        pl.lit(run.version_id, pl.Int64).alias("churn_model_version")).cast(pl.Schema(schema))
+        runs = {kind: repo.published_run(session=session, kind=kind) for kind in MODEL_KINDS}
+    parts = []
+    for kind, run in runs.items():
+        if run is None:
+            continue
+        scores = repo.run_scores(engine=engine, run_id=run.id or 0)
+        if kind == "churn":
+            parts.append(scores.select(
+                "customer_id", pl.col("probability").alias("churn_probability"),
+                "risk_level", pl.lit(run.version_id, pl.Int64).alias("churn_model_version")))
+        else:
+            parts.append(scores.select(
+                "customer_id", "expected_orders", pl.col("predicted_value")
+                .alias("predicted_clv"), "p_alive",
+                pl.lit(run.version_id, pl.Int64).alias("ltv_model_version")))
+    if not parts:
+        return pl.DataFrame(schema=EXPORT_SCHEMA)
+    frame = parts[0]
+    for part in parts[1:]:
+        frame = frame.join(part, on="customer_id", how="full", coalesce=True)
+    missing = [pl.lit(None, dtype).alias(name) for name, dtype in EXPORT_SCHEMA.items()
+               if name not in frame.columns]
+    return (frame.with_columns(missing).select(list(EXPORT_SCHEMA))
+            .cast(pl.Schema(EXPORT_SCHEMA)).sort("customer_id"))
 
 
 def risk_counts(engine: Engine, kind: str = "churn") -> dict[str, int]:

@@ -22,17 +22,23 @@ PREDICTION_JOBS = {"train_model", "score_customers"}
 METRICS = (("auc", "AUC", "higher is better"), ("prAuc", "PR-AUC", "higher is better"),
            ("logLoss", "Log loss", "lower is better"), ("brier", "Brier", "lower is better"),
            ("ece", "Calibration error", "lower is better"))
+LIFETIME_METRICS = (("rmse", "RMSE", "lower is better"), ("mae", "MAE", "lower is better"),
+                    ("msle", "MSLE", "lower is better"),
+                    ("correlation", "Correlation", "higher is better"),
+                    ("bias", "Bias (Σpredicted/Σactual − 1)", "closer to 0 is better"))
+KINDS = {"churn": "CHURN", "ltv": "LTV"}
 
 LIST_QUERY = """
 query PredictionModels($first: Int!) {
   models { id kind served reason active createdAt horizonDays trainRows
-           metrics { model { auc logLoss } baseline { auc logLoss } } }
+           metrics { model { auc logLoss } baseline { auc logLoss } }
+           lifetimeMetrics { model { rmse } baseline { rmse } } }
   jobs(first: $first) { edges { node { id actor state progress detail error createdAt } } }
 }
 """
 TRAIN = """
-mutation Train($horizonDays: Int) {
-  trainModel(kind: CHURN, horizonDays: $horizonDays) {
+mutation Train($kind: ModelKind!, $horizonDays: Int) {
+  trainModel(kind: $kind, horizonDays: $horizonDays) {
     __typename ... on Job { id } ... on Error { message }
   }
 }
@@ -44,6 +50,10 @@ query PredictionModel($id: ID!) {
     dataTo horizonDays trainRows holdoutRows checksum
     metrics { holdoutCustomers positiveRate
               model { auc prAuc logLoss brier ece } baseline { auc prAuc logLoss brier ece } }
+    lifetimeMetrics { holdoutCustomers model { rmse mae msle correlation bias }
+                      baseline { rmse mae msle correlation bias }
+                      bgnbdR bgnbdAlpha bgnbdA bgnbdB gammaGammaP gammaGammaQ
+                      gammaGammaGamma }
     calibration { model { lower upper count meanPredicted observedRate }
                   baseline { lower upper count meanPredicted observedRate } }
     featureImportance { feature share }
@@ -60,7 +70,8 @@ CUSTOMER_QUERY = """
 query PredictionCustomer($id: ID!) {
   customer(id: $id) {
     id email firstName lastName
-    scores { kind modelVersion asOf probability riskLevel }
+    scores { kind modelVersion asOf probability riskLevel expectedOrders predictedValue
+             pAlive }
     explain(kind: CHURN) { served baseValue prediction
                            contributions { feature value contribution } }
   }
@@ -81,9 +92,20 @@ async def _list_context(request: Request, error: str | None = None) -> dict[str,
         done = job["state"] == "DONE"
         job["percent"] = 100 if done else round(max(0.0, min(job["progress"], 1.0)) * 100)
         job["state"] = job["state"].lower()
-    return {"models": data["models"], "jobs": jobs[:10], "error": error,
+    models = [{**model, "holdout": _holdout_summary(model)} for model in data["models"]]
+    return {"models": models, "jobs": jobs[:10], "error": error,
             "live": any(job["state"].upper() in UNFINISHED for job in jobs),
             "can_train": _can_train(request)}
+
+
+def _holdout_summary(model: dict[str, Any]) -> tuple[str, str]:
+    """(served model's, baseline's) headline holdout figures for the list."""
+    if model["metrics"] is not None:
+        ours, theirs = model["metrics"]["model"], model["metrics"]["baseline"]
+        return (f"AUC {ours['auc']:.3f} · log loss {ours['logLoss']:.4f}",
+                f"AUC {theirs['auc']:.3f} · log loss {theirs['logLoss']:.4f}")
+    ours, theirs = (model["lifetimeMetrics"]["model"], model["lifetimeMetrics"]["baseline"])
+    return f"RMSE {ours['rmse']:.2f}", f"RMSE {theirs['rmse']:.2f}"
 
 
 async def models_page(request: Request) -> Response:
@@ -101,13 +123,20 @@ async def train(request: Request) -> Response:
                             "Training a model needs the analyst or admin role; your key has "
                             f"the '{request.user.role}' role. Ask an admin for an analyst key.")
     horizon = str(form.get("horizon_days") or "").strip()
+    kind = KINDS.get(str(form.get("kind") or "churn"))
+    if kind is None:
+        context = await _list_context(request, error=f"kind {form.get('kind')!r} is unknown; "
+                                                     "choose churn or ltv")
+        return render(request, "predictions.html", context, fragment="models",
+                      status_code=400)
     if horizon and not horizon.isdigit():
         context = await _list_context(request, error=f"horizon days {horizon!r} is not a "
                                                      "whole number; e.g. 60")
         return render(request, "predictions.html", context, fragment="models",
                       status_code=400)
     result = (await run_operation(request, TRAIN,
-                                  {"horizonDays": int(horizon) if horizon else None}))
+                                  {"kind": kind,
+                                   "horizonDays": int(horizon) if horizon else None}))
     outcome = result["trainModel"]
     if outcome["__typename"] != "Job":
         context = await _list_context(request, error=outcome.get("message") or "Not started.")
@@ -119,11 +148,17 @@ async def train(request: Request) -> Response:
                   fragment="models")
 
 
-def _metric_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
+def _metric_rows(metrics: dict[str, Any],
+                 names: tuple[tuple[str, str, str], ...]) -> list[dict[str, Any]]:
     rows = []
-    for key, label, better in METRICS:
+    for key, label, better in names:
         model, baseline = metrics["model"][key], metrics["baseline"][key]
-        wins = model > baseline if better.startswith("higher") else model < baseline
+        if better.startswith("higher"):
+            wins = model > baseline
+        elif better.startswith("lower"):
+            wins = model < baseline
+        else:
+            wins = abs(model) < abs(baseline)
         rows.append({"label": label, "model": model, "baseline": baseline, "better": better,
                      "model_wins": wins})
     return rows
@@ -140,12 +175,16 @@ async def model_page(request: Request) -> Response:
     importance = [(row["feature"], row["share"]) for row in model["featureImportance"][:12]]
     calibration = model["calibration"]
     served = model["served"].lower()
+    lifetime = model["lifetimeMetrics"]
+    rows = (_metric_rows(lifetime, LIFETIME_METRICS) if lifetime is not None
+            else _metric_rows(model["metrics"], METRICS))
     context = {
-        "model": model, "metric_rows": _metric_rows(model["metrics"]),
+        "model": model, "metric_rows": rows, "lifetime": lifetime,
+        "baseline_name": "BG/NBD + Gamma-Gamma" if lifetime is not None else "Baseline",
         "served": served, "drift": data["modelDrift"],
         "drifted": [row["feature"] for row in data["modelDrift"] if row["drifted"]],
         "can_activate": _can_train(request) and not model["active"],
-        "calibration_chart": calibration_chart(
+        "calibration_chart": None if lifetime is not None else calibration_chart(
             [("LightGBM", calibration["model"]), ("baseline", calibration["baseline"])],
             title="Calibration on the holdout"),
         "importance_chart": bar_chart(importance, title="Feature importance (share of gain)"),

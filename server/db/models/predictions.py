@@ -9,7 +9,7 @@ from sqlmodel import Field, SQLModel
 
 from server.db.types import UTCDateTime, utcnow
 
-MODEL_KINDS = ("churn",)
+MODEL_KINDS = ("churn", "ltv")
 SERVED_MODELS = ("lightgbm", "baseline")
 
 
@@ -86,5 +86,10 @@ class CustomerScore(SQLModel, table=True):
     run_id: int = Field(primary_key=True, foreign_key="score_run.id")
     customer_id: str = Field(primary_key=True, max_length=128)
     shard: int
+    # churn: the probability and its risk level.
     probability: float | None = None
     risk_level: str | None = Field(default=None, max_length=16)
+    # ltv: expected orders and revenue over the version's horizon, P(still active).
+    expected_orders: float | None = None
+    predicted_value: float | None = None
+    p_alive: float | None = None

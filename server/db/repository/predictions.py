@@ -30,7 +30,11 @@ _SQL = {
 }
 _SCHEMAS = {"orders": ORDERS_SCHEMA, "messages": MESSAGES_SCHEMA,
             "customers": CUSTOMERS_SCHEMA}
-SCORE_COLUMNS = ("run_id", "customer_id", "shard", "probability", "risk_level")
+SCORE_COLUMNS = ("run_id", "customer_id", "shard", "probability", "risk_level",
+                 "expected_orders", "predicted_value", "p_alive")
+SCORE_SCHEMA: dict[str, pl.DataType] = {
+    "customer_id": pl.String(), "probability": pl.Float64(), "risk_level": pl.String(),
+    "expected_orders": pl.Float64(), "predicted_value": pl.Float64(), "p_alive": pl.Float64()}
 
 
 def read_inputs(*, engine: Engine) -> dict[str, pl.DataFrame]:
@@ -127,10 +131,13 @@ def get_score_run(*, session: Session, run_id: int) -> ScoreRun | None:
 
 def write_score_shard(*, engine: Engine, run_id: int, shard: int,
                       scores: pl.DataFrame) -> ScoreRun:
-    """Replace shard ``shard`` of run ``run_id`` with ``scores`` (``SCORE_COLUMNS`` but
-    run_id and shard) in one transaction; the shard that completes the run publishes it
-    in that same transaction and drops the version's earlier runs. Returns the run."""
-    rows = scores.with_columns(pl.lit(run_id, pl.Int64).alias("run_id"),
+    """Replace shard ``shard`` of run ``run_id`` with ``scores`` (customer_id and any of
+    the ``SCORE_SCHEMA`` columns; the others are left null) in one transaction; the shard
+    that completes the run publishes it in that same transaction and drops the version's
+    earlier runs. Returns the run."""
+    rows = scores.with_columns(
+        pl.lit(None, dtype).alias(name) for name, dtype in SCORE_SCHEMA.items()
+        if name not in scores.columns).with_columns(pl.lit(run_id, pl.Int64).alias("run_id"),
                                pl.lit(shard, pl.Int64).alias("shard")).select(SCORE_COLUMNS)
     with Session(engine, expire_on_commit=False) as session:
         connection = session.connection()
@@ -210,8 +217,7 @@ def customer_score(*, session: Session, run_id: int,
 
 
 def run_scores(*, engine: Engine, run_id: int) -> pl.DataFrame:
-    """Every score of run ``run_id``: customer_id, probability, risk_level."""
-    return read_table(engine, "SELECT customer_id, probability, risk_level FROM "
-                      f"customer_score WHERE run_id = {int(run_id)} ORDER BY customer_id",
-                      schema={"customer_id": pl.String(), "probability": pl.Float64(),
-                              "risk_level": pl.String()})
+    """Every score of run ``run_id`` (``SCORE_SCHEMA``), by customer_id."""
+    columns = ", ".join(SCORE_SCHEMA)
+    return read_table(engine, f"SELECT {columns} FROM customer_score WHERE run_id = "
+                      f"{int(run_id)} ORDER BY customer_id", schema=SCORE_SCHEMA)

@@ -67,3 +67,29 @@ def test_predictions_are_probabilities_and_row_order_free(index):
     assert ((p >= 0) & (p <= 1)).all()
     assert model.predict(holdout.slice(index, 1))[0] == pytest.approx(p[index])
     assert np.allclose(model.predict(holdout.reverse()), p[::-1])
+
+
+def test_lifetime_artifact_forecasts_and_explains():
+    from datetime import timedelta
+
+    from analytics.predictions import LifetimeModel, load_model, order_histories
+    from analytics.predictions.lifetime import train_lifetime
+    from tests.analytics.predictions.synthetic import DAYS, START, synthetic_store
+
+    customers, orders, messages = synthetic_store(customers=400, seed=3)
+    end = START + timedelta(days=DAYS)
+    h = timedelta(days=30)
+    train, holdout = windows()
+    trained = train_lifetime(orders, train, holdout, train_cutoff=end - 2 * h,
+                             holdout_cutoff=end - h, horizon_days=30)
+    model = load_model(trained.artifact)
+    histories = order_histories(orders, holdout["customer_id"], cutoff=end - h)
+
+    forecast = model.forecast(holdout, histories)
+    explanation = model.explain(holdout.slice(3, 1), top=len(model.features))
+
+    assert isinstance(model, LifetimeModel) and model.served == trained.served
+    assert forecast.predicted_value.shape == (400,)
+    assert ((forecast.p_alive >= 0) & (forecast.p_alive <= 1)).all()
+    total = explanation.base_value + sum(c.contribution for c in explanation.contributions)
+    assert total == pytest.approx(explanation.prediction)

@@ -36,3 +36,15 @@ def test_refuses_exactly_below_a_minimum(customers, churned, history):
         assert short
     else:
         assert not short
+
+
+def test_lifetime_shortfalls_are_named():
+    from analytics.predictions import check_lifetime_data
+
+    check_lifetime_data(buyers=100, repeat_buyers=30, history_days=30, horizon_days=90)
+    with pytest.raises(InsufficientData) as refused:
+        check_lifetime_data(buyers=40, repeat_buyers=3, history_days=45, horizon_days=90)
+    assert str(refused.value) == (
+        "lifetime value model not trained: 40 customers with orders, need 100; 3 repeat "
+        "buyers, need 30. Training uses the 180 days before --as-of; import more order "
+        "history, pick a later --as-of or a shorter --horizon-days.")

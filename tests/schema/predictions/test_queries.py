@@ -125,3 +125,26 @@ async def test_customer_scores_and_explanation(trained):
     assert explanation["kind"] == "CHURN"
     assert explanation["prediction"] == pytest.approx(view.probability)
     assert explanation["contributions"]
+
+
+async def test_lifetime_value_version_and_scores(trained):
+    version = runner.train_model(trained, runner.TrainParams(kind="ltv",
+                                                             horizon_days=HORIZON_DAYS))
+    scoring = runner.start_scoring(trained, version.id or 0, shards=1)
+    runner.score_shard(trained, scoring.id or 0, 0)
+    query = """query M($id: ID!) { model(id: $id) { kind metrics { positiveRate }
+        lifetimeMetrics { holdoutCustomers model { rmse bias } baseline { rmse bias } bgnbdR } }
+      customer(id: "u0003") { scores { kind expectedOrders predictedValue pAlive } } }"""
+
+    data = await data_of(trained, query, {"id": str(version.id)})
+
+    metrics = runner.version_metrics(version)
+    lifetime = data["model"]["lifetimeMetrics"]
+    assert (data["model"]["kind"], data["model"]["metrics"]) == ("LTV", None)
+    assert lifetime["model"]["rmse"] == metrics["model"]["rmse"]
+    assert lifetime["baseline"]["bias"] == metrics["baseline"]["bias"]
+    assert lifetime["bgnbdR"] == metrics["bgnbd"]["r"]
+    views = {v.kind: v for v in runner.customer_scores(trained, "u0003")}
+    assert data["customer"]["scores"][1] == {
+        "kind": "LTV", "expectedOrders": views["ltv"].expected_orders,
+        "predictedValue": views["ltv"].predicted_value, "pAlive": views["ltv"].p_alive}

@@ -34,13 +34,13 @@ def test_train_score_and_export(settings, engine: Engine, tmp_path) -> None:
 
 
 def test_refusals_say_what_to_do(settings, engine: Engine) -> None:
-    unknown = runner.invoke(app, ["train", "ltv"])
+    unknown = runner.invoke(app, ["train", "nps"])
     empty = runner.invoke(app, ["train", "churn"])
     nothing = runner.invoke(app, ["score"])
     bad_date = runner.invoke(app, ["train", "churn", "--as-of", "soon"])
 
     assert (unknown.exit_code, unknown.output) == (
-        1, "kind 'ltv' is unknown; choose one of churn\n")
+        1, "kind 'nps' is unknown; choose one of churn, ltv\n")
     assert empty.exit_code == 1 and "there is no data to model" in empty.output
     assert (nothing.exit_code, nothing.output) == (
         1, "no kind has an active version; train one with `mailscope train churn`\n")

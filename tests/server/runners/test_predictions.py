@@ -147,10 +147,45 @@ def test_too_little_data_is_refused_with_what_is_missing(store):
 
 
 def test_arguments_are_checked_with_the_fix(engine):
-    with pytest.raises(ValueError, match="kind 'ltv' is unknown; choose one of churn"):
-        runner.TrainParams(kind="ltv", horizon_days=30).validate()
+    with pytest.raises(ValueError, match="kind 'nps' is unknown; choose one of churn, ltv"):
+        runner.TrainParams(kind="nps", horizon_days=30).validate()
     with pytest.raises(ValueError, match="horizonDays must be between 1 and 730, got 0"):
         runner.TrainParams(kind="churn", horizon_days=0).validate()
     with pytest.raises(ValueError, match="there is no data to model"):
         runner.train_model(engine, PARAMS)
     engine.dispose()
+
+
+LTV = runner.TrainParams(kind="ltv", horizon_days=HORIZON_DAYS)
+
+
+def test_lifetime_value_is_trained_scored_and_exported_beside_churn(store):
+    churn = runner.train_model(store, PARAMS)
+    ltv = runner.train_model(store, LTV)
+    _score(store, churn.id or 0, 2)
+    _score(store, ltv.id or 0, 2)
+
+    metrics = runner.version_metrics(ltv)
+    assert (ltv.kind, ltv.active, metrics["type"]) == ("ltv", True, "regression")
+    assert set(metrics["model"]) == set(metrics["baseline"]) == {
+        "mae", "rmse", "msle", "correlation", "bias"}
+    assert ltv.reason.startswith("LightGBM beats BG/NBD" if ltv.served == "lightgbm"
+                                 else "BG/NBD + Gamma-Gamma is served")
+    frame = runner.export_scores(store)
+    assert frame.height == CUSTOMERS
+    assert frame["ltv_model_version"].unique().to_list() == [ltv.id]
+    assert frame["churn_model_version"].unique().to_list() == [churn.id]
+    assert (frame["p_alive"].is_between(0, 1).all()
+            and (frame["expected_orders"] >= 0).all() and (frame["predicted_clv"] >= 0).all())
+    kinds = {view.kind: view for view in runner.customer_scores(store, "u0001")}
+    assert set(kinds) == {"churn", "ltv"}
+    assert kinds["ltv"].probability is None and kinds["ltv"].expected_orders is not None
+    explanation = runner.explain_customer(store, "u0001", "ltv")
+    assert explanation is not None and explanation.served == "lightgbm"
+
+
+def test_lifetime_value_refuses_without_enough_buyers(store):
+    early = datetime(2026, 2, 20, tzinfo=UTC)
+    with pytest.raises(InsufficientData, match="^lifetime value model not trained: "):
+        runner.train_model(store, runner.TrainParams(kind="ltv", horizon_days=30,
+                                                     as_of=early))

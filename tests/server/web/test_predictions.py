@@ -36,7 +36,7 @@ def test_list_shows_versions_and_the_train_form(client: TestClient, trained: Eng
     assert page.status_code == 200
     assert '<a href="/predictions" aria-current="page">Predictions</a>' in page.text
     assert '<tr id="model-1">' in page.text
-    assert "<button type=\"submit\">Train churn model</button>" in page.text
+    assert "<button type=\"submit\">Train model</button>" in page.text
     fragment = client.get("/predictions", headers=HX).text
     assert fragment.startswith('<div id="models" class="card"')
     assert fragment in page.text
@@ -45,7 +45,7 @@ def test_list_shows_versions_and_the_train_form(client: TestClient, trained: Eng
 def test_viewer_sees_no_train_form_and_cannot_post(client: TestClient, trained: Engine,
                                                    viewer_key: str) -> None:
     token = log_in(client, viewer_key)
-    assert "Train churn model" not in client.get("/predictions").text
+    assert "Train model" not in client.get("/predictions").text
 
     refused = client.post("/predictions", data={"csrf_token": token})
 
@@ -107,3 +107,23 @@ def test_customer_page_shows_scores_and_explanation(client: TestClient, trained:
     assert f'<span class="badge">{score.risk_level}</span>' in page.text
     assert 'aria-label="Push on the churn log-odds"' in page.text
     assert client.get("/predictions/customers/nobody").status_code == 404
+
+
+def test_lifetime_value_detail_and_customer_row(client: TestClient, trained: Engine,
+                                                viewer_key: str) -> None:
+    version = runner.train_model(trained, runner.TrainParams(kind="ltv",
+                                                             horizon_days=HORIZON_DAYS))
+    scoring = runner.start_scoring(trained, version.id or 0, shards=1)
+    runner.score_shard(trained, scoring.id or 0, 0)
+    log_in(client, viewer_key)
+
+    detail = client.get(f"/predictions/{version.id}").text
+    listing = client.get("/predictions").text
+    customer = client.get("/predictions/customers/u0004").text
+
+    assert f"<h1>Lifetime value model #{version.id}" in detail
+    assert "<th>BG/NBD + Gamma-Gamma</th>" in detail
+    assert '<div class="card" id="bgnbd">' in detail
+    assert "Calibration on the holdout" not in detail
+    assert "RMSE" in listing
+    assert "still active" in customer

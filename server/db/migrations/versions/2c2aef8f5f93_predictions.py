@@ -69,6 +69,9 @@ def upgrade() -> None:
     sa.Column('shard', sa.Integer(), nullable=False),
     sa.Column('probability', sa.Float(), nullable=True),
     sa.Column('risk_level', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
+    sa.Column('expected_orders', sa.Float(), nullable=True),
+    sa.Column('predicted_value', sa.Float(), nullable=True),
+    sa.Column('p_alive', sa.Float(), nullable=True),
     sa.ForeignKeyConstraint(['run_id'], ['score_run.id'], ),
     sa.PrimaryKeyConstraint('run_id', 'customer_id')
     )
