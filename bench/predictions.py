@@ -48,6 +48,7 @@ from analytics.predictions import (  # noqa: E402
     risk_levels,
     shard_of,
     train_churn,
+    train_lifetime,
 )
 from server.db.engine import engine_for  # noqa: E402
 from server.db.migrate import upgrade  # noqa: E402
@@ -164,6 +165,15 @@ def main() -> None:
                           ("baseline", trained.baseline_metrics)):
         print(f"  {name:<9} " + "  ".join(f"{k} {v:.4f}" for k, v in metrics.as_dict().items()))
     print(f"  served: {trained.reason}")
+    lifetime, ltv_s = timed("train lifetime value (BG/NBD + LightGBM)", lambda: train_lifetime(
+        frames["orders"], train, holdout, train_cutoff=end - 2 * horizon,
+        holdout_cutoff=end - horizon, horizon_days=HORIZON_DAYS))
+    print(f"  lifetime value: {ltv_s:.2f} s (goal <= {TRAIN_GOAL_S:.0f} s: "
+          f"{'met' if ltv_s <= TRAIN_GOAL_S else 'MISSED'})")
+    for name, values in (("LightGBM", lifetime.model_metrics),
+                         ("BG/NBD+GG", lifetime.baseline_metrics)):
+        print(f"  {name:<9} " + "  ".join(f"{k} {v:.4f}" for k, v in values.as_dict().items()))
+    print(f"  served: {lifetime.reason}")
 
     model = ServedModel(trained.artifact)
     with tempfile.TemporaryDirectory() as folder:
