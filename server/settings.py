@@ -35,10 +35,10 @@ class Settings(BaseSettings):
     # has one, so they would credit email for merely being sent.
     multitouch_lookback_days: float = Field(default=30, gt=0)
     multitouch_email_kinds: str = "open,click"
-    # Predictions: churn means no engagement and no purchase over the next N days; batch
-    # scoring splits customers into this many shards (one job each); LightGBM threads.
+    # Predictions: churn means no engagement and no purchase over the next N days;
+    # lifetime value forecasts orders and revenue over its own N days; batch scoring
+    # splits customers into this many shards (one job each); LightGBM threads per job.
     churn_horizon_days: int = Field(default=60, ge=1, le=730)
-    # Lifetime value forecasts orders and revenue over this many days.
     ltv_horizon_days: int = Field(default=90, ge=1, le=730)
     score_shards: int = Field(default=2, ge=1, le=256)
     prediction_threads: int = Field(default=1, ge=1, le=64)
