@@ -49,9 +49,11 @@ from analytics.predictions.serving import (
 )
 from analytics.predictions.sufficiency import (
     ChurnMinimums,
+    EngagementMinimums,
     InsufficientData,
     LifetimeMinimums,
     check_churn_data,
+    check_engagement_data,
     check_lifetime_data,
 )
 
@@ -59,7 +61,7 @@ __all__ = [
     "BgNbdParams", "GammaGammaParams", "expected_order_value", "expected_purchases",
     "fit_bgnbd", "fit_gamma_gamma", "p_alive", "LifetimeTraining", "RegressionMetrics",
     "order_histories", "regression_metrics", "train_lifetime", "LifetimeModel", "load_model",
-    "LifetimeMinimums", "check_lifetime_data",
+    "LifetimeMinimums", "check_lifetime_data", "EngagementMinimums", "check_engagement_data",
     "CUSTOMERS_SCHEMA", "FEATURES", "MESSAGES_SCHEMA", "ORDERS_SCHEMA", "RISK_LEVELS",
     "RISK_THRESHOLDS", "CalibrationBin", "ChurnMinimums", "ClassificationMetrics",
     "Contribution", "Explanation", "InsufficientData", "ServedModel", "TrainedModel",

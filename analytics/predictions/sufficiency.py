@@ -76,3 +76,30 @@ def check_lifetime_data(*, buyers: int, repeat_buyers: int, history_days: float,
             "lifetime value model not trained: " + "; ".join(missing) + ". Training uses "
             f"the {2 * horizon_days} days before --as-of; import more order history, pick "
             "a later --as-of or a shorter --horizon-days.")
+
+
+@dataclass(frozen=True)
+class EngagementMinimums:
+    """The least an engagement model needs in its training window: sends (machine-only
+    opens left out) and recipients who engaged, so both outcomes are seen often."""
+
+    sends: int = 1000
+    engaged_recipients: int = 50
+
+
+def check_engagement_data(*, target: str, sends: int, engaged_recipients: int,
+                          horizon_days: int, minimums: EngagementMinimums | None = None
+                          ) -> None:
+    """Raise ``InsufficientData`` naming each shortfall and how to close it."""
+    need = minimums or EngagementMinimums()
+    missing = []
+    if sends < need.sends:
+        missing.append(f"{sends} sends in the training window, need {need.sends}")
+    if engaged_recipients < need.engaged_recipients:
+        missing.append(f"{engaged_recipients} recipients with a {target} in the training "
+                       f"window, need {need.engaged_recipients}")
+    if missing:
+        raise InsufficientData(
+            f"{target} model not trained: " + "; ".join(missing) + ". Training uses the "
+            f"{2 * horizon_days} days of sends before --as-of; import more sends and "
+            "events, pick a later --as-of or a longer --horizon-days.")

@@ -16,6 +16,7 @@ from jobs.broker import QUEUE, broker  # noqa: F401  (the broker must exist befo
 from jobs.send import send
 from jobs.tracking import TrackedJob, tracked_job
 from server.db.engine import get_engine
+from server.db.models import SCORED_KINDS
 from server.db.repository.jobs import set_progress
 from server.runners import predictions as runner
 from server.settings import get_settings
@@ -56,7 +57,7 @@ def train_model(job_id: int, kind: str, as_of: str | None = None,
             job.fail(str(error))
             return
         detail = f"version {version.id}: {version.served} served"
-        if version.active and score:
+        if version.active and score and version.kind in SCORED_KINDS:
             run = runner.start_scoring(get_engine(), version.id or 0,
                                        shards=settings.score_shards)
             for shard in range(run.shards):

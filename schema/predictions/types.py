@@ -16,10 +16,14 @@ from server.runners.predictions import CustomerScoreView
 
 @strawberry.enum(description="What a model predicts. CHURN: P(no engagement and no "
                              "purchase over the next N days). LTV: expected orders and "
-                             "revenue over the next N days and P(still active).")
+                             "revenue over the next N days and P(still active). OPEN, "
+                             "CLICK: P(a person opens / clicks) for a (customer, campaign) "
+                             "pair.")
 class ModelKind(Enum):
     CHURN = "churn"
     LTV = "ltv"
+    OPEN = "open"
+    CLICK = "click"
 
 
 @strawberry.enum(description="Which model a version serves.")

@@ -50,7 +50,7 @@ def _scaled(report: Progress, start: float, width: float) -> Progress:
 
 
 def train(
-    kind: Annotated[str, typer.Argument(help="What to train: churn or ltv.")],
+    kind: Annotated[str, typer.Argument(help="What to train: churn, ltv, open or click.")],
     as_of: Annotated[str | None, typer.Option(
         "--as-of", help="Train with data up to this date (default: the latest data).")] = None,
     horizon_days: Annotated[int | None, typer.Option(
@@ -64,6 +64,7 @@ def train(
     """Train a model version on a time-based holdout and store it; the first version of
     a kind becomes active (later ones wait for `activateModel`)."""
     from server.db.engine import engine_for
+    from server.db.models import SCORED_KINDS
     from server.runners import predictions as runner
 
     settings = use_database(database_url)
@@ -92,7 +93,7 @@ def train(
                    f"{baseline['rmse']:.2f}), MAE {model['mae']:.2f} "
                    f"({baseline['mae']:.2f}), bias {model['bias']:+.1%} "
                    f"({baseline['bias']:+.1%})")
-    if version.active and score:
+    if version.active and score and version.kind in SCORED_KINDS:
         _score(engine, version.id or 0, settings.score_shards)
     elif not version.active:
         typer.echo(f"not active: activate it with the activateModel mutation "
@@ -126,15 +127,18 @@ def score(
     """Score every customer with the active version of KIND; the new scores replace the
     old ones in one step."""
     from server.db.engine import engine_for
-    from server.db.models import MODEL_KINDS
+    from server.db.models import SCORED_KINDS
     from server.runners import predictions as runner
 
     settings = use_database(database_url)
     engine = engine_for(settings.database_url)
     try:
-        kinds = [runner.check_kind(kind)] if kind else list(MODEL_KINDS)
+        kinds = [runner.check_kind(kind)] if kind else list(SCORED_KINDS)
     except ValueError as error:
         raise fail(str(error)) from None
+    if kinds[0] not in SCORED_KINDS:
+        raise fail(f"{kinds[0]} models score (customer, campaign) pairs on demand, not every "
+                   "customer; score churn or ltv")
     count = shards or settings.score_shards
     if count < 1:
         raise fail(f"--shards must be >= 1, got {count}")

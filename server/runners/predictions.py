@@ -26,6 +26,7 @@ from analytics.predictions import (
     LifetimeModel,
     ServedModel,
     check_churn_data,
+    check_engagement_data,
     check_lifetime_data,
     checksum,
     churn_labels,
@@ -38,7 +39,8 @@ from analytics.predictions import (
     train_lifetime,
 )
 from analytics.predictions.drift import drifted, population_stability, reference_bins
-from server.db.models import MODEL_KINDS, ModelVersion, ScoreRun
+from analytics.predictions.engagement import engagement_pairs, train_engagement
+from server.db.models import MODEL_KINDS, SCORED_KINDS, ModelVersion, ScoreRun
 from server.db.repository import predictions as repo
 from server.settings import Settings
 
@@ -126,7 +128,10 @@ def train_model(engine: Engine, params: TrainParams, *, progress: Progress = _qu
                      holdout_cutoff=as_of - horizon, as_of=as_of)
     frames = repo.read_inputs(engine=engine)
     progress(0.25, "building point-in-time features")
-    train = (_train_lifetime if check_kind(params.kind) == "ltv" else _train_churn)
+    kind = check_kind(params.kind)
+    if kind in ("open", "click"):
+        frames = {**frames, **repo.read_engagement_inputs(engine=engine)}
+    train = {"ltv": _train_lifetime, "churn": _train_churn}.get(kind, _train_engagement)
     version = train(frames, window, params, progress)
     version.job_id = job_id
     version.checksum = checksum(version.artifact)
@@ -182,6 +187,41 @@ def _train_churn(frames: dict[str, pl.DataFrame], window: _Window, params: Train
         importance=json.dumps(dict(trained.importance)),
         features=json.dumps({"names": list(trained.features),
                              "reference": reference_bins(holdout, trained.features)}),
+        train_rows=trained.train_rows, holdout_rows=trained.holdout_rows,
+        artifact=trained.artifact)
+
+
+def _train_engagement(frames: dict[str, pl.DataFrame], window: _Window, params: TrainParams,
+                      progress: Progress) -> ModelVersion:
+    def pairs(start: datetime, end: datetime) -> pl.DataFrame:
+        features = customer_features(frames["customers"], frames["orders"],
+                                     frames["messages"], cutoff=start)
+        return engagement_pairs(frames["sends"], frames["campaigns"], features,
+                                start=start, end=end)
+
+    train = pairs(window.train_cutoff, window.holdout_cutoff)
+    engaged = train.filter(pl.col(params.kind))["customer_id"].n_unique()
+    check_engagement_data(target=params.kind, sends=train.height, engaged_recipients=engaged,
+                          horizon_days=params.horizon_days)
+    holdout = pairs(window.holdout_cutoff, window.as_of)
+    progress(0.45, f"training on {train.height:,} sends")
+    trained = train_engagement(train, holdout, target=params.kind,
+                               num_threads=params.num_threads)
+    progress(0.9, "storing the version")
+    return _row(
+        window, params, served=trained.served, reason=trained.reason,
+        metrics=json.dumps({
+            "type": "classifier",
+            "model": {**trained.model_metrics.as_dict(),
+                      "count": trained.model_metrics.count,
+                      "positive_rate": trained.model_metrics.positive_rate},
+            "baseline": trained.baseline_metrics.as_dict(),
+            "best_iteration": trained.best_iteration}),
+        calibration=json.dumps({
+            name: [vars(b) for b in metrics.calibration] for name, metrics in
+            (("model", trained.model_metrics), ("baseline", trained.baseline_metrics))}),
+        importance=json.dumps(dict(trained.importance)),
+        features=json.dumps({"names": list(trained.features), "reference": {}}),
         train_rows=trained.train_rows, holdout_rows=trained.holdout_rows,
         artifact=trained.artifact)
 
@@ -247,6 +287,11 @@ def start_scoring(engine: Engine, version_id: int, *, shards: int,
     the latest data), fixed once so every shard scores the same moment."""
     if shards < 1:
         raise ValueError(f"shards must be >= 1, got {shards}")
+    with Session(engine, expire_on_commit=False) as session:
+        kind = _version(session, version_id).kind
+    if kind not in SCORED_KINDS:
+        raise ValueError(f"{kind} models score (customer, campaign) pairs on demand, not "
+                         "every customer; score churn or ltv")
     when = as_of or _data_end(engine)[1]
     with Session(engine, expire_on_commit=False) as session:
         run = repo.create_score_run(session=session, version=_version(session, version_id),
@@ -387,7 +432,7 @@ def customer_scores(engine: Engine, customer_id: str) -> list[CustomerScoreView]
     """The customer's published score of every kind that has one."""
     views = []
     with Session(engine, expire_on_commit=False) as session:
-        for kind in MODEL_KINDS:
+        for kind in SCORED_KINDS:
             run = repo.published_run(session=session, kind=kind)
             if run is None:
                 continue
@@ -406,6 +451,8 @@ def explain_customer(engine: Engine, customer_id: str, kind: str) -> Explanation
     """Why the active ``kind`` model scores the customer as it does, from their features
     now (None when the kind has no active version or the customer has no history)."""
     name = check_kind(kind)
+    if name not in SCORED_KINDS:
+        return None  # a pair model needs a campaign to explain
     with Session(engine, expire_on_commit=False) as session:
         version = repo.active_version(session=session, kind=name)
         if version is None:
@@ -430,7 +477,7 @@ def export_scores(engine: Engine) -> pl.DataFrame:
     """One row per scored customer with every published score (``EXPORT_SCHEMA``; a
     kind without published scores leaves its columns empty)."""
     with Session(engine, expire_on_commit=False) as session:
-        runs = {kind: repo.published_run(session=session, kind=kind) for kind in MODEL_KINDS}
+        runs = {kind: repo.published_run(session=session, kind=kind) for kind in SCORED_KINDS}
     parts = []
     for kind, run in runs.items():
         if run is None:

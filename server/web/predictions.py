@@ -26,7 +26,9 @@ LIFETIME_METRICS = (("rmse", "RMSE", "lower is better"), ("mae", "MAE", "lower i
                     ("msle", "MSLE", "lower is better"),
                     ("correlation", "Correlation", "higher is better"),
                     ("bias", "Bias (Σpredicted/Σactual − 1)", "closer to 0 is better"))
-KINDS = {"churn": "CHURN", "ltv": "LTV"}
+KINDS = {"churn": "CHURN", "ltv": "LTV", "open": "OPEN", "click": "CLICK"}
+TITLES = {"CHURN": ("Churn", "churned"), "LTV": ("Lifetime value", ""),
+          "OPEN": ("Open", "opened"), "CLICK": ("Click", "clicked")}
 
 LIST_QUERY = """
 query PredictionModels($first: Int!) {
@@ -126,7 +128,7 @@ async def train(request: Request) -> Response:
     kind = KINDS.get(str(form.get("kind") or "churn"))
     if kind is None:
         context = await _list_context(request, error=f"kind {form.get('kind')!r} is unknown; "
-                                                     "choose churn or ltv")
+                                                     "choose churn, ltv, open or click")
         return render(request, "predictions.html", context, fragment="models",
                       status_code=400)
     if horizon and not horizon.isdigit():
@@ -180,6 +182,7 @@ async def model_page(request: Request) -> Response:
             else _metric_rows(model["metrics"], METRICS))
     context = {
         "model": model, "metric_rows": rows, "lifetime": lifetime,
+        "title": TITLES[model["kind"]][0], "outcome": TITLES[model["kind"]][1],
         "baseline_name": "BG/NBD + Gamma-Gamma" if lifetime is not None else "Baseline",
         "served": served, "drift": data["modelDrift"],
         "drifted": [row["feature"] for row in data["modelDrift"] if row["drifted"]],

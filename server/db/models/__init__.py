@@ -52,6 +52,7 @@ from server.db.models.people import (
 )
 from server.db.models.predictions import (
     MODEL_KINDS,
+    SCORED_KINDS,
     SERVED_MODELS,
     CustomerScore,
     ModelVersion,
@@ -79,5 +80,6 @@ __all__ = [
     "DEFAULT_GUARDRAILS", "EXPERIMENT_CORRECTIONS", "EXPERIMENT_METHODS", "EXPERIMENT_METRICS",
     "EXPERIMENT_STATUSES", "Experiment", "ExperimentBase", "ExperimentCreate",
     "webhook_url_problem",
-    "MODEL_KINDS", "SERVED_MODELS", "CustomerScore", "ModelVersion", "ScoreRun", "ScoreShard",
+    "MODEL_KINDS", "SCORED_KINDS", "SERVED_MODELS", "CustomerScore", "ModelVersion",
+    "ScoreRun", "ScoreShard",
 ]

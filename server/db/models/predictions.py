@@ -9,7 +9,9 @@ from sqlmodel import Field, SQLModel
 
 from server.db.types import UTCDateTime, utcnow
 
-MODEL_KINDS = ("churn", "ltv")
+MODEL_KINDS = ("churn", "ltv", "open", "click")
+# Kinds scored per customer; open and click score (customer, campaign) pairs on demand.
+SCORED_KINDS = ("churn", "ltv")
 SERVED_MODELS = ("lightgbm", "baseline")
 
 

@@ -43,6 +43,22 @@ def read_inputs(*, engine: Engine) -> dict[str, pl.DataFrame]:
     return {name: read_table(engine, sql, schema=_SCHEMAS[name]) for name, sql in _SQL.items()}
 
 
+def read_engagement_inputs(*, engine: Engine) -> dict[str, pl.DataFrame]:
+    """Sends with their campaign and machine-open count, and the campaigns' subjects and
+    send times, for the engagement models."""
+    # Columns in the SELECT's order: frames are typed by position.
+    sends = read_table(engine, "SELECT customer_id, campaign_id, sent_at, "
+                       "first_human_open_at, first_click_at, machine_open_count FROM message",
+                       schema={"customer_id": pl.String(), "campaign_id": pl.String(),
+                               "sent_at": UTC_DATETIME, "first_human_open_at": UTC_DATETIME,
+                               "first_click_at": UTC_DATETIME,
+                               "machine_open_count": pl.Int64()})
+    campaigns = read_table(engine, "SELECT campaign_id, subject_line, send_at FROM campaign",
+                           schema={"campaign_id": pl.String(), "subject_line": pl.String(),
+                                   "send_at": UTC_DATETIME})
+    return {"sends": sends, "campaigns": campaigns}
+
+
 def read_customer_inputs(*, session: Session, customer_id: str) -> dict[str, pl.DataFrame]:
     """The rows of one customer that feature building reads."""
     frames = {}

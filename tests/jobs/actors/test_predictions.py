@@ -117,3 +117,16 @@ def _job(engine: Engine, actor: str) -> int:
         session.commit()
     assert job_id is not None
     return job_id
+
+
+def test_an_engagement_training_job_queues_no_customer_scoring(
+        settings: Settings, store: Engine, worker: dramatiq.Worker) -> None:
+    job_id = jobs.send("train_model", kind="click", horizon_days=30)
+    broker.join(QUEUE)
+    worker.join()
+
+    assert _jobs(store) == [("train_model", "done", None)]
+    with Session(store) as session:
+        detail = session.get(JobRun, job_id).detail
+    assert detail is not None and detail.endswith(" served")
+    assert [v.kind for v in runner.list_versions(store)] == ["click"]

@@ -148,3 +148,16 @@ async def test_lifetime_value_version_and_scores(trained):
     assert data["customer"]["scores"][1] == {
         "kind": "LTV", "expectedOrders": views["ltv"].expected_orders,
         "predictedValue": views["ltv"].predicted_value, "pAlive": views["ltv"].p_alive}
+
+
+async def test_open_model_is_listed_by_kind_with_classifier_metrics(store):
+    version = runner.train_model(store, runner.TrainParams(kind="open",
+                                                           horizon_days=HORIZON_DAYS))
+
+    data = await data_of(store, """{ models(kind: OPEN) { id kind lifetimeMetrics { bgnbdR }
+        metrics { holdoutCustomers model { auc } } } }""")
+
+    [model] = data["models"]
+    assert (model["id"], model["kind"], model["lifetimeMetrics"]) == (
+        str(version.id), "OPEN", None)
+    assert model["metrics"]["holdoutCustomers"] == version.holdout_rows

@@ -40,7 +40,7 @@ def test_refusals_say_what_to_do(settings, engine: Engine) -> None:
     bad_date = runner.invoke(app, ["train", "churn", "--as-of", "soon"])
 
     assert (unknown.exit_code, unknown.output) == (
-        1, "kind 'nps' is unknown; choose one of churn, ltv\n")
+        1, "kind 'nps' is unknown; choose one of churn, ltv, open, click\n")
     assert empty.exit_code == 1 and "there is no data to model" in empty.output
     assert (nothing.exit_code, nothing.output) == (
         1, "no kind has an active version; train one with `mailscope train churn`\n")

@@ -147,7 +147,8 @@ def test_too_little_data_is_refused_with_what_is_missing(store):
 
 
 def test_arguments_are_checked_with_the_fix(engine):
-    with pytest.raises(ValueError, match="kind 'nps' is unknown; choose one of churn, ltv"):
+    with pytest.raises(ValueError,
+                       match="kind 'nps' is unknown; choose one of churn, ltv, open, click"):
         runner.TrainParams(kind="nps", horizon_days=30).validate()
     with pytest.raises(ValueError, match="horizonDays must be between 1 and 730, got 0"):
         runner.TrainParams(kind="churn", horizon_days=0).validate()
@@ -189,3 +190,25 @@ def test_lifetime_value_refuses_without_enough_buyers(store):
     with pytest.raises(InsufficientData, match="^lifetime value model not trained: "):
         runner.train_model(store, runner.TrainParams(kind="ltv", horizon_days=30,
                                                      as_of=early))
+
+
+@pytest.mark.parametrize("kind", ["open", "click"])
+def test_engagement_models_train_on_sends_and_are_not_scored_per_customer(store, kind):
+    version = runner.train_model(store, runner.TrainParams(kind=kind,
+                                                           horizon_days=HORIZON_DAYS))
+
+    metrics = runner.version_metrics(version)
+    assert (version.kind, version.active, metrics["type"]) == (kind, True, "classifier")
+    assert version.train_rows > 1000 and version.holdout_rows > 1000
+    assert set(metrics["baseline"]) == {"auc", "pr_auc", "log_loss", "brier", "ece"}
+    with pytest.raises(ValueError, match=f"{kind} models score \\(customer, campaign\\) "
+                                         "pairs on demand"):
+        runner.start_scoring(store, version.id or 0, shards=1)
+    assert runner.explain_customer(store, "u0001", kind) is None
+
+
+def test_engagement_refuses_without_enough_sends(store):
+    with pytest.raises(InsufficientData, match="^open model not trained: 0 sends in the "
+                                               "training window, need 1000"):
+        runner.train_model(store, runner.TrainParams(
+            kind="open", horizon_days=30, as_of=datetime(2026, 1, 20, tzinfo=UTC)))

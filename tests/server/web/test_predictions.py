@@ -127,3 +127,15 @@ def test_lifetime_value_detail_and_customer_row(client: TestClient, trained: Eng
     assert "Calibration on the holdout" not in detail
     assert "RMSE" in listing
     assert "still active" in customer
+
+
+def test_open_model_detail(client: TestClient, trained: Engine, viewer_key: str) -> None:
+    version = runner.train_model(trained, runner.TrainParams(kind="open",
+                                                             horizon_days=HORIZON_DAYS))
+    log_in(client, viewer_key)
+
+    detail = client.get(f"/predictions/{version.id}").text
+
+    assert f"<h1>Open model #{version.id}" in detail
+    assert " opened)." in detail
+    assert 'aria-label="Calibration on the holdout"' in detail
