@@ -28,13 +28,16 @@ from analytics.predictions.bgnbd import (
 from analytics.predictions.features import FEATURES
 
 KIND = "ltv"
+# Below this total revenue the bias (a ratio to it) is reported as 0, not a blow-up.
+MIN_TOTAL = 1e-9
 SEED = 7
 _DAY_US = 86_400_000_000
 
 
 @dataclass(frozen=True)
 class RegressionMetrics:
-    """Holdout errors of a forecast of amounts; ``bias`` is Σpredicted/Σactual − 1."""
+    """Holdout errors of a forecast of amounts; ``bias`` is Σpredicted/Σactual − 1 (0
+    when nothing was actually spent)."""
 
     mae: float
     rmse: float
@@ -57,13 +60,18 @@ def regression_metrics(actual: np.ndarray, predicted: np.ndarray) -> RegressionM
     if (y < 0).any() or (p < 0).any() or np.isnan(p).any():
         raise ValueError("amounts must be >= 0 (clip predictions at 0)")
     error = p - y
-    spread = y.std() * p.std()
-    correlation = float(((y - y.mean()) * (p - p.mean())).mean() / spread) if spread else 0.0
+    # Subnormal spreads (amounts near 5e-324) would overflow the ratio: no correlation.
+    with np.errstate(all="ignore"):
+        spread = y.std() * p.std()
+        correlation = float(((y - y.mean()) * (p - p.mean())).mean() / spread) if spread else 0.0
+    if not np.isfinite(correlation):
+        correlation = 0.0
+    correlation = min(1.0, max(-1.0, correlation))
     total = float(y.sum())
     return RegressionMetrics(
         mae=float(np.abs(error).mean()), rmse=float(np.sqrt((error ** 2).mean())),
         msle=float(((np.log1p(p) - np.log1p(y)) ** 2).mean()), correlation=correlation,
-        bias=float(p.sum()) / total - 1 if total else 0.0, count=int(y.size))
+        bias=float(p.sum()) / total - 1 if total > MIN_TOTAL else 0.0, count=int(y.size))
 
 
 def order_histories(orders: pl.DataFrame, customer_ids: pl.Series, *,

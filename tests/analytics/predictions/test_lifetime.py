@@ -86,8 +86,10 @@ def test_metric_invariants(pairs):
     metrics = regression_metrics(actual, predicted)
     assert metrics.rmse >= metrics.mae - 1e-9 >= -1e-9
     assert -1 - 1e-9 <= metrics.correlation <= 1 + 1e-9
-    if actual.sum() > 0:
+    if actual.sum() > 1e-9:
         assert metrics.bias == pytest.approx(predicted.sum() / actual.sum() - 1)
+    else:
+        assert metrics.bias == 0.0
 
 
 def test_forecast_is_zero_for_customers_without_orders():
