@@ -28,6 +28,8 @@ ACTORS: dict[str, str] = {
     "refresh_segments": "refresh_segments",
     "evaluate_triggers": "evaluate_triggers",
     "trigger_webhook": "deliver_trigger_webhook",
+    "train_model": "train_model",
+    "score_customers": "score_customers",
 }
 
 

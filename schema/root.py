@@ -28,6 +28,8 @@ from schema.experiments.queries import ExperimentQuery
 from schema.ingest.mutations import IngestMutation
 from schema.jobs.mutations import JobMutation
 from schema.jobs.queries import JobQuery
+from schema.predictions.mutations import PredictionMutation
+from schema.predictions.queries import PredictionQuery
 from schema.triggers.mutations import TriggerMutation
 from schema.triggers.queries import TriggerQuery
 from schema.webhooks.mutations import WebhookMutation
@@ -37,10 +39,10 @@ from schema.webhooks.queries import WebhookQuery
 # order the fields appear in schema.graphql.
 QUERIES: tuple[type, ...] = (CampaignQuery, CustomerQuery, JobQuery, AttributionQuery,
                              ExperimentQuery, DashboardQuery, BudgetQueryRoot, WebhookQuery,
-                             TriggerQuery)
+                             TriggerQuery, PredictionQuery)
 MUTATIONS: tuple[type, ...] = (CampaignMutation, CustomerMutation, IngestMutation, JobMutation,
                                ExperimentMutation, DashboardMutation, BudgetMutation,
-                               WebhookMutation, TriggerMutation)
+                               WebhookMutation, TriggerMutation, PredictionMutation)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)

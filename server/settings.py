@@ -60,6 +60,13 @@ class Settings(BaseSettings):
     # /graphql runs only those (see "GraphQL API" in the README).
     graphql_persisted_queries: str | None = None
     graphql_persisted_only: bool = False
+    # Predictions: churn means no engagement and no purchase over the next N days;
+    # lifetime value forecasts orders and revenue over its own N days; batch scoring
+    # splits customers into this many shards (one job each); LightGBM threads per job.
+    churn_horizon_days: int = Field(default=60, ge=1, le=730)
+    ltv_horizon_days: int = Field(default=90, ge=1, le=730)
+    score_shards: int = Field(default=2, ge=1, le=256)
+    prediction_threads: int = Field(default=1, ge=1, le=64)
 
     @field_validator("multitouch_email_kinds")
     @classmethod

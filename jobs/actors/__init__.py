@@ -5,6 +5,7 @@ enqueue use ``jobs.send``, which names actors without importing them."""
 from jobs.actors import (
     budget_alerts,
     experiment_webhook,
+    predictions,
     report_rollups,
     rollups,
     segments,
@@ -12,5 +13,5 @@ from jobs.actors import (
     webhook_fold,
 )
 
-__all__ = ["budget_alerts", "experiment_webhook", "report_rollups", "rollups", "segments",
-           "triggers", "webhook_fold"]
+__all__ = ["budget_alerts", "experiment_webhook", "predictions", "report_rollups", "rollups",
+           "segments", "triggers", "webhook_fold"]

@@ -13,6 +13,8 @@ from schema.context import Context
 from schema.customers.journeys import Journey
 from schema.customers.profiles import CustomerProfile, CustomerSegment
 from schema.pagination import DEFAULT_PAGE, MAX_PAGE, Connection, connection, page_window
+from schema.predictions.queries import customer_explanation, customer_scores
+from schema.predictions.types import CustomerScore, Explanation, ModelKind
 from schema.triggers.types import TriggerFiring
 from server.db import models
 from server.runners import customers as runner
@@ -68,6 +70,17 @@ class Customer:
                                        customer_id=str(self.id),
                                        first=max(1, min(first, MAX_PAGE)))
         return [TriggerFiring.from_row(row) for row in rows]
+
+    @strawberry.field(
+        description="The customer's published model scores, one per kind.")
+    async def scores(self, info: Info[Context, Any]) -> list[CustomerScore]:
+        return await customer_scores(info, str(self.id))
+
+    @strawberry.field(
+        description="Why the active model of this kind scores the customer as it does "
+                    "(SHAP contributions, computed on demand).")
+    async def explain(self, info: Info[Context, Any], kind: ModelKind) -> Explanation | None:
+        return await customer_explanation(info, str(self.id), kind)
 
 
 @strawberry.type(description="A current member of a segment.")

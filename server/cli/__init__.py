@@ -16,7 +16,8 @@ app = typer.Typer(
 # Modules that add commands to ``app`` (each defines ``register(app)``).
 _COMMAND_MODULES = ("server.cli.db", "server.cli.data", "server.cli.demo", "server.cli.keys",
                     "server.cli.run", "server.cli.jobs",
-                    "server.cli.attribute", "server.cli.budget", "server.cli.triggers")
+                    "server.cli.attribute", "server.cli.budget", "server.cli.triggers",
+                    "server.cli.predictions")
 
 
 def _register() -> None:

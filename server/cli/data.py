@@ -60,7 +60,8 @@ def import_file(
 
 
 def export_dataset(
-    dataset: Annotated[str, typer.Argument(help=f"What to export: {KIND_HELP}.")],
+    dataset: Annotated[str, typer.Argument(
+        help=f"What to export: {KIND_HELP}, or scores (the published model scores).")],
     output: Annotated[Path, typer.Option("-o", "--output", help="File to write.")],
     format: Annotated[str | None, typer.Option(
         "--format", help="csv, parquet or arrow (Arrow IPC stream; default: from the "
@@ -75,6 +76,17 @@ def export_dataset(
     from server.export import EXPORT_FORMATS, export_frame, next_cursor, write_export
     from server.ingest.kinds import get_kind
 
+    if dataset.strip().lower() == "scores":
+        from server.cli.predictions import export_scores
+
+        fmt = (format or output.suffix.lstrip(".")).lower()
+        if fmt not in ("csv", "parquet"):
+            raise fail(f"cannot export scores as {fmt or output.name!r}: pass --format csv "
+                       "or --format parquet, or name the output .csv or .parquet")
+        if not output.parent.exists():
+            raise fail(f"-o {output}: folder {output.parent} does not exist; create it first")
+        export_scores(output, fmt, database_url)
+        return
     settings = use_database(database_url)
     try:  # the data set first: a wrong name is the mistake to report, not the suffix
         get_kind(dataset)

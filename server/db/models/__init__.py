@@ -60,6 +60,15 @@ from server.db.models.people import (
     SegmentMember,
     SegmentMembership,
 )
+from server.db.models.predictions import (
+    MODEL_KINDS,
+    SCORED_KINDS,
+    SERVED_MODELS,
+    CustomerScore,
+    ModelVersion,
+    ScoreRun,
+    ScoreShard,
+)
 from server.db.models.profiles import CustomerProfile
 from server.db.models.reports import (
     CampaignBreakdownRollup,
@@ -94,4 +103,6 @@ __all__ = [
     "BudgetPlanBase",
     "WEBHOOK_PROVIDERS", "WebhookDelivery", "WebhookQuarantine", "WebhookToken",
     "webhook_url_problem", "TriggerDefinition", "TriggerFiring",
+    "MODEL_KINDS", "SCORED_KINDS", "SERVED_MODELS", "CustomerScore", "ModelVersion",
+    "ScoreRun", "ScoreShard",
 ]

@@ -1,0 +1,93 @@
+"""Training model versions and scoring customers with them.
+
+``train_model`` stores a version in one transaction at its end; ``score_customers``
+writes one shard of a scoring run in one transaction, and the shard that completes the
+run publishes it. Either can be killed at any point and simply run again.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+
+import dramatiq
+
+from jobs.broker import QUEUE, broker  # noqa: F401  (the broker must exist before actors)
+from jobs.send import send
+from jobs.tracking import TrackedJob, tracked_job
+from server.db.engine import get_engine
+from server.db.models import SCORED_KINDS
+from server.db.repository.jobs import set_progress
+from server.runners import predictions as runner
+from server.settings import get_settings
+
+
+def _stage(job: TrackedJob) -> runner.Progress:
+    def report(share: float, detail: str) -> None:
+        set_progress(engine=get_engine(), job_id=job.job_id, progress=share,
+                     detail=f"pid {os.getpid()}: {detail}")
+    return report
+
+
+def _when(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+@dramatiq.actor(queue_name=QUEUE, max_retries=2, min_backoff=500, max_backoff=2_000)
+def train_model(job_id: int, kind: str, as_of: str | None = None,
+                horizon_days: int | None = None, score: bool = True) -> None:
+    """Train a ``kind`` version (labels up to ``as_of``, ISO 8601; None: the latest
+    data) and, when it is active and ``score``, queue its scoring in shards. A data-
+    sufficiency refusal or a bad argument fails the job without a retry."""
+    job = tracked_job(job_id)
+    if job is None:
+        return
+    settings = get_settings()
+    with job.running(f"training {kind}"):
+        try:
+            params = runner.TrainParams(
+                kind=kind, as_of=_when(as_of),
+                horizon_days=(runner.default_horizon_days(kind, settings)
+                              if horizon_days is None else horizon_days),
+                num_threads=settings.prediction_threads)
+            params.validate()
+            version = runner.train_model(get_engine(), params, progress=_stage(job),
+                                         job_id=job_id)
+        except ValueError as error:
+            job.fail(str(error))
+            return
+        detail = f"version {version.id}: {version.served} served"
+        if version.active and score and version.kind in SCORED_KINDS:
+            run = runner.start_scoring(get_engine(), version.id or 0,
+                                       shards=settings.score_shards)
+            for shard in range(run.shards):
+                send("score_customers", version=version.id, shard=shard, shards=run.shards,
+                     run=run.id)
+            detail += f"; scoring queued in {run.shards} shards (run {run.id})"
+        job.done(detail)
+
+
+@dramatiq.actor(queue_name=QUEUE, max_retries=2, min_backoff=500, max_backoff=2_000)
+def score_customers(job_id: int, version: int, shard: int, shards: int,
+                    run: int | None = None) -> None:
+    """Score shard ``shard`` of ``shards`` with model version ``version`` in scoring run
+    ``run`` (None: open a new run, for a single-shard call)."""
+    job = tracked_job(job_id)
+    if job is None:
+        return
+    engine = get_engine()
+    with job.running(f"scoring shard {shard + 1}/{shards} with version {version}"):
+        if run is None:
+            if shards != 1:
+                job.fail("score_customers: pass run= (from start_scoring) when scoring in "
+                         "several shards, so every shard writes the same run")
+                return
+            run = runner.start_scoring(engine, version, shards=1).id or 0
+        result = runner.score_shard(engine, run, shard, progress=_stage(job),
+                                    num_threads=get_settings().prediction_threads)
+        detail = f"{result.rows} customers scored in run {run}"
+        if result.published:
+            detail += "; run published"
+        if result.drift_warning:
+            detail += f"; {result.drift_warning}"
+        job.done(detail)

@@ -1,0 +1,69 @@
+"""Model registry reads and customer scores. Every read needs the viewer role."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from schema.context import Context, require
+from schema.predictions.types import (
+    CustomerScore,
+    Explanation,
+    FeatureDrift,
+    ModelKind,
+    ModelVersion,
+)
+from server.runners import predictions as runner
+
+
+def _version_id(id: strawberry.ID) -> int | None:
+    return int(id) if str(id).isdigit() else None
+
+
+@strawberry.type
+class PredictionQuery:
+    @strawberry.field(description="Trained model versions, newest first.")
+    async def models(self, info: Info[Context, Any],
+                     kind: ModelKind | None = None) -> list[ModelVersion]:
+        require(info, "viewer")
+        rows = await asyncio.to_thread(runner.list_versions, info.context.engine,
+                                       None if kind is None else kind.value)
+        return [ModelVersion.from_row(row) for row in rows]
+
+    @strawberry.field(description="One model version, or null when there is no such id.")
+    async def model(self, info: Info[Context, Any], id: strawberry.ID) -> ModelVersion | None:
+        require(info, "viewer")
+        version_id = _version_id(id)
+        if version_id is None:
+            return None
+        row = await asyncio.to_thread(runner.get_version, info.context.engine, version_id)
+        return None if row is None else ModelVersion.from_row(row)
+
+    @strawberry.field(description="Population stability per feature between a version's "
+                                  "training data and its latest scoring, worst first.")
+    async def model_drift(self, info: Info[Context, Any],
+                          id: strawberry.ID) -> list[FeatureDrift]:
+        require(info, "viewer")
+        version_id = _version_id(id)
+        if version_id is None:
+            return []
+        drift = await asyncio.to_thread(runner.latest_drift, info.context.engine, version_id)
+        return [FeatureDrift(feature=name, psi=psi, drifted=psi > 0.25)
+                for name, psi in sorted(drift.items(), key=lambda item: -item[1])]
+
+
+async def customer_scores(info: Info[Context, Any], customer_id: str) -> list[CustomerScore]:
+    """The customer's published scores (``Customer.scores``)."""
+    views = await asyncio.to_thread(runner.customer_scores, info.context.engine, customer_id)
+    return [CustomerScore.from_view(view) for view in views]
+
+
+async def customer_explanation(info: Info[Context, Any], customer_id: str,
+                               kind: ModelKind) -> Explanation | None:
+    """The active ``kind`` model's explanation of the customer (``Customer.explain``)."""
+    result = await asyncio.to_thread(runner.explain_customer, info.context.engine,
+                                     customer_id, kind.value)
+    return None if result is None else Explanation.from_result(kind.value, result)

@@ -1,0 +1,241 @@
+"""Predictions: the raw tables read as feature inputs, the model registry, and scoring
+runs whose scores are written shard by shard and published whole."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Engine, text
+from sqlmodel import Session, col, select
+
+from server.db.models import CustomerScore, ModelVersion, ScoreRun, ScoreShard
+from server.db.repository.bulk import copy_into
+from server.db.repository.frames import UTC_DATETIME, read_table, typed
+from server.db.types import utcnow
+
+ORDERS_SCHEMA: dict[str, pl.DataType] = {"customer_id": pl.String(),
+                                         "occurred_at": UTC_DATETIME, "amount": pl.Float64()}
+MESSAGES_SCHEMA: dict[str, pl.DataType] = {"customer_id": pl.String(), "sent_at": UTC_DATETIME,
+                                           "first_human_open_at": UTC_DATETIME,
+                                           "first_click_at": UTC_DATETIME}
+CUSTOMERS_SCHEMA: dict[str, pl.DataType] = {"customer_id": pl.String(),
+                                            "signup_at": UTC_DATETIME}
+_SQL = {
+    "orders": "SELECT customer_id, occurred_at, amount FROM orders",
+    "messages": "SELECT customer_id, sent_at, first_human_open_at, first_click_at FROM message",
+    "customers": "SELECT customer_id, signup_at FROM customer",
+}
+_SCHEMAS = {"orders": ORDERS_SCHEMA, "messages": MESSAGES_SCHEMA,
+            "customers": CUSTOMERS_SCHEMA}
+SCORE_COLUMNS = ("run_id", "customer_id", "shard", "probability", "risk_level",
+                 "expected_orders", "predicted_value", "p_alive")
+SCORE_SCHEMA: dict[str, pl.DataType] = {
+    "customer_id": pl.String(), "probability": pl.Float64(), "risk_level": pl.String(),
+    "expected_orders": pl.Float64(), "predicted_value": pl.Float64(), "p_alive": pl.Float64()}
+
+
+def read_inputs(*, engine: Engine) -> dict[str, pl.DataFrame]:
+    """The customers, orders and sends that feature building reads (features and labels
+    cut them at their own cutoffs)."""
+    return {name: read_table(engine, sql, schema=_SCHEMAS[name]) for name, sql in _SQL.items()}
+
+
+def read_engagement_inputs(*, engine: Engine) -> dict[str, pl.DataFrame]:
+    """Sends with their campaign and machine-open count, and the campaigns' subjects and
+    send times, for the engagement models."""
+    # Columns in the SELECT's order: frames are typed by position.
+    sends = read_table(engine, "SELECT customer_id, campaign_id, sent_at, "
+                       "first_human_open_at, first_click_at, machine_open_count FROM message",
+                       schema={"customer_id": pl.String(), "campaign_id": pl.String(),
+                               "sent_at": UTC_DATETIME, "first_human_open_at": UTC_DATETIME,
+                               "first_click_at": UTC_DATETIME,
+                               "machine_open_count": pl.Int64()})
+    campaigns = read_table(engine, "SELECT campaign_id, subject_line, send_at FROM campaign",
+                           schema={"campaign_id": pl.String(), "subject_line": pl.String(),
+                                   "send_at": UTC_DATETIME})
+    return {"sends": sends, "campaigns": campaigns}
+
+
+def read_customer_inputs(*, session: Session, customer_id: str) -> dict[str, pl.DataFrame]:
+    """The rows of one customer that feature building reads."""
+    frames = {}
+    for name, sql in _SQL.items():
+        rows = session.connection().execute(
+            text(sql + " WHERE customer_id = :customer_id"),
+            {"customer_id": customer_id}).all()
+        raw = pl.DataFrame([tuple(row) for row in rows], schema=list(_SCHEMAS[name]),
+                           orient="row", infer_schema_length=None)
+        frames[name] = typed(raw, _SCHEMAS[name])
+    return frames
+
+
+def data_span(*, engine: Engine) -> tuple[datetime | None, datetime | None]:
+    """The earliest and latest order or send time, or (None, None) for an empty store."""
+    with engine.connect() as connection:
+        row = connection.execute(text(
+            "SELECT MIN(t), MAX(t) FROM (SELECT MIN(occurred_at) AS t FROM orders UNION ALL "
+            "SELECT MAX(occurred_at) FROM orders UNION ALL SELECT MIN(sent_at) FROM message "
+            "UNION ALL SELECT MAX(sent_at) FROM message) AS spans")).one()
+    frame = typed(pl.DataFrame([tuple(row)], schema=["first", "last"], orient="row",
+                               infer_schema_length=None),
+                  {"first": UTC_DATETIME, "last": UTC_DATETIME})
+    return frame["first"][0], frame["last"][0]
+
+
+def create_model_version(*, session: Session, version: ModelVersion,
+                         activate_if_first: bool = True) -> ModelVersion:
+    """Store ``version``; it becomes active when its kind has no active version."""
+    if activate_if_first and active_version(session=session, kind=version.kind) is None:
+        version.active = True
+        version.activated_at = utcnow()
+    session.add(version)
+    session.flush()
+    return version
+
+
+def list_model_versions(*, session: Session, kind: str | None = None,
+                        limit: int = 100) -> Sequence[ModelVersion]:
+    """Versions, newest first (``kind``: of that kind only)."""
+    query = select(ModelVersion).order_by(col(ModelVersion.id).desc()).limit(limit)
+    if kind is not None:
+        query = query.where(ModelVersion.kind == kind)
+    return session.exec(query).all()
+
+
+def get_model_version(*, session: Session, version_id: int) -> ModelVersion | None:
+    return session.get(ModelVersion, version_id)
+
+
+def active_version(*, session: Session, kind: str) -> ModelVersion | None:
+    return session.exec(select(ModelVersion).where(ModelVersion.kind == kind,
+                                                   col(ModelVersion.active))).first()
+
+
+def activate_model_version(*, session: Session, version_id: int) -> ModelVersion:
+    """Make ``version_id`` its kind's only active version (also how to roll back)."""
+    version = session.get(ModelVersion, version_id)
+    if version is None:
+        raise LookupError(f"model version {version_id} does not exist")
+    # Lock the kind's rows in a fixed order so two activations cannot both win.
+    others = session.exec(select(ModelVersion).where(ModelVersion.kind == version.kind)
+                          .order_by(col(ModelVersion.id)).with_for_update()).all()
+    for other in others:
+        if other.active and other.id != version_id:
+            other.active = False
+            session.add(other)
+    version.active = True
+    version.activated_at = utcnow()
+    session.add(version)
+    session.flush()
+    return version
+
+
+def create_score_run(*, session: Session, version: ModelVersion, as_of: datetime,
+                     shards: int) -> ScoreRun:
+    run = ScoreRun(version_id=version.id or 0, kind=version.kind, as_of=as_of, shards=shards)
+    session.add(run)
+    session.flush()
+    return run
+
+
+def get_score_run(*, session: Session, run_id: int) -> ScoreRun | None:
+    return session.get(ScoreRun, run_id)
+
+
+def write_score_shard(*, engine: Engine, run_id: int, shard: int,
+                      scores: pl.DataFrame) -> ScoreRun:
+    """Replace shard ``shard`` of run ``run_id`` with ``scores`` (customer_id and any of
+    the ``SCORE_SCHEMA`` columns; the others are left null) in one transaction; the shard
+    that completes the run publishes it in that same transaction and drops the version's
+    earlier runs. Returns the run."""
+    rows = scores.with_columns(
+        pl.lit(None, dtype).alias(name) for name, dtype in SCORE_SCHEMA.items()
+        if name not in scores.columns).with_columns(pl.lit(run_id, pl.Int64).alias("run_id"),
+                               pl.lit(shard, pl.Int64).alias("shard")).select(SCORE_COLUMNS)
+    with Session(engine, expire_on_commit=False) as session:
+        connection = session.connection()
+        # The first statement locks the run's row: shards of one run commit one at a
+        # time, so exactly one of them sees every shard done and publishes.
+        connection.execute(text("UPDATE score_run SET shards = shards WHERE id = :id"),
+                           {"id": run_id})
+        run = session.get(ScoreRun, run_id, populate_existing=True)
+        if run is None:
+            raise LookupError(f"score run {run_id} does not exist")
+        if not 0 <= shard < run.shards:
+            raise ValueError(f"shard {shard} is outside 0..{run.shards - 1} of run {run_id}")
+        params: dict[str, Any] = {"run": run_id, "shard": shard}
+        connection.execute(text("DELETE FROM customer_score WHERE run_id = :run AND "
+                                "shard = :shard"), params)
+        connection.execute(text("DELETE FROM score_shard WHERE run_id = :run AND "
+                                "shard = :shard"), params)
+        copy_into(connection, "customer_score", rows)
+        session.add(ScoreShard(run_id=run_id, shard=shard, rows=rows.height))
+        session.flush()
+        done = connection.execute(text("SELECT COUNT(*), COALESCE(SUM(rows), 0) FROM "
+                                       "score_shard WHERE run_id = :run"),
+                                  {"run": run_id}).one()
+        if done[0] == run.shards and run.completed_at is None:
+            run.completed_at = utcnow()
+            run.rows = int(done[1])
+            session.add(run)
+            _drop_earlier_runs(session, run)
+        session.commit()
+        return run
+
+
+def _drop_earlier_runs(session: Session, run: ScoreRun) -> None:
+    earlier = session.exec(select(ScoreRun.id).where(
+        ScoreRun.version_id == run.version_id, col(ScoreRun.id) < (run.id or 0))).all()
+    for run_id in earlier:
+        for table in ("customer_score", "score_shard"):
+            # Safe SQL (S608): table and column names are code constants; the run id is bound or an int.
+            session.connection().execute(text(f"DELETE FROM {table} WHERE run_id = :run"),  # noqa: S608
+                                         {"run": run_id})
+        session.connection().execute(text("DELETE FROM score_run WHERE id = :run"),
+                                     {"run": run_id})
+
+
+def set_run_drift(*, engine: Engine, run_id: int, drift: str) -> None:
+    with Session(engine) as session:
+        run = session.get(ScoreRun, run_id)
+        if run is not None:
+            run.drift = drift
+            session.add(run)
+            session.commit()
+
+
+def latest_drift(*, session: Session, version_id: int) -> str | None:
+    """The drift JSON of the latest run of ``version_id`` that measured it."""
+    return session.exec(select(ScoreRun.drift).where(
+        ScoreRun.version_id == version_id, col(ScoreRun.drift).is_not(None))
+        .order_by(col(ScoreRun.id).desc())).first()
+
+
+def published_run(*, session: Session, kind: str) -> ScoreRun | None:
+    """The run whose scores readers see for ``kind``: the latest completed run of the
+    active version, else the latest completed run of any version of the kind."""
+    completed = (select(ScoreRun).where(ScoreRun.kind == kind,
+                                        col(ScoreRun.completed_at).is_not(None))
+                 .order_by(col(ScoreRun.completed_at).desc(), col(ScoreRun.id).desc()))
+    active = active_version(session=session, kind=kind)
+    if active is not None:
+        run = session.exec(completed.where(ScoreRun.version_id == active.id)).first()
+        if run is not None:
+            return run
+    return session.exec(completed).first()
+
+
+def customer_score(*, session: Session, run_id: int,
+                   customer_id: str) -> CustomerScore | None:
+    return session.get(CustomerScore, (run_id, customer_id))
+
+
+def run_scores(*, engine: Engine, run_id: int) -> pl.DataFrame:
+    """Every score of run ``run_id`` (``SCORE_SCHEMA``), by customer_id."""
+    columns = ", ".join(SCORE_SCHEMA)
+    # Safe SQL (S608): table and column names are code constants; the run id is bound or an int.
+    return read_table(engine, f"SELECT {columns} FROM customer_score WHERE run_id = "  # noqa: S608
+                      f"{int(run_id)} ORDER BY customer_id", schema=SCORE_SCHEMA)

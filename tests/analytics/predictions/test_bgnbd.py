@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analytics.predictions.bgnbd import (
+    BgNbdParams,
+    bgnbd_log_likelihood,
+    expected_order_value,
+    expected_purchases,
+    fit_bgnbd,
+    fit_gamma_gamma,
+    gamma_gamma_log_likelihood,
+    p_alive,
+)
+
+# Literal histories: repeat purchases, last purchase time, age (weeks).
+X = np.array([0, 0, 1, 2, 5, 0, 3, 1, 7, 0.0])
+T_X = np.array([0, 0, 10, 30, 38, 0, 20, 2, 39, 0.0])
+AGE = np.array([39, 20, 39, 39, 39, 12, 39, 30, 39, 5.0])
+
+
+@cache
+def simulated(n: int = 4000, seed: int = 11, r: float = 0.25, alpha: float = 4.0,
+              a: float = 0.8, b: float = 2.5, age: float = 52.0
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Histories drawn from the BG/NBD process itself."""
+    rng = np.random.default_rng(seed)
+    x, t_x = np.zeros(n), np.zeros(n)
+    rates = rng.gamma(r, 1 / alpha, n)
+    drops = rng.beta(a, b, n)
+    for i in range(n):
+        now = 0.0
+        while True:  # dropout may follow each repeat purchase, never the first
+            now += rng.exponential(1 / rates[i])
+            if now > age:
+                break
+            x[i], t_x[i] = x[i] + 1, now
+            if rng.random() < drops[i]:
+                break
+    return x, t_x, np.full(n, age)
+
+
+def test_golden_fit_of_the_literal_histories():
+    params = fit_bgnbd(X, T_X, AGE)
+    assert params.converged
+    # Ten customers cannot tell dropout apart: a and b run to the lower end.
+    assert (round(params.r, 4), round(params.alpha, 4)) == (1.8764, 27.3908)
+    assert params.a < 1e-3 and params.b < 1e-3
+    assert round(params.log_likelihood, 4) == -69.687
+
+
+def test_recovers_the_parameters_that_generated_the_data():
+    params = fit_bgnbd(*simulated())
+    assert params.converged
+    assert params.r == pytest.approx(0.25, rel=0.15)
+    assert params.alpha == pytest.approx(4.0, rel=0.3)
+    assert params.a == pytest.approx(0.8, rel=0.35)
+    assert params.b == pytest.approx(2.5, rel=0.5)
+
+
+def test_gradient_is_the_likelihoods_derivative():
+    theta = np.log(np.array([0.7, 3.0, 1.3, 2.2]))
+    _, gradient = bgnbd_log_likelihood(theta, X, T_X, AGE)
+    step = 1e-6
+    numeric = [(bgnbd_log_likelihood(theta + step * e, X, T_X, AGE)[0]
+                - bgnbd_log_likelihood(theta - step * e, X, T_X, AGE)[0]) / (2 * step)
+               for e in np.eye(4)]
+    assert gradient == pytest.approx(numeric, rel=1e-5, abs=1e-6)
+    values = np.array([10.0, 25.0, 40.0, 12.5, 80.0])
+    orders = np.array([1.0, 2.0, 4.0, 1.0, 3.0])
+    theta3 = np.log(np.array([2.0, 3.0, 15.0]))
+    _, g = gamma_gamma_log_likelihood(theta3, orders, values)
+    numeric3 = [(gamma_gamma_log_likelihood(theta3 + step * e, orders, values)[0]
+                 - gamma_gamma_log_likelihood(theta3 - step * e, orders, values)[0])
+                / (2 * step) for e in np.eye(3)]
+    assert g == pytest.approx(numeric3, rel=1e-5, abs=1e-6)
+
+
+def test_predictions_behave():
+    params = BgNbdParams(r=0.25, alpha=4.0, a=0.8, b=2.5, log_likelihood=0.0,
+                         converged=True, iterations=0)
+    alive = p_alive(params, X, T_X, AGE)
+    assert alive[0] == 1.0  # no repeat purchase: never dropped out
+    # Same purchases, the last one longer ago: less likely alive.
+    assert p_alive(params, [3, 3], [38, 5], [39, 39]).tolist() == sorted(
+        p_alive(params, [3, 3], [38, 5], [39, 39]).tolist(), reverse=True)
+    more = expected_purchases(params, 52, X, T_X, AGE)
+    assert (more >= 0).all()
+    assert (expected_purchases(params, 104, X, T_X, AGE) >= more).all()
+    few = BgNbdParams(r=0.25, alpha=4.0, a=0.6, b=2.5, log_likelihood=0.0, converged=True,
+                      iterations=0)
+    assert np.isfinite(expected_purchases(few, 52, X, T_X, AGE)).all()
+
+
+def test_gamma_gamma_fit_and_shrinkage():
+    rng = np.random.default_rng(5)
+    orders = rng.integers(1, 8, 30_000).astype(float)
+    # Per-customer mean order value nu ~ Gamma(q, gamma); orders ~ Gamma(p, nu).
+    nu = rng.gamma(3.0, 1 / 15.0, orders.size)
+    values = rng.gamma(6.0 * orders, 1 / (nu * orders))
+    params = fit_gamma_gamma(orders, values)
+    assert params.converged
+    assert (params.p, params.q) == (pytest.approx(6.0, rel=0.1), pytest.approx(3.0, rel=0.1))
+    spend = expected_order_value(params, [1, 50, 0], [100.0, 100.0, np.nan])
+    population = params.p * params.gamma / (params.q - 1)
+    assert population < spend[0] < spend[1] < 100.0  # one order shrinks most
+    assert spend[2] == pytest.approx(population)
+
+
+def test_bad_inputs_are_named():
+    with pytest.raises(ValueError, match="need x >= 0 and 0 <= t_x <= T"):
+        fit_bgnbd([1], [5], [3])
+    with pytest.raises(ValueError, match="leave the others out"):
+        fit_gamma_gamma([0, 1], [10.0, 12.0])
+    with pytest.raises(ValueError, match="penalty must be >= 0"):
+        fit_bgnbd(X, T_X, AGE, penalty=-1)
+
+
+histories = st.lists(st.tuples(st.integers(0, 30), st.floats(0, 1), st.floats(0.1, 200)),
+                     min_size=1, max_size=40)
+
+
+@settings(max_examples=60, deadline=None)
+@given(histories, st.sampled_from([0.0, 0.01]))
+def test_the_fit_always_returns_finite_parameters(rows, penalty):
+    """No ConvergenceError, whatever the data: finite positive parameters inside the
+    bounds, and a likelihood at least as good as the starting point's."""
+    x = np.array([r[0] for r in rows], dtype=float)
+    age = np.array([r[2] for r in rows])
+    t_x = np.where(x > 0, np.array([r[1] for r in rows]) * age, 0.0)
+    params = fit_bgnbd(x, t_x, age, penalty=penalty)
+    values = np.array([params.r, params.alpha, params.a, params.b])
+    assert np.isfinite(values).all() and (values > 0).all()
+    assert np.isfinite(params.log_likelihood)
+    start = np.log(np.array([1.0, max(age.mean(), 1e-9), 1.0, 1.0]))
+    if penalty == 0:
+        assert params.log_likelihood >= bgnbd_log_likelihood(start, x, t_x, age)[0] - 1e-6

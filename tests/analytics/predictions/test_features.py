@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
+
+from analytics.predictions.features import (
+    CUSTOMERS_SCHEMA,
+    FEATURES,
+    MESSAGES_SCHEMA,
+    ORDERS_SCHEMA,
+    churn_labels,
+    customer_features,
+    shard_of,
+)
+
+CUT = datetime(2026, 4, 1, tzinfo=UTC)
+
+
+def ago(days: float, hour: int = 0) -> datetime:
+    return CUT - timedelta(days=days) + timedelta(hours=hour)
+
+
+CUSTOMERS = pl.DataFrame({"customer_id": ["a", "b", "c", "late"],
+                          "signup_at": [ago(200), ago(40), None, ago(-1)]},
+                         schema=CUSTOMERS_SCHEMA)
+ORDERS = pl.DataFrame({"customer_id": ["a", "a", "a", "c", "a"],
+                       "occurred_at": [ago(150), ago(50), ago(10), ago(5), ago(-2)],
+                       "amount": [10.0, 20.0, 30.0, 8.0, 99.0]}, schema=ORDERS_SCHEMA)
+# b: three sends; the second opened (a Saturday, 14:00) and clicked; the third opened only
+# after the cutoff, which features must not see.
+MESSAGES = pl.DataFrame({
+    "customer_id": ["b", "b", "b"],
+    "sent_at": [ago(35), ago(20), ago(1)],
+    "first_human_open_at": [None, ago(20, 14), ago(-1)],
+    "first_click_at": [None, ago(19), None],
+}, schema=MESSAGES_SCHEMA)
+
+
+def test_golden_features():
+    frame = customer_features(CUSTOMERS, ORDERS, MESSAGES, cutoff=CUT)
+    rows = {row["customer_id"]: row for row in frame.iter_rows(named=True)}
+
+    assert frame.columns == ["customer_id", *FEATURES]
+    assert list(rows) == ["a", "b", "c"]  # "late" signed up after the cutoff
+    a, b, c = rows["a"], rows["b"], rows["c"]
+    assert (a["tenure_days"], a["recency_days"], a["frequency"], a["monetary"],
+            a["revenue_total"], a["orders_90d"], a["order_trend"]) == (
+        200.0, 10.0, 3.0, 20.0, 60.0, 2.0, 1.0)
+    assert (a["sends_90d"], a["opens_90d"], a["open_rate_90d"], a["days_since_open"]) == (
+        0.0, 0.0, None, None)
+    assert a["days_since_activity"] == 10.0
+    assert (b["tenure_days"], b["sends_30d"], b["sends_90d"], b["opens_7d"], b["opens_30d"],
+            b["clicks_30d"], b["open_rate_90d"]) == (40.0, 2.0, 3.0, 0.0, 1.0, 1.0, 1 / 3)
+    assert b["days_since_open"] == pytest.approx(20 - 14 / 24)
+    assert (b["days_since_click"], b["days_since_activity"]) == (19.0, 19.0)
+    assert (b["preferred_open_hour"], b["weekend_open_share"]) == (14.0, 0.0)
+    assert b["recency_days"] is None and b["frequency"] == 0.0
+    assert (c["tenure_days"], c["recency_days"], c["days_since_activity"]) == (5.0, 5.0, 5.0)
+
+
+def test_labels_count_orders_and_human_engagement_in_the_window():
+    ids = pl.Series(["a", "b", "c"])
+    labels = churn_labels(ORDERS, MESSAGES, ids, cutoff=CUT, horizon_days=3)
+
+    assert_frame_equal(labels, pl.DataFrame({"customer_id": ["a", "b", "c"],
+                                             "churned": [False, False, True]}))
+    # b's open at exactly cutoff + 1 day falls outside a one-day window (end exclusive).
+    shorter = churn_labels(ORDERS, MESSAGES, ids, cutoff=CUT, horizon_days=1)
+    assert shorter["churned"].to_list() == [True, True, True]
+
+
+def test_naive_cutoff_is_refused():
+    with pytest.raises(ValueError, match="has no timezone; pass an aware UTC datetime"):
+        customer_features(CUSTOMERS, ORDERS, MESSAGES, cutoff=datetime(2026, 4, 1))
+
+
+def test_shards_are_stable_and_cover_every_id():
+    ids = pl.Series([f"u{i}" for i in range(200)])
+    shards = shard_of(ids, 3)
+    assert shards[:6].tolist() == shard_of(ids[:6], 3).tolist()
+    assert sorted(set(shards.tolist())) == [0, 1, 2]
+    assert shard_of(pl.Series(["u1", "abc"]), 7).tolist() == [5, 5]  # CRC-32 mod 7
+    with pytest.raises(ValueError, match="shards must be >= 1"):
+        shard_of(ids, 0)
+
+
+future_rows = st.lists(st.tuples(st.sampled_from(["a", "b", "c", "new"]),
+                                 st.floats(0, 400), st.floats(1, 500)), max_size=8)
+
+
+@settings(max_examples=40, deadline=None)
+@given(future_rows, future_rows)
+def test_rows_at_or_after_the_cutoff_change_nothing(orders, sends):
+    """Point-in-time correctness: the future (orders, sends, opens) is invisible."""
+    more_orders = pl.DataFrame([(c, CUT + timedelta(hours=h), a) for c, h, a in orders],
+                               schema=ORDERS_SCHEMA, orient="row")
+    more_sends = pl.DataFrame([(c, CUT + timedelta(hours=h), CUT + timedelta(hours=h + 1),
+                                CUT + timedelta(hours=h + 2)) for c, h, _ in sends],
+                              schema=MESSAGES_SCHEMA, orient="row")
+    before = customer_features(CUSTOMERS, ORDERS, MESSAGES, cutoff=CUT)
+    after = customer_features(CUSTOMERS, pl.concat([ORDERS, more_orders]),
+                              pl.concat([MESSAGES, more_sends]), cutoff=CUT)
+    assert_frame_equal(after, before)

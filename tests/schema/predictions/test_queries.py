@@ -1,0 +1,163 @@
+"""The predictions API: registry reads, training and activation, customer scores."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from jobs.broker import broker
+from server.db.models import JobRun
+from server.runners import predictions as runner
+from tests.schema.conftest import ANALYST, data_of, messages_of, run
+from tests.server.predictions_world import HORIZON_DAYS, seed_store
+
+MODEL = """
+query Model($id: ID!) {
+  model(id: $id) {
+    id kind served reason active horizonDays trainRows holdoutRows
+    metrics { holdoutCustomers positiveRate model { auc prAuc logLoss brier ece }
+              baseline { auc logLoss } }
+    calibration { model { lower upper count meanPredicted observedRate } }
+    featureImportance { feature share }
+  }
+}
+"""
+
+
+@pytest.fixture
+def store(db: Engine) -> Engine:
+    seed_store(db)
+    return db
+
+
+@pytest.fixture
+def trained(store: Engine) -> Engine:
+    version = runner.train_model(store, runner.TrainParams(kind="churn",
+                                                           horizon_days=HORIZON_DAYS))
+    scoring = runner.start_scoring(store, version.id or 0, shards=1)
+    runner.score_shard(store, scoring.id or 0, 0)
+    return store
+
+
+async def test_model_detail_has_metrics_calibration_and_importance(trained):
+    data = await data_of(trained, MODEL, {"id": "1"})
+
+    model = data["model"]
+    version = runner.get_version(trained, 1)
+    metrics = runner.version_metrics(version)
+    assert model["id"] == "1" and model["kind"] == "CHURN" and model["active"] is True
+    assert model["served"] == version.served.upper()
+    assert model["metrics"]["model"]["auc"] == metrics["model"]["auc"]
+    assert model["metrics"]["baseline"]["logLoss"] == metrics["baseline"]["log_loss"]
+    assert sum(b["count"] for b in model["calibration"]["model"]) == model["holdoutRows"]
+    shares = [row["share"] for row in model["featureImportance"]]
+    assert shares == sorted(shares, reverse=True)
+    assert sum(shares) == pytest.approx(1.0)
+
+
+async def test_models_lists_versions_newest_first_and_unknown_ids_are_null(trained):
+    runner.train_model(trained, runner.TrainParams(kind="churn", horizon_days=HORIZON_DAYS))
+
+    data = await data_of(trained, "{ models(kind: CHURN) { id active } "
+                                  "none: model(id: \"x\") { id } gone: model(id: \"9\") { id } }")
+
+    assert data == {"models": [{"id": "2", "active": False}, {"id": "1", "active": True}],
+                    "none": None, "gone": None}
+
+
+async def test_activate_model_rolls_back_and_needs_analyst(trained):
+    runner.train_model(trained, runner.TrainParams(kind="churn", horizon_days=HORIZON_DAYS))
+    mutation = """mutation A($id: ID!) { activateModel(id: $id) {
+        __typename ... on ModelVersion { id active } ... on Error { message } } }"""
+
+    refused = await run(trained, mutation, {"id": "2"})
+    done = await data_of(trained, mutation, {"id": "2"}, user=ANALYST)
+    missing = await data_of(trained, mutation, {"id": "7"}, user=ANALYST)
+
+    assert messages_of(refused) == ["'activateModel' needs the analyst role (or admin); the "
+                                    "key 'viewer key' has the viewer role. Ask an admin for "
+                                    "a key with the analyst role."]
+    assert done == {"activateModel": {"__typename": "ModelVersion", "id": "2", "active": True}}
+    assert missing == {"activateModel": {"__typename": "NotFound",
+                                         "message": "model version 7 does not exist; list "
+                                                    "versions with the models query or "
+                                                    "`mailscope jobs list`"}}
+
+
+async def test_train_model_queues_a_job(store):
+    broker.flush_all()
+    mutation = """mutation { trainModel(kind: CHURN, horizonDays: 30) {
+        __typename ... on Job { actor state } ... on Error { message } } }"""
+    bad = """mutation { trainModel(kind: CHURN, horizonDays: 0) {
+        __typename ... on Error { message } } }"""
+
+    data = await data_of(store, mutation, user=ANALYST)
+    refused = await data_of(store, bad, user=ANALYST)
+
+    assert data == {"trainModel": {"__typename": "Job", "actor": "train_model",
+                                   "state": "QUEUED"}}
+    assert refused == {"trainModel": {
+        "__typename": "InvalidModelArguments",
+        "message": "horizonDays must be between 1 and 730, got 0; 60 looks two months "
+                   "ahead"}}
+    with Session(store) as session:
+        [row] = session.exec(select(JobRun)).all()
+    assert (row.actor, json.loads(row.args)) == (
+        "train_model", {"kind": "churn", "horizon_days": 30, "as_of": None})
+    broker.flush_all()
+
+
+async def test_customer_scores_and_explanation(trained):
+    query = """{ customer(id: "u0003") { scores { kind modelVersion probability riskLevel }
+                 explain(kind: CHURN) { kind served baseValue prediction
+                                        contributions { feature value contribution } } } }"""
+
+    customer = (await data_of(trained, query))["customer"]
+
+    [score] = customer["scores"]
+    [view] = runner.customer_scores(trained, "u0003")
+    assert score == {"kind": "CHURN", "modelVersion": "1", "probability": view.probability,
+                     "riskLevel": view.risk_level}
+    explanation = customer["explain"]
+    assert explanation["kind"] == "CHURN"
+    assert explanation["prediction"] == pytest.approx(view.probability)
+    assert explanation["contributions"]
+
+
+async def test_lifetime_value_version_and_scores(trained):
+    version = runner.train_model(trained, runner.TrainParams(kind="ltv",
+                                                             horizon_days=HORIZON_DAYS))
+    scoring = runner.start_scoring(trained, version.id or 0, shards=1)
+    runner.score_shard(trained, scoring.id or 0, 0)
+    query = """query M($id: ID!) { model(id: $id) { kind metrics { positiveRate }
+        lifetimeMetrics { holdoutCustomers model { rmse bias } baseline { rmse bias } bgnbdR } }
+      customer(id: "u0003") { scores { kind expectedOrders predictedValue pAlive } } }"""
+
+    data = await data_of(trained, query, {"id": str(version.id)})
+
+    metrics = runner.version_metrics(version)
+    lifetime = data["model"]["lifetimeMetrics"]
+    assert (data["model"]["kind"], data["model"]["metrics"]) == ("LTV", None)
+    assert lifetime["model"]["rmse"] == metrics["model"]["rmse"]
+    assert lifetime["baseline"]["bias"] == metrics["baseline"]["bias"]
+    assert lifetime["bgnbdR"] == metrics["bgnbd"]["r"]
+    views = {v.kind: v for v in runner.customer_scores(trained, "u0003")}
+    assert data["customer"]["scores"][1] == {
+        "kind": "LTV", "expectedOrders": views["ltv"].expected_orders,
+        "predictedValue": views["ltv"].predicted_value, "pAlive": views["ltv"].p_alive}
+
+
+async def test_open_model_is_listed_by_kind_with_classifier_metrics(store):
+    version = runner.train_model(store, runner.TrainParams(kind="open",
+                                                           horizon_days=HORIZON_DAYS))
+
+    data = await data_of(store, """{ models(kind: OPEN) { id kind lifetimeMetrics { bgnbdR }
+        metrics { holdoutCustomers model { auc } } } }""")
+
+    [model] = data["models"]
+    assert (model["id"], model["kind"], model["lifetimeMetrics"]) == (
+        str(version.id), "OPEN", None)
+    assert model["metrics"]["holdoutCustomers"] == version.holdout_rows
