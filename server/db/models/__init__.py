@@ -61,7 +61,7 @@ from server.db.models.reports import (
     ReportRollupState,
 )
 from server.db.models.rollups import ROLLUP_COUNTERS, CampaignDailyRollup
-from server.db.models.triggers import TriggerDefinition, TriggerFiring
+from server.db.models.triggers import CustomerAttribute, TriggerDefinition, TriggerFiring
 
 __all__ = [
     "BEHAVIOR_TYPES", "BOUNCE_TYPES", "CHANNELS", "EVENT_TYPES", "JOB_STATES", "ROLES",
@@ -75,5 +75,5 @@ __all__ = [
     "SEGMENT_KINDS", "CustomerProfile", "SegmentMembership",
     "DEFAULT_GUARDRAILS", "EXPERIMENT_CORRECTIONS", "EXPERIMENT_METHODS", "EXPERIMENT_METRICS",
     "EXPERIMENT_STATUSES", "Experiment", "ExperimentBase", "ExperimentCreate",
-    "webhook_url_problem", "TriggerDefinition", "TriggerFiring",
+    "webhook_url_problem", "TriggerDefinition", "TriggerFiring", "CustomerAttribute",
 ]

@@ -103,6 +103,15 @@ def upgrade() -> None:
         batch_op.create_index('ix_trigger_firing_customer', ['customer_id', 'due_at'], unique=False)
         batch_op.create_index('ix_trigger_firing_trigger', ['trigger_id', 'due_at'], unique=False)
 
+    op.create_table('customer_attribute',
+    sa.Column('customer_id', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('value', sa.Text(), nullable=False),
+    sa.Column('trigger_id', sa.Integer(), nullable=True),
+    sa.Column('updated_at', server.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('customer_id', 'name')
+    )
+
     # ### end Alembic commands ###
     # Current members become open stays, so the history starts complete.
     op.execute("INSERT INTO segment_membership (segment_id, customer_id, entered_at) "
@@ -115,6 +124,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_trigger_firing_trigger')
         batch_op.drop_index('ix_trigger_firing_customer')
 
+    op.drop_table('customer_attribute')
     op.drop_table('trigger_firing')
     op.drop_table('trigger_definition')
     with op.batch_alter_table('segment', schema=None) as batch_op:
