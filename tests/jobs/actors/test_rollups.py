@@ -124,7 +124,7 @@ def test_failure_marks_failed_and_keeps_previous_rollups(
 
 def test_send_rejects_an_unknown_actor(settings: Settings, engine: Engine) -> None:
     with pytest.raises(ValueError, match="unknown job actor 'nope'; known actors: "
-                                         "experiment_webhook, rebuild_rollups"):
+                                         "evaluate_triggers, experiment_webhook, rebuild_rollups"):
         jobs.send("nope")
     with Session(engine) as session:
         assert session.exec(select(JobRun)).all() == []
