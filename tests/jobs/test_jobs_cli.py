@@ -37,8 +37,8 @@ def test_errors_name_the_fix(settings: Settings) -> None:
     url = ["--database-url", settings.database_url]
     unknown = runner.invoke(app, ["jobs", "run", "nope", *url])
     assert unknown.exit_code == 1
-    assert ("unknown job actor 'nope'; known actors: evaluate_triggers, experiment_webhook, rebuild_rollups"
-            in unknown.output)
+    assert ("unknown job actor 'nope'; known actors: evaluate_triggers, experiment_webhook, "
+            "rebuild_rollups" in unknown.output)
     missing = runner.invoke(app, ["jobs", "show", "42", *url])
     assert missing.exit_code == 1
     assert "no job with id 42" in missing.output

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from server.db.models import JobRun
 from server.db.repository.segments import apply_changes, current_members
-from server.db.repository.triggers import update_trigger
+from server.db.repository.triggers import ensure_static_segment, update_trigger
 from server.ingest.load import load_frame
 from server.runners import triggers
 from server.settings import Settings, configure
@@ -196,6 +196,7 @@ def test_an_order_exits_and_segment_entries_trigger(settings: Settings, engine: 
     goal = json.dumps({**json.loads(CART), "exit": ["order"]})
     make(engine, definition=goal)
     with engine.begin() as connection:  # the writer imports and the refresh use
+        ensure_static_segment(connection, "vip", "test")
         apply_changes(connection, "vip", ["u1"], [], T0 + timedelta(minutes=1))
     entered = make(engine, definition=json.dumps({"sequence": {
         "first": "segment_entered", "key": "segment_id"}}))
