@@ -49,6 +49,7 @@ from server.db.repository.changes import bump
 from server.db.types import utcnow
 from server.settings import get_settings
 
+STRANDED_AFTER = timedelta(minutes=1)
 EVENT_TYPES = (*BEHAVIOR_TYPES, *repo.OTHER_EVENT_TYPES)
 """Event types a definition may name: web behaviour, order, segment_entered/left."""
 
@@ -296,9 +297,17 @@ def evaluate(engine: Engine, *, customer_ids: Sequence[str] | None = None,
             # (an event type was retired) decides nothing until it is edited.
             result.decided["unreadable"] = result.decided.get("unreadable", 0) + 1
     if deliver:
+        if customer_ids is None:
+            # The sweep also picks up deliveries a crash between a decision's commit and
+            # its enqueue left behind (a minute old, so never one about to be enqueued).
+            with engine.connect() as connection:
+                stranded = repo.undelivered(connection, utcnow() - STRANDED_AFTER)
+            result.deliveries += [f for f in stranded if f not in result.deliveries]
         # After the commit: a delivery never runs for a firing that was rolled back.
         for firing_id in result.deliveries:
-            send("trigger_webhook", firing_id=firing_id)
+            job_id = send("trigger_webhook", firing_id=firing_id)
+            with engine.begin() as connection:
+                repo.mark_enqueued(connection, firing_id, job_id)
         for customer_id, at in result.follow_ups:
             # A follow-up due already (a late sweep) runs now; the sweep covers it anyway.
             delay = max(0, int((at - utcnow()).total_seconds() * 1000))

@@ -54,6 +54,9 @@ class TriggerFiring(SQLModel, table=True):
     decided_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     delivery_status: int | None = None
+    # The delivery job enqueued for a fired occasion; null until then, so the sweep can
+    # enqueue deliveries a crash between the decision and the enqueue left behind.
+    delivery_job_id: int | None = None
 
 
 class CustomerAttribute(SQLModel, table=True):

@@ -220,3 +220,19 @@ def attributes_of(*, session: Session, customer_id: str) -> list[CustomerAttribu
     return list(session.exec(select(CustomerAttribute).where(
         col(CustomerAttribute.customer_id) == customer_id).order_by(
         col(CustomerAttribute.name))))
+
+
+def mark_enqueued(connection: Connection, firing_id: int, job_id: int) -> None:
+    """Record the delivery job of a firing."""
+    connection.execute(text("UPDATE trigger_firing SET delivery_job_id = :job WHERE id = :id"),
+                       {"job": job_id, "id": firing_id})
+
+
+def undelivered(connection: Connection, before: datetime) -> list[int]:
+    """Fired occasions of triggers with a webhook, decided before ``before``, whose
+    delivery was never enqueued."""
+    return [int(row[0]) for row in connection.execute(text(
+        "SELECT f.id FROM trigger_firing f JOIN trigger_definition t ON t.id = f.trigger_id "
+        "WHERE f.status = 'fired' AND f.delivery_job_id IS NULL AND f.delivered_at IS NULL "
+        "AND t.webhook_url IS NOT NULL AND f.decided_at < :before ORDER BY f.id").bindparams(
+            bindparam("before", type_=UTCDateTime())), {"before": before})]

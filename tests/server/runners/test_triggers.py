@@ -10,12 +10,13 @@ from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, bindparam, text
 from sqlmodel import Session, col, select
 
 from server.db.models import JobRun
 from server.db.repository.segments import apply_changes, current_members
 from server.db.repository.triggers import ensure_static_segment, update_trigger
+from server.db.types import UTCDateTime
 from server.ingest.load import load_frame
 from server.runners import triggers
 from server.settings import Settings, configure
@@ -256,3 +257,22 @@ def test_fired_customers_get_the_attribute(settings: Settings, engine: Engine) -
             triggers.customer_attributes(engine, "u2")] == [("cart_reminder", "sent",
                                                             trigger_id)]
     assert triggers.customer_attributes(engine, "u1") == []
+
+
+def test_the_sweep_enqueues_deliveries_left_behind(settings: Settings, engine: Engine) -> None:
+    ingest(engine, SCENARIO)
+    make(engine, definition=CART, webhook_url="https://example.com/hook")
+    # Decided, then "crashed" before the enqueue: no delivery job recorded.
+    decided = triggers.evaluate(engine, as_of=END, deliver=False)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE trigger_firing SET decided_at = :at").bindparams(
+            bindparam("at", type_=UTCDateTime())), {"at": END})
+    # A batch evaluation leaves them to the sweep; the sweep enqueues each once.
+    assert triggers.evaluate(engine, customer_ids=["u2"], as_of=END).deliveries == []
+    assert triggers.evaluate(engine, as_of=END).deliveries == decided.fired
+    assert triggers.evaluate(engine, as_of=END).deliveries == []
+    with Session(engine) as session:
+        runs = session.exec(select(JobRun).where(col(JobRun.actor) == "trigger_webhook")).all()
+        assert sorted(json.loads(run.args or "{}")["firing_id"] for run in runs) == \
+            sorted(decided.fired)
+    assert {f.delivery_job_id for f in triggers.firings(engine)} == {run.id for run in runs}

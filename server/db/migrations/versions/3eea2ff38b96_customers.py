@@ -95,6 +95,7 @@ def upgrade() -> None:
     sa.Column('decided_at', server.db.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('delivered_at', server.db.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('delivery_status', sa.Integer(), nullable=True),
+    sa.Column('delivery_job_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['trigger_id'], ['trigger_definition.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('trigger_id', 'customer_id', 'occasion_key', name='uq_trigger_firing_occasion')
