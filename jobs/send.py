@@ -37,16 +37,18 @@ def _known() -> str:
     return ", ".join(sorted(ACTORS))
 
 
-def _enqueue(name: str, job_id: int, args: dict[str, Any]) -> None:
+def _enqueue(name: str, job_id: int, args: dict[str, Any], delay: int | None = None) -> None:
     # Senders may run before any actor is declared in this process (the API without
     # embedded workers): the queue is declared here, as declaring an actor would.
     broker.declare_queue(QUEUE)
     broker.enqueue(dramatiq.Message(queue_name=QUEUE, actor_name=ACTORS[name], args=(),
-                                    kwargs={"job_id": job_id, **args}, options={}))
+                                    kwargs={"job_id": job_id, **args}, options={}),
+                   delay=delay)
 
 
-def send(actor_name: str, **args: Any) -> int:
-    """Create a queued ``job_run`` for ``actor_name`` and enqueue it; returns its id.
+def send(actor_name: str, *, delay_ms: int | None = None, **args: Any) -> int:
+    """Create a queued ``job_run`` for ``actor_name`` and enqueue it (to run after
+    ``delay_ms`` when given); returns its id.
 
     ``args`` must be plain JSON values. Raises ``ValueError`` for an unknown actor.
     """
@@ -58,7 +60,7 @@ def send(actor_name: str, **args: Any) -> int:
     assert job_id is not None
     ENQUEUED.add(job_id)
     try:
-        _enqueue(actor_name, job_id, args)
+        _enqueue(actor_name, job_id, args, delay_ms)
     except Exception as error:
         mark_failed(engine=engine, job_id=job_id, error=f"could not enqueue: {error}")
         raise

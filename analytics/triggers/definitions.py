@@ -9,9 +9,14 @@ A definition is an object::
 ``sequence`` is required (see ``analytics.triggers.sequences``); ``profile`` is an
 optional rule in the segment language over the customer's profile, checked when an
 occasion falls due; ``exit`` lists event types (the goal) whose occurrence between an
-occasion's start and its due time ends it; ``reentry`` is ``once`` (a customer fires
-at most once, ever) or a span (not again until that long after the last firing); left
-out, every occasion may fire. Spans are a whole number with a unit: s, m, h or d.
+occasion's start and its due time ends it; ``actions`` may add each fired customer to a
+static segment (``{"type": "add_to_segment", "segment": "cart-abandoners"}``) and
+schedule a follow-up check of the customer's triggers (``{"type": "follow_up",
+"after": "1d"}``) and set an attribute on the customer (``{"type": "set_attribute",
+"name": "cart_reminder", "value": "sent"}``);
+``reentry`` is ``once`` (a customer fires at most once, ever) or a span (not again until
+that long after the last firing); left out, every occasion may fire. Spans are a whole
+number with a unit: s, m, h or d.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ from analytics.triggers.sequences import Sequence, human
 
 _SPAN = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3_600, "d": 86_400}
+_SEGMENT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_KEY_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
 
 class DefinitionError(ValueError):
@@ -44,6 +51,12 @@ class Definition:
     profile: str | None = None
     exit: tuple[str, ...] = ()
     reentry: timedelta | str | None = None
+    # Segments each firing adds its customer to (the add_to_segment action).
+    add_to_segments: tuple[str, ...] = ()
+    # When to check the customer's triggers again after a firing (the follow_up action).
+    follow_up: timedelta | None = None
+    # Attributes each firing sets on its customer (the set_attribute action): name, value.
+    attributes: tuple[tuple[str, str], ...] = ()
 
     def to_json(self) -> str:
         """The canonical JSON text (keys sorted), as stored."""
@@ -51,6 +64,8 @@ class Definition:
                                     "within": human(self.sequence.within)}
         if self.sequence.then is not None:
             sequence |= {"then": self.sequence.then, "absent": self.sequence.absent}
+        if self.sequence.hours is not None:
+            sequence["hours"] = list(self.sequence.hours)
         body: dict[str, Any] = {"sequence": sequence}
         if self.profile:
             body["profile"] = self.profile
@@ -59,6 +74,14 @@ class Definition:
         if self.reentry is not None:
             body["reentry"] = (self.reentry if isinstance(self.reentry, str)
                                else human(self.reentry))
+        actions: list[dict[str, str]] = [{"type": "add_to_segment", "segment": segment}
+                                         for segment in self.add_to_segments]
+        if self.follow_up is not None:
+            actions.append({"type": "follow_up", "after": human(self.follow_up)})
+        actions += [{"type": "set_attribute", "name": name, "value": value}
+                    for name, value in self.attributes]
+        if actions:
+            body["actions"] = actions
         return json.dumps(body, sort_keys=True)
 
 
@@ -90,10 +113,10 @@ def parse_definition(text: str, event_types: tuple[str, ...]) -> Definition:
     if not isinstance(body, dict) or not isinstance(body.get("sequence"), dict):
         raise DefinitionError("sequence", 'give an object such as {"first": "cart_add", '
                                           '"key": "cart_id"}')
-    unknown = set(body) - {"sequence", "profile", "exit", "reentry"}
+    unknown = set(body) - {"sequence", "profile", "exit", "reentry", "actions"}
     if unknown:
         raise DefinitionError(sorted(unknown)[0], "unknown part: use sequence, profile, "
-                                                  "exit and reentry")
+                                                  "exit, reentry and actions")
     raw = body["sequence"]
     first = _text(raw, "first", True)
     then = _text(raw, "then", False)
@@ -104,13 +127,20 @@ def parse_definition(text: str, event_types: tuple[str, ...]) -> Definition:
     absent = raw.get("absent", True)
     if not isinstance(absent, bool):
         raise DefinitionError("sequence.absent", "give true or false")
+    hours = raw.get("hours")
+    if hours is not None and (not isinstance(hours, list) or len(hours) != 2
+                              or not all(isinstance(h, int) for h in hours)):
+        raise DefinitionError("sequence.hours", "give [from, to] in whole UTC hours, such "
+                                                "as [9, 21]")
     try:
         sequence = Sequence(first=first or "", key=str(raw.get("key", "")), then=then,
-                            absent=absent, within=parse_span(raw.get("within", "2h")))
+                            absent=absent, within=parse_span(raw.get("within", "2h")),
+                            hours=None if hours is None else (hours[0], hours[1]))
     except ValueError as error:
         if isinstance(error, DefinitionError):
             raise
-        raise DefinitionError("sequence.key", str(error)) from None
+        field = "sequence.hours" if "hours" in str(error) else "sequence.key"
+        raise DefinitionError(field, str(error)) from None
     profile = body.get("profile")
     if profile is not None and (not isinstance(profile, str) or not profile.strip()):
         raise DefinitionError("profile", "give a rule such as lifetime_revenue > 1000")
@@ -125,7 +155,46 @@ def parse_definition(text: str, event_types: tuple[str, ...]) -> Definition:
     if reentry is not None and reentry != "once":
         reentry = parse_span(str(reentry), "reentry")
     return Definition(sequence=sequence, profile=profile.strip() if profile else None,
-                      exit=tuple(exits), reentry=reentry)
+                      exit=tuple(exits), reentry=reentry,
+                      **_actions(body.get("actions", [])))
+
+
+def _actions(actions: Any) -> dict[str, Any]:
+    """The add_to_segment segments and the follow_up delay (the webhook needs no entry:
+    it is posted whenever the trigger has a webhook URL)."""
+    example = '[{"type": "add_to_segment", "segment": "cart-abandoners"}]'
+    if not isinstance(actions, list) or not all(isinstance(a, dict) for a in actions):
+        raise DefinitionError("actions", f"give a list of actions, such as {example}")
+    segments: list[str] = []
+    follow_up: timedelta | None = None
+    attributes: dict[str, str] = {}
+    for action in actions:
+        kind = action.get("type")
+        if kind == "webhook":
+            continue
+        if kind == "set_attribute":
+            name, value = action.get("name"), action.get("value")
+            if not isinstance(name, str) or not _KEY_NAME.match(name) \
+                    or not isinstance(value, str):
+                raise DefinitionError("actions", "set_attribute needs a name (letters, "
+                                                 "digits, _) and a text value, such as "
+                                                 '{"name": "cart_reminder", "value": "sent"}')
+            attributes[name] = value
+            continue
+        if kind == "follow_up":
+            follow_up = parse_span(str(action.get("after", "")), "actions.after")
+            continue
+        if kind != "add_to_segment":
+            raise DefinitionError("actions", f"unknown action {kind!r}: use webhook, "
+                                             "add_to_segment, set_attribute or follow_up")
+        segment = action.get("segment")
+        if not isinstance(segment, str) or not _SEGMENT.match(segment):
+            raise DefinitionError("actions", "add_to_segment needs a segment id of lower-case "
+                                             "letters, digits, - and _, such as "
+                                             "cart-abandoners")
+        segments.append(segment)
+    return {"add_to_segments": tuple(dict.fromkeys(segments)), "follow_up": follow_up,
+            "attributes": tuple(attributes.items())}
 
 
 TEMPLATES: dict[str, dict[str, Any]] = {

@@ -47,8 +47,14 @@ class Sequence:
     then: str | None = None
     absent: bool = True
     within: timedelta = timedelta(hours=2)
+    # A time window (UTC hours, from inclusive, to exclusive): an occasion falling due
+    # outside it is held until the window next opens.
+    hours: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
+        if self.hours is not None and not 0 <= self.hours[0] < self.hours[1] <= 24:
+            raise ValueError(f"sequence hours {list(self.hours)} are not a window: give "
+                             "[from, to] with 0 <= from < to <= 24, such as [9, 21]")
         if not _KEY.match(self.key):
             raise ValueError(f"sequence key {self.key!r} is not a property name: use "
                              "letters, digits and underscores, such as cart_id")
@@ -75,6 +81,19 @@ def _keyed(events: pl.DataFrame, key: str) -> pl.DataFrame:
 
 def _empty() -> pl.DataFrame:
     return pl.DataFrame(schema=OCCASIONS_SCHEMA)
+
+
+def _in_window(due: pl.DataFrame, start: int, end: int) -> pl.DataFrame:
+    hour = pl.col("due_at").dt.hour()
+    day = pl.col("due_at").dt.truncate("1d")
+    opening = (pl.when(hour < start).then(day).otherwise(day + timedelta(days=1))
+               + timedelta(hours=start))
+    inside = (hour >= start) & (hour < end)
+    return due.with_columns(
+        pl.when(inside).then(pl.col("reason")).otherwise(
+            pl.col("reason") + pl.lit(f", held for the {start}-{end} h UTC window"))
+        .alias("reason"),
+        pl.when(inside).then(pl.col("due_at")).otherwise(opening).alias("due_at"))
 
 
 def due_occasions(events: pl.DataFrame, sequence: Sequence, as_of: datetime) -> pl.DataFrame:
@@ -112,6 +131,8 @@ def due_occasions(events: pl.DataFrame, sequence: Sequence, as_of: datetime) -> 
                                  (started + pl.lit(f", then {sequence.then} at ")
                                   + pl.col("then_at").dt.to_string("%Y-%m-%dT%H:%M:%SZ"))
                                  .alias("reason")))
+    if sequence.hours is not None:
+        due = _in_window(due, *sequence.hours)
     return (due.filter(pl.col("due_at") <= as_of)
             .with_columns((pl.lit(f"{sequence.key}:") + pl.col("key")).alias("occasion_key"))
             .select(list(OCCASIONS_SCHEMA))

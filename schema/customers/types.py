@@ -15,7 +15,7 @@ from schema.customers.profiles import CustomerProfile, CustomerSegment
 from schema.pagination import DEFAULT_PAGE, MAX_PAGE, Connection, connection, page_window
 from schema.predictions.queries import customer_explanation, customer_scores
 from schema.predictions.types import CustomerScore, Explanation, ModelKind
-from schema.triggers.types import TriggerFiring
+from schema.triggers.types import CustomerAttribute, TriggerFiring
 from server.db import models
 from server.runners import customers as runner
 from server.runners import journeys as journeys_runner
@@ -61,6 +61,12 @@ class Customer:
                                          str(self.id), as_of=as_of,
                                          limit=max(1, min(first, MAX_PAGE)))
         return Journey.from_result(result)
+
+    @strawberry.field(description="Attributes set by triggers (set_attribute), by name.")
+    async def attributes(self, info: Info[Context, Any]) -> list[CustomerAttribute]:
+        rows = await asyncio.to_thread(triggers_runner.customer_attributes,
+                                       info.context.engine, str(self.id))
+        return [CustomerAttribute.from_row(row) for row in rows]
 
     @strawberry.field(description="The customer's trigger firing log, newest due first: "
                                   "fired or not, and why.")

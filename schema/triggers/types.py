@@ -72,3 +72,18 @@ class TriggerTemplate:
                    definition=json.dumps(entry["definition"], sort_keys=True),
                    cooldown=None if cooldown is None else str(cooldown),
                    max_firings=maximum if isinstance(maximum, int) else None)
+
+
+@strawberry.type(description="A named value a trigger's set_attribute action put on the "
+                             "customer.")
+class CustomerAttribute:
+    name: str
+    value: str
+    trigger_id: strawberry.ID | None
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: models.CustomerAttribute) -> CustomerAttribute:
+        return cls(name=row.name, value=row.value, updated_at=row.updated_at,
+                   trigger_id=None if row.trigger_id is None
+                   else strawberry.ID(str(row.trigger_id)))

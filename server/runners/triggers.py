@@ -35,12 +35,21 @@ from analytics.triggers.definitions import (
 from analytics.triggers.policy import FIRED_SCHEMA, Cap, Limits, decide
 from analytics.triggers.sequences import EVENTS_SCHEMA, due_occasions, exited_occasions
 from jobs.send import send
-from server.db.models import BEHAVIOR_TYPES, TriggerDefinition, TriggerFiring, webhook_url_problem
+from server.db.models import (
+    BEHAVIOR_TYPES,
+    CustomerAttribute,
+    TriggerDefinition,
+    TriggerFiring,
+    webhook_url_problem,
+)
 from server.db.repository import customers as profiles_repo
+from server.db.repository import segments as segments_repo
 from server.db.repository import triggers as repo
+from server.db.repository.changes import bump
 from server.db.types import utcnow
 from server.settings import get_settings
 
+STRANDED_AFTER = timedelta(minutes=1)
 EVENT_TYPES = (*BEHAVIOR_TYPES, *repo.OTHER_EVENT_TYPES)
 """Event types a definition may name: web behaviour, order, segment_entered/left."""
 
@@ -65,6 +74,17 @@ def check_definition(text: str) -> Definition:
         except RuleSyntaxError as error:
             raise TriggerProblem("definition", f"profile: {error}") from None
     return definition
+
+
+def _static_segments(engine: Engine, segment_ids: Sequence[str]) -> None:
+    with engine.connect() as connection:
+        for segment_id in segment_ids:
+            kind = segments_repo.segment_kind(connection, segment_id)
+            if kind not in (None, "static"):
+                raise TriggerProblem("definition", f"actions: segment {segment_id!r} is a "
+                                                   f"{kind} segment whose members are "
+                                                   "computed; name a static segment or a "
+                                                   "new id")
 
 
 def _limits(cooldown: str | None, max_firings: int | None) -> tuple[int | None, int | None]:
@@ -116,6 +136,7 @@ def create_trigger(engine: Engine, *, name: str, definition: str | None = None,
     if not definition:
         raise TriggerProblem("definition", "definition: give a definition or a template")
     parsed = check_definition(definition)
+    _static_segments(engine, parsed.add_to_segments)
     seconds, maximum = _limits(cooldown, max_firings)
     secret = secrets.token_urlsafe(32)
     row = TriggerDefinition(name=name.strip(), definition=parsed.to_json(), enabled=enabled,
@@ -172,6 +193,8 @@ class Evaluated:
     decided: dict[str, int] = field(default_factory=dict)
     fired: list[int] = field(default_factory=list)
     deliveries: list[int] = field(default_factory=list)
+    # (customer, when) of each follow-up check the firings asked for.
+    follow_ups: list[tuple[str, datetime]] = field(default_factory=list)
 
     def summary(self) -> str:
         parts = [f"{count} {status}" for status, count in sorted(self.decided.items())]
@@ -224,6 +247,7 @@ def _evaluate_one(engine: Engine, row: TriggerDefinition, customer_ids: Sequence
             exits=exited_occasions(due, events, definition.exit),
             everywhere=repo.fired_frame(connection, None, customers, FIRED_SCHEMA),
             cap=frequency_cap())
+        added: list[str] = []
         for occasion in decisions.iter_rows(named=True):
             firing_id = repo.insert_firing(
                 connection, trigger_id=trigger_id, customer_id=occasion["customer_id"],
@@ -234,8 +258,29 @@ def _evaluate_one(engine: Engine, row: TriggerDefinition, customer_ids: Sequence
             result.decided[occasion["status"]] = result.decided.get(occasion["status"], 0) + 1
             if occasion["status"] == "fired":
                 result.fired.append(firing_id)
+                added.append(occasion["customer_id"])
+                if definition.follow_up is not None:
+                    result.follow_ups.append((occasion["customer_id"],
+                                              occasion["due_at"] + definition.follow_up))
                 if row.webhook_url:
                     result.deliveries.append(firing_id)
+        _add_to_segments(connection, row.name, definition.add_to_segments, added)
+        if added and definition.attributes:
+            repo.set_attributes(connection, trigger_id, sorted(set(added)),
+                                definition.attributes)
+
+
+def _add_to_segments(connection: Connection, trigger_name: str, segment_ids: Sequence[str],
+                     customers: list[str]) -> None:
+    """The add_to_segment actions, in the firing's transaction: a firing and its
+    membership are stored together or not at all."""
+    if not customers or not segment_ids:
+        return
+    for segment_id in segment_ids:
+        if repo.ensure_static_segment(connection, segment_id, trigger_name):
+            segments_repo.apply_changes(connection, segment_id, sorted(set(customers)), [],
+                                        utcnow())
+    bump(connection, "segments")
 
 
 def evaluate(engine: Engine, *, customer_ids: Sequence[str] | None = None,
@@ -252,11 +297,31 @@ def evaluate(engine: Engine, *, customer_ids: Sequence[str] | None = None,
             # (an event type was retired) decides nothing until it is edited.
             result.decided["unreadable"] = result.decided.get("unreadable", 0) + 1
     if deliver:
+        if customer_ids is None:
+            # The sweep also picks up deliveries a crash between a decision's commit and
+            # its enqueue left behind (a minute old, so never one about to be enqueued).
+            with engine.connect() as connection:
+                stranded = repo.undelivered(connection, utcnow() - STRANDED_AFTER)
+            result.deliveries += [f for f in stranded if f not in result.deliveries]
         # After the commit: a delivery never runs for a firing that was rolled back.
         for firing_id in result.deliveries:
-            send("trigger_webhook", firing_id=firing_id)
+            job_id = send("trigger_webhook", firing_id=firing_id)
+            with engine.begin() as connection:
+                repo.mark_enqueued(connection, firing_id, job_id)
+        for customer_id, at in result.follow_ups:
+            # A follow-up due already (a late sweep) runs now; the sweep covers it anyway.
+            delay = max(0, int((at - utcnow()).total_seconds() * 1000))
+            send("evaluate_triggers", delay_ms=delay, customer_ids=[customer_id])
     return result
 
 
 def has_enabled_triggers(engine: Engine) -> bool:
     return any(row.enabled for row in list_triggers(engine))
+
+
+def customer_attributes(engine: Engine, customer_id: str) -> list[CustomerAttribute]:
+    """The attributes triggers set on the customer, by name."""
+    with Session(engine, expire_on_commit=False) as session:
+        rows = repo.attributes_of(session=session, customer_id=customer_id)
+        session.expunge_all()
+        return rows

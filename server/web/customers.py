@@ -34,6 +34,7 @@ query CustomerPage($id: ID!) {
     }
     segments { segmentId name kind enteredAt
       why { matches reasons { condition held values { field value } } } }
+    attributes { name value updatedAt }
     triggerFirings(first: 20) { triggerId occasionKey status reason dueAt deliveredAt }
     journey(first: 50) { stage stageReason events
       nextAction { after action probability observed }

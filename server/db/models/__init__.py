@@ -78,7 +78,7 @@ from server.db.models.reports import (
     ReportRollupState,
 )
 from server.db.models.rollups import ROLLUP_COUNTERS, CampaignDailyRollup
-from server.db.models.triggers import TriggerDefinition, TriggerFiring
+from server.db.models.triggers import CustomerAttribute, TriggerDefinition, TriggerFiring
 from server.db.models.webhooks import (
     WEBHOOK_PROVIDERS,
     WebhookDelivery,
@@ -102,7 +102,7 @@ __all__ = [
     "ALERT_KINDS", "BudgetAlert", "BudgetAudit", "BudgetCostType", "BudgetPlan",
     "BudgetPlanBase",
     "WEBHOOK_PROVIDERS", "WebhookDelivery", "WebhookQuarantine", "WebhookToken",
-    "webhook_url_problem", "TriggerDefinition", "TriggerFiring",
+    "TriggerDefinition", "TriggerFiring", "CustomerAttribute",
     "MODEL_KINDS", "SCORED_KINDS", "SERVED_MODELS", "CustomerScore", "ModelVersion",
     "ScoreRun", "ScoreShard",
 ]

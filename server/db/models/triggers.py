@@ -54,3 +54,19 @@ class TriggerFiring(SQLModel, table=True):
     decided_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     delivery_status: int | None = None
+    # The delivery job enqueued for a fired occasion; null until then, so the sweep can
+    # enqueue deliveries a crash between the decision and the enqueue left behind.
+    delivery_job_id: int | None = None
+
+
+class CustomerAttribute(SQLModel, table=True):
+    """A named value on a customer, set by a trigger's set_attribute action (the profile
+    itself is computed; these are the team's own marks, such as ``cart_reminder``)."""
+
+    __tablename__ = "customer_attribute"
+
+    customer_id: str = Field(primary_key=True, max_length=128)
+    name: str = Field(primary_key=True, max_length=64)
+    value: str = Field(sa_column=Column(Text, nullable=False))
+    trigger_id: int | None = None
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

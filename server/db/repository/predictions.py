@@ -191,7 +191,7 @@ def _drop_earlier_runs(session: Session, run: ScoreRun) -> None:
         ScoreRun.version_id == run.version_id, col(ScoreRun.id) < (run.id or 0))).all()
     for run_id in earlier:
         for table in ("customer_score", "score_shard"):
-            # Safe SQL (S608): table and column names are code constants; the run id is bound or an int.
+            # Safe SQL (S608): code table names; the run id is bound or an int.
             session.connection().execute(text(f"DELETE FROM {table} WHERE run_id = :run"),  # noqa: S608
                                          {"run": run_id})
         session.connection().execute(text("DELETE FROM score_run WHERE id = :run"),
@@ -236,6 +236,6 @@ def customer_score(*, session: Session, run_id: int,
 def run_scores(*, engine: Engine, run_id: int) -> pl.DataFrame:
     """Every score of run ``run_id`` (``SCORE_SCHEMA``), by customer_id."""
     columns = ", ".join(SCORE_SCHEMA)
-    # Safe SQL (S608): table and column names are code constants; the run id is bound or an int.
+    # Safe SQL (S608): code table names; the run id is bound or an int.
     return read_table(engine, f"SELECT {columns} FROM customer_score WHERE run_id = "  # noqa: S608
                       f"{int(run_id)} ORDER BY customer_id", schema=SCORE_SCHEMA)

@@ -26,6 +26,13 @@ def segments_of_kind(connection: Connection, kinds: Sequence[str]) -> list[tuple
     return [(str(segment_id), str(definition)) for segment_id, definition in rows]
 
 
+def segment_kind(connection: Connection, segment_id: str) -> str | None:
+    """The kind of ``segment_id``, or None when there is no such segment."""
+    kind = connection.execute(text("SELECT kind FROM segment WHERE segment_id = :id"),
+                              {"id": segment_id}).scalar()
+    return None if kind is None else str(kind)
+
+
 def current_members(source: Engine | Connection, segment_id: str) -> pl.Series:
     """The customer ids of the segment's current members, sorted."""
     sql = text("SELECT customer_id FROM segment_member WHERE segment_id = :segment "

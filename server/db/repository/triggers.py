@@ -11,8 +11,9 @@ import polars as pl
 from sqlalchemy import Connection, bindparam, text
 from sqlmodel import Session, col, select
 
-from server.db.models import TriggerDefinition, TriggerFiring
+from server.db.models import CustomerAttribute, TriggerDefinition, TriggerFiring
 from server.db.repository.frames import typed
+from server.db.repository.segments import segment_kind
 from server.db.types import UTCDateTime, utcnow
 
 Schema = Mapping[str, pl.DataType]
@@ -25,8 +26,13 @@ def _frame(connection: Connection, sql: str, params: dict[str, Any], schema: Sch
         statement = statement.bindparams(*(bindparam(name, expanding=True)
                                            for name in expanding))
     rows = [tuple(row) for row in connection.execute(statement, params)]
-    return typed(pl.DataFrame(rows, schema=list(schema), orient="row",
-                              infer_schema_length=None), schema)
+    raw = pl.DataFrame(rows, schema=list(schema), orient="row", infer_schema_length=None)
+    # SQLite text written through a raw statement carries "+00:00" (the driver's own
+    # format, e.g. membership stays); SQLAlchemy's carries none. Both are UTC.
+    raw = raw.with_columns(pl.col(name).str.replace(r"\+00:00$", "")
+                           for name, dtype in schema.items()
+                           if isinstance(dtype, pl.Datetime) and raw.schema[name] == pl.String)
+    return typed(raw, schema)
 
 
 def create_trigger(*, session: Session, trigger_in: TriggerDefinition) -> TriggerDefinition:
@@ -174,3 +180,59 @@ def mark_delivered(*, session: Session, firing_id: int, status_code: int) -> Non
         row.delivered_at = utcnow()
         row.delivery_status = status_code
         session.add(row)
+
+
+def ensure_static_segment(connection: Connection, segment_id: str, trigger_name: str) -> bool:
+    """Make ``segment_id`` a static segment when it does not exist; False when it exists
+    with another kind (its members are computed, so a trigger must not add to them)."""
+    kind = segment_kind(connection, segment_id)
+    if kind is None:
+        connection.execute(text(
+            "INSERT INTO segment (segment_id, name, description, kind, created_at) "
+            "VALUES (:id, :id, :description, 'static', :at)").bindparams(
+                bindparam("at", type_=UTCDateTime())),
+            {"id": segment_id, "at": utcnow(),
+             "description": f"Customers the trigger {trigger_name!r} fired for"})
+        return True
+    return kind == "static"
+
+
+_SET_ATTRIBUTE = text(
+    "INSERT INTO customer_attribute (customer_id, name, value, trigger_id, updated_at) "
+    "VALUES (:customer, :name, :value, :trigger, :at) ON CONFLICT (customer_id, name) "
+    "DO UPDATE SET value = excluded.value, trigger_id = excluded.trigger_id, "
+    "updated_at = excluded.updated_at").bindparams(bindparam("at", type_=UTCDateTime()))
+
+
+def set_attributes(connection: Connection, trigger_id: int, customer_ids: Sequence[str],
+                   attributes: Sequence[tuple[str, str]]) -> None:
+    """Set each (name, value) of ``attributes`` on every customer of ``customer_ids``."""
+    at = utcnow()
+    for customer in customer_ids:
+        for name, value in attributes:
+            connection.execute(_SET_ATTRIBUTE, {"customer": customer, "name": name,
+                                                "value": value, "trigger": trigger_id,
+                                                "at": at})
+
+
+def attributes_of(*, session: Session, customer_id: str) -> list[CustomerAttribute]:
+    """The customer's attributes, by name."""
+    return list(session.exec(select(CustomerAttribute).where(
+        col(CustomerAttribute.customer_id) == customer_id).order_by(
+        col(CustomerAttribute.name))))
+
+
+def mark_enqueued(connection: Connection, firing_id: int, job_id: int) -> None:
+    """Record the delivery job of a firing."""
+    connection.execute(text("UPDATE trigger_firing SET delivery_job_id = :job WHERE id = :id"),
+                       {"job": job_id, "id": firing_id})
+
+
+def undelivered(connection: Connection, before: datetime) -> list[int]:
+    """Fired occasions of triggers with a webhook, decided before ``before``, whose
+    delivery was never enqueued."""
+    return [int(row[0]) for row in connection.execute(text(
+        "SELECT f.id FROM trigger_firing f JOIN trigger_definition t ON t.id = f.trigger_id "
+        "WHERE f.status = 'fired' AND f.delivery_job_id IS NULL AND f.delivered_at IS NULL "
+        "AND t.webhook_url IS NOT NULL AND f.decided_at < :before ORDER BY f.id").bindparams(
+            bindparam("before", type_=UTCDateTime())), {"before": before})]

@@ -26,6 +26,19 @@ def test_exit_and_reentry_round_trip() -> None:
     assert (parsed.exit, parsed.reentry) == (("checkout",), timedelta(days=2))
     assert parsed.to_json() == ('{"exit": ["checkout"], "reentry": "2d", "sequence": '
                                 '{"first": "cart_add", "key": "cart_id", "within": "2h"}}')
+    acting = parse_definition(text.replace('}, "exit"', '}, "actions": [{"type": '
+                                           '"follow_up", "after": "36h"}, {"type": '
+                                           '"add_to_segment", "segment": "a"}, {"type": '
+                                           '"set_attribute", "name": "n", "value": "v"}], '
+                                           '"exit"'),
+                              TYPES)
+    assert (acting.follow_up, acting.add_to_segments, acting.attributes) == (
+        timedelta(hours=36), ("a",), (("n", "v"),))
+    assert parse_definition(acting.to_json(), TYPES) == acting
+    hours = parse_definition(text.replace('"cart_id"}', '"cart_id", "hours": [9, 21]}'),
+                             TYPES)
+    assert hours.sequence.hours == (9, 21)
+    assert parse_definition(hours.to_json(), TYPES) == hours
     once = parse_definition(text.replace('"48h"', '"once"'), TYPES)
     assert once.reentry == "once"
 
@@ -59,6 +72,20 @@ def test_canonical_json_and_templates() -> None:
      "unknown event type 'refund'"),
     ('{"sequence": {"first": "cart_add", "key": "c"}, "reentry": "twice"}', "reentry",
      "not a positive span"),
+    ('{"sequence": {"first": "cart_add", "key": "c"}, "actions": [{"type": "sms"}]}',
+     "actions", "unknown action 'sms'"),
+    ('{"sequence": {"first": "cart_add", "key": "c"}, "actions": [{"type": "follow_up"}]}',
+     "actions.after", "not a positive span"),
+    ('{"sequence": {"first": "cart_add", "key": "c"}, "actions": [{"type": '
+     '"set_attribute", "name": "a b", "value": "x"}]}', "actions", "set_attribute needs"),
+    ('{"sequence": {"first": "cart_add", "key": "c", "hours": [21, 9]}}', "sequence.hours",
+     "are not a window"),
+    ('{"sequence": {"first": "cart_add", "key": "c", "hours": "9-21"}}', "sequence.hours",
+     "give \\[from, to\\]"),
+    ('{"sequence": {"first": "cart_add", "key": "c"}, "actions": [{"type": '
+     '"add_to_segment", "segment": "Big Spenders"}]}', "actions", "needs a segment id"),
+    ('{"sequence": {"first": "cart_add", "key": "c"}, "actions": {}}', "actions",
+     "give a list of actions"),
 ])
 def test_errors_name_the_field(text: str, field: str, message: str) -> None:
     with pytest.raises(DefinitionError, match=message) as error:

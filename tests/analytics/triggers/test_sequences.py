@@ -123,3 +123,31 @@ def test_exits_ignore_order(order: list[int]) -> None:
     due = due_occasions(EVENTS, CART, at(300))
     assert_frame_equal(exited_occasions(due, EVENTS[order], ("checkout",)),
                        exited_occasions(due, EVENTS, ("checkout",)))
+
+
+def test_a_time_window_holds_occasions_until_it_opens() -> None:
+    # u2 is due at 11:10 and u4 at 11:50: inside [11, 24) both stay; inside [0, 11) they
+    # wait for the next day's midnight.
+    windowed = Sequence(first="cart_add", then="checkout", key="cart_id",
+                        within=timedelta(hours=2), hours=(0, 11))
+    assert due_occasions(EVENTS, windowed, at(300)).is_empty()
+    held = due_occasions(EVENTS, windowed, datetime(2026, 3, 2, tzinfo=UTC))
+    assert held.select("customer_id", "due_at").rows() == [
+        ("u2", datetime(2026, 3, 2, tzinfo=UTC)), ("u4", datetime(2026, 3, 2, tzinfo=UTC))]
+    assert held["reason"][0].endswith("then no checkout within 2h, held for the 0-11 h UTC "
+                                      "window")
+    late = Sequence(first="cart_add", then="checkout", key="cart_id", hours=(11, 24))
+    assert_frame_equal(due_occasions(EVENTS, late, at(300)), due_occasions(EVENTS, CART,
+                                                                            at(300)))
+    with pytest.raises(ValueError, match="are not a window"):
+        Sequence(first="cart_add", key="cart_id", hours=(21, 9))
+
+
+@settings(max_examples=40, deadline=None)
+@given(start=st.integers(0, 23), width=st.integers(1, 24))
+def test_windowed_occasions_fall_due_inside_the_window(start: int, width: int) -> None:
+    end = min(24, start + width)
+    windowed = Sequence(first="cart_add", then="checkout", key="cart_id", hours=(start, end))
+    result = due_occasions(EVENTS, windowed, at(60 * 72))
+    assert all(start <= t.hour < end for t in result["due_at"])
+    assert result.height == due_occasions(EVENTS, CART, at(60 * 72)).height

@@ -14,7 +14,8 @@ from sqlalchemy import Engine, bindparam, text
 from sqlmodel import Session, col, select
 
 from server.db.models import JobRun
-from server.db.repository.triggers import update_trigger
+from server.db.repository.segments import apply_changes, current_members
+from server.db.repository.triggers import ensure_static_segment, update_trigger
 from server.db.types import UTCDateTime
 from server.ingest.load import load_frame
 from server.runners import triggers
@@ -195,11 +196,9 @@ def test_an_order_exits_and_segment_entries_trigger(settings: Settings, engine: 
         "amount": ["12.50"], "currency": ["USD"]}), engine=engine)
     goal = json.dumps({**json.loads(CART), "exit": ["order"]})
     make(engine, definition=goal)
-    with engine.begin() as connection:
-        connection.execute(text(
-            "INSERT INTO segment_membership (segment_id, customer_id, entered_at, left_at) "
-            "VALUES ('vip', 'u1', :at, NULL)").bindparams(bindparam("at", type_=UTCDateTime())),
-            {"at": T0 + timedelta(minutes=1)})
+    with engine.begin() as connection:  # the writer imports and the refresh use
+        ensure_static_segment(connection, "vip", "test")
+        apply_changes(connection, "vip", ["u1"], [], T0 + timedelta(minutes=1))
     entered = make(engine, definition=json.dumps({"sequence": {
         "first": "segment_entered", "key": "segment_id"}}))
     triggers.evaluate(engine, as_of=END, deliver=False)
@@ -210,3 +209,70 @@ def test_an_order_exits_and_segment_entries_trigger(settings: Settings, engine: 
     [exited] = triggers.firings(engine, status="exited")
     assert exited.reason.endswith("then no checkout within 2h: exit: order at "
                                   "2026-03-01T10:30:00Z")
+
+
+def test_fired_customers_join_a_static_segment(settings: Settings, engine: Engine) -> None:
+    ingest(engine, SCENARIO)
+    action = json.dumps({**json.loads(CART), "actions": [
+        {"type": "webhook"}, {"type": "add_to_segment", "segment": "abandoners"}]})
+    make(engine, definition=action)
+    triggers.evaluate(engine, as_of=END, deliver=False)
+    triggers.evaluate(engine, as_of=END, deliver=False)
+    assert current_members(engine, "abandoners").to_list() == ["u2", "u3"]
+    with engine.connect() as connection:
+        assert connection.execute(text(
+            "SELECT kind, COUNT(*) FROM segment s JOIN segment_membership m "
+            "ON m.segment_id = s.segment_id WHERE s.segment_id = 'abandoners' "
+            "GROUP BY kind")).all() == [("static", 2)]
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO segment (segment_id, name, kind, created_at) "
+                                "VALUES ('buyers', 'Buyers', 'rule', '2026-01-01')"))
+    with pytest.raises(triggers.TriggerProblem, match="segment 'buyers' is a rule segment"):
+        triggers.create_trigger(engine, name="x", definition=action.replace(
+            "abandoners", "buyers"))
+
+
+def test_a_follow_up_check_is_scheduled_per_firing(settings: Settings, engine: Engine) -> None:
+    ingest(engine, SCENARIO)
+    action = json.dumps({**json.loads(CART), "actions": [
+        {"type": "follow_up", "after": "1d"}]})
+    make(engine, definition=action)
+    result = triggers.evaluate(engine, as_of=END)
+    assert result.follow_ups == [("u2", T0 + timedelta(minutes=125, days=1)),
+                                 ("u3", T0 + timedelta(minutes=170, days=1))]
+    with Session(engine) as session:
+        runs = session.exec(select(JobRun).where(col(JobRun.actor) == "evaluate_triggers")
+                            .order_by(col(JobRun.id))).all()
+        assert [json.loads(run.args or "{}") for run in runs] == [
+            {"customer_ids": ["u2"]}, {"customer_ids": ["u3"]}]
+
+
+def test_fired_customers_get_the_attribute(settings: Settings, engine: Engine) -> None:
+    ingest(engine, SCENARIO)
+    action = json.dumps({**json.loads(CART), "actions": [
+        {"type": "set_attribute", "name": "cart_reminder", "value": "sent"}]})
+    trigger_id = make(engine, definition=action)
+    triggers.evaluate(engine, as_of=END, deliver=False)
+    assert [(a.name, a.value, a.trigger_id) for a in
+            triggers.customer_attributes(engine, "u2")] == [("cart_reminder", "sent",
+                                                            trigger_id)]
+    assert triggers.customer_attributes(engine, "u1") == []
+
+
+def test_the_sweep_enqueues_deliveries_left_behind(settings: Settings, engine: Engine) -> None:
+    ingest(engine, SCENARIO)
+    make(engine, definition=CART, webhook_url="https://example.com/hook")
+    # Decided, then "crashed" before the enqueue: no delivery job recorded.
+    decided = triggers.evaluate(engine, as_of=END, deliver=False)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE trigger_firing SET decided_at = :at").bindparams(
+            bindparam("at", type_=UTCDateTime())), {"at": END})
+    # A batch evaluation leaves them to the sweep; the sweep enqueues each once.
+    assert triggers.evaluate(engine, customer_ids=["u2"], as_of=END).deliveries == []
+    assert triggers.evaluate(engine, as_of=END).deliveries == decided.fired
+    assert triggers.evaluate(engine, as_of=END).deliveries == []
+    with Session(engine) as session:
+        runs = session.exec(select(JobRun).where(col(JobRun.actor) == "trigger_webhook")).all()
+        assert sorted(json.loads(run.args or "{}")["firing_id"] for run in runs) == \
+            sorted(decided.fired)
+    assert {f.delivery_job_id for f in triggers.firings(engine)} == {run.id for run in runs}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -9,8 +10,9 @@ from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
 from server.ingest.customers import refresh_everyone
+from server.runners import triggers
 from tests.server.ingest.conftest import load_world
-from tests.server.runners.test_triggers import SCENARIO, ingest
+from tests.server.runners.test_triggers import CART, END, SCENARIO, ingest, make
 from tests.server.web.conftest import log_in
 
 HX = {"HX-Request": "true"}
@@ -142,3 +144,17 @@ def test_the_customer_page_shows_the_journey(client: TestClient, engine: Engine,
     assert '<strong id="journey-stage">awareness</strong>' in page
     assert "<td>behavior</td><td>cart_add</td>" in page
     assert "none: nothing has followed email_unsubscribe yet" in page
+
+
+def test_the_customer_page_shows_attributes_set_by_triggers(client: TestClient, engine: Engine,
+                                                           viewer_key: str) -> None:
+    load_world(engine)
+    ingest(engine, SCENARIO)
+    definition = json.dumps({**json.loads(CART), "actions": [
+        {"type": "set_attribute", "name": "cart_reminder", "value": "sent"}]})
+    make(engine, definition=definition)
+    triggers.evaluate(engine, as_of=END, deliver=False)
+    log_in(client, viewer_key)
+    page = client.get("/customers/u3").text
+    assert '<ul id="attributes"><li><code>cart_reminder</code> = sent' in page
+    assert "<td><code>cart_id:c3</code></td>" in page

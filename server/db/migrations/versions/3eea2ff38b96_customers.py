@@ -95,6 +95,7 @@ def upgrade() -> None:
     sa.Column('decided_at', server.db.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('delivered_at', server.db.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('delivery_status', sa.Integer(), nullable=True),
+    sa.Column('delivery_job_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['trigger_id'], ['trigger_definition.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('trigger_id', 'customer_id', 'occasion_key', name='uq_trigger_firing_occasion')
@@ -102,6 +103,15 @@ def upgrade() -> None:
     with op.batch_alter_table('trigger_firing', schema=None) as batch_op:
         batch_op.create_index('ix_trigger_firing_customer', ['customer_id', 'due_at'], unique=False)
         batch_op.create_index('ix_trigger_firing_trigger', ['trigger_id', 'due_at'], unique=False)
+
+    op.create_table('customer_attribute',
+    sa.Column('customer_id', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('value', sa.Text(), nullable=False),
+    sa.Column('trigger_id', sa.Integer(), nullable=True),
+    sa.Column('updated_at', server.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('customer_id', 'name')
+    )
 
     # ### end Alembic commands ###
     # Current members become open stays, so the history starts complete.
@@ -115,6 +125,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_trigger_firing_trigger')
         batch_op.drop_index('ix_trigger_firing_customer')
 
+    op.drop_table('customer_attribute')
     op.drop_table('trigger_firing')
     op.drop_table('trigger_definition')
     with op.batch_alter_table('segment', schema=None) as batch_op:
