@@ -15,8 +15,10 @@ from schema.predictions.types import (
     FeatureDrift,
     ModelKind,
     ModelVersion,
+    SendTimeOverview,
 )
 from server.runners import predictions as runner
+from server.runners import send_time
 
 
 def _version_id(id: strawberry.ID) -> int | None:
@@ -53,6 +55,14 @@ class PredictionQuery:
         drift = await asyncio.to_thread(runner.latest_drift, info.context.engine, version_id)
         return [FeatureDrift(feature=name, psi=psi, drifted=psi > 0.25)
                 for name, psi in sorted(drift.items(), key=lambda item: -item[1])]
+
+    @strawberry.field(description="Every customer's best send time, summarised "
+                                  "(recompute with computeSendTimes or `mailscope score "
+                                  "send-time`).")
+    async def send_times(self, info: Info[Context, Any]) -> SendTimeOverview:
+        require(info, "viewer")
+        result = await asyncio.to_thread(send_time.send_time_overview, info.context.engine)
+        return SendTimeOverview.from_result(result)
 
 
 async def customer_scores(info: Info[Context, Any], customer_id: str) -> list[CustomerScore]:

@@ -135,3 +135,19 @@ def build_truth(*, seed: int, customers: int, campaigns: int, days: int,
         "campaigns": _campaigns(plan, sends),
         "orders": _orders(frames["orders"], draft, channels),
     }
+
+
+def customer_truth(people: pop.Population) -> pl.DataFrame:
+    """One row per customer with the latent traits the generator drew: ``utc_offset_hours``,
+    ``preferred_hour`` (local hour they tend to read mail), ``engagement`` (Beta draw)
+    and its centred ``engagement_logit`` (times the open model's engagement weight),
+    ``purchase_rate`` (orders per day while alive) and ``dropout`` (chance of dropping
+    out after a purchase)."""
+    return pl.DataFrame({
+        "customer_id": people.frame["customer_id"],
+        "utc_offset_hours": people.utc_offset.astype(np.int64),
+        "preferred_hour": people.preferred_hour.astype(np.int64),
+        "engagement": people.engagement,
+        "engagement_logit": eng.engagement_logit(people.engagement)
+        * eng.ENGAGEMENT_OPEN_WEIGHT,
+        "purchase_rate": people.purchase_rate, "dropout": people.dropout})

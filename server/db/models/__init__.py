@@ -58,6 +58,7 @@ from server.db.models.predictions import (
     ModelVersion,
     ScoreRun,
     ScoreShard,
+    SendTimeScore,
 )
 from server.db.models.reports import (
     CampaignBreakdownRollup,
@@ -81,5 +82,5 @@ __all__ = [
     "EXPERIMENT_STATUSES", "Experiment", "ExperimentBase", "ExperimentCreate",
     "webhook_url_problem",
     "MODEL_KINDS", "SCORED_KINDS", "SERVED_MODELS", "CustomerScore", "ModelVersion",
-    "ScoreRun", "ScoreShard",
+    "ScoreRun", "ScoreShard", "SendTimeScore",
 ]

@@ -11,7 +11,7 @@ import polars as pl
 from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
-from server.db.models import CustomerScore, ModelVersion, ScoreRun, ScoreShard
+from server.db.models import CustomerScore, ModelVersion, ScoreRun, ScoreShard, SendTimeScore
 from server.db.repository.bulk import copy_into
 from server.db.repository.frames import UTC_DATETIME, read_table, typed
 from server.db.types import utcnow
@@ -237,3 +237,48 @@ def run_scores(*, engine: Engine, run_id: int) -> pl.DataFrame:
     columns = ", ".join(SCORE_SCHEMA)
     return read_table(engine, f"SELECT {columns} FROM customer_score WHERE run_id = "
                       f"{int(run_id)} ORDER BY customer_id", schema=SCORE_SCHEMA)
+
+
+SEND_TIME_SCHEMA: dict[str, pl.DataType] = {
+    "customer_id": pl.String(), "best_hour": pl.Int64(), "best_weekday": pl.Int64(),
+    "timezone": pl.String(), "source": pl.String(), "segment": pl.String(),
+    "sends": pl.Int64(), "engaged_sends": pl.Int64(), "own_weight": pl.Float64(),
+    "computed_at": UTC_DATETIME}
+
+
+def read_send_time_inputs(*, engine: Engine) -> dict[str, pl.DataFrame]:
+    """Every send with its people's first open and click and its proxy-open count, and
+    every customer's time zone and country."""
+    sends = read_table(engine, "SELECT customer_id, sent_at, first_human_open_at, "
+                       "first_click_at, machine_open_count FROM message",
+                       schema={"customer_id": pl.String(), "sent_at": UTC_DATETIME,
+                               "first_human_open_at": UTC_DATETIME,
+                               "first_click_at": UTC_DATETIME,
+                               "machine_open_count": pl.Int64()})
+    audience = read_table(engine, "SELECT customer_id, timezone, country FROM customer",
+                          schema={"customer_id": pl.String(), "timezone": pl.String(),
+                                  "country": pl.String()})
+    return {"sends": sends, "audience": audience}
+
+
+def replace_send_times(*, engine: Engine, scores: pl.DataFrame) -> int:
+    """Replace every send-time score with ``scores`` (``SEND_TIME_SCHEMA``) in one
+    transaction; returns the rows written."""
+    rows = scores.select(list(SEND_TIME_SCHEMA))
+    with Session(engine) as session:
+        connection = session.connection()
+        connection.execute(text("DELETE FROM send_time_score"))
+        copy_into(connection, "send_time_score", rows)
+        session.commit()
+    return rows.height
+
+
+def send_time_frame(*, engine: Engine) -> pl.DataFrame:
+    """Every send-time score (``SEND_TIME_SCHEMA``), by customer_id."""
+    columns = ", ".join(SEND_TIME_SCHEMA)
+    return read_table(engine, f"SELECT {columns} FROM send_time_score ORDER BY customer_id",
+                      schema=SEND_TIME_SCHEMA)
+
+
+def customer_send_time(*, session: Session, customer_id: str) -> SendTimeScore | None:
+    return session.get(SendTimeScore, customer_id)
