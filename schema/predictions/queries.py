@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
 from schema.context import Context, require
+from schema.errors import NotFound
+from schema.predictions.subject_types import (
+    AllocateVariantsResult,
+    InvalidSubjectLines,
+    ScoreSubjectLinesResult,
+    SubjectLineScores,
+    VariantAllocation,
+    VariantAllocations,
+)
 from schema.predictions.types import (
     CustomerScore,
     Explanation,
@@ -18,7 +28,7 @@ from schema.predictions.types import (
     SendTimeOverview,
 )
 from server.runners import predictions as runner
-from server.runners import send_time
+from server.runners import send_time, subject_lines
 
 
 def _version_id(id: strawberry.ID) -> int | None:
@@ -63,6 +73,42 @@ class PredictionQuery:
         require(info, "viewer")
         result = await asyncio.to_thread(send_time.send_time_overview, info.context.engine)
         return SendTimeOverview.from_result(result)
+
+    @strawberry.field(description="Score alternative subject lines with the active open "
+                                  "model (or a documented fallback) for a campaign's "
+                                  "recipients, or for a draft (no campaignId) sent at "
+                                  "sendAt to recently mailed customers.")
+    async def score_subject_lines(self, info: Info[Context, Any], subjects: list[str],
+                                  campaign_id: strawberry.ID | None = None,
+                                  send_at: datetime | None = None) -> ScoreSubjectLinesResult:
+        require(info, "viewer")
+        try:
+            result = await asyncio.to_thread(
+                subject_lines.score_subject_lines, info.context.engine, subjects,
+                campaign_id=None if campaign_id is None else str(campaign_id),
+                send_at=send_at)
+        except LookupError as error:
+            return NotFound(id=campaign_id or strawberry.ID(""), message=str(error))
+        except ValueError as error:
+            return InvalidSubjectLines(message=str(error))
+        return SubjectLineScores.from_result(result)
+
+    @strawberry.field(description="Thompson-sampling shares of the next sends across a "
+                                  "campaign's variants from their observed opens "
+                                  "(Beta posteriors, seeded).")
+    async def allocate_variants(self, info: Info[Context, Any],
+                                campaign_id: strawberry.ID) -> AllocateVariantsResult:
+        require(info, "viewer")
+        try:
+            result = await asyncio.to_thread(subject_lines.allocate_variants,
+                                             info.context.engine, str(campaign_id))
+        except LookupError as error:
+            return NotFound(id=campaign_id, message=str(error))
+        except ValueError as error:
+            return InvalidSubjectLines(message=str(error))
+        return VariantAllocations(campaign_id=campaign_id,
+                                  variants=[VariantAllocation.from_result(row)
+                                            for row in result])
 
 
 async def customer_scores(info: Info[Context, Any], customer_id: str) -> list[CustomerScore]:

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from server.csrf import csrf_problem
+from server.web.campaign_optimisation import optimisation_panel
 from server.web.charts import bar_chart
 from server.web.operations import run_operation
 from server.web.prediction_charts import calibration_chart
@@ -263,6 +264,7 @@ PREDICTION_ROUTES: list[tuple[str, Callable[[Request], Awaitable[Response]], lis
     ("/predictions", train, ["POST"]),
     ("/predictions/send-times", compute_send_times, ["POST"]),
     ("/predictions/customers/{customer_id}", customer_page, ["GET"]),
+    ("/campaigns/{campaign_id}/optimisation", optimisation_panel, ["GET"]),
     ("/predictions/{model_id:int}", model_page, ["GET"]),
     ("/predictions/{model_id:int}/activate", activate, ["POST"]),
 ]

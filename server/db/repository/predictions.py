@@ -282,3 +282,51 @@ def send_time_frame(*, engine: Engine) -> pl.DataFrame:
 
 def customer_send_time(*, session: Session, customer_id: str) -> SendTimeScore | None:
     return session.get(SendTimeScore, customer_id)
+
+
+def _query(engine: Engine, sql: str, params: dict[str, Any],
+           schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    with engine.connect() as connection:
+        rows = connection.execute(text(sql), params).all()
+    raw = pl.DataFrame([tuple(row) for row in rows], schema=list(schema), orient="row",
+                       infer_schema_length=None)
+    return typed(raw, schema)
+
+
+def campaign_send(*, engine: Engine, campaign_id: str) -> tuple[bool, datetime | None]:
+    """Whether the campaign exists, and its send time."""
+    frame = _query(engine, "SELECT send_at FROM campaign WHERE campaign_id = :id",
+                   {"id": campaign_id}, {"send_at": UTC_DATETIME})
+    if frame.is_empty():
+        return False, None
+    value: datetime | None = frame["send_at"][0]
+    return True, value
+
+
+def campaign_recipients(*, engine: Engine, campaign_id: str) -> pl.Series:
+    """The customer ids the campaign was sent to."""
+    frame = _query(engine, "SELECT DISTINCT customer_id FROM message WHERE campaign_id "
+                   "= :campaign_id", {"campaign_id": campaign_id}, {"customer_id": pl.String()})
+    return frame["customer_id"]
+
+
+def previous_send(*, engine: Engine, before: datetime) -> datetime | None:
+    """The latest campaign send time before ``before``."""
+    frame = _query(engine, "SELECT send_at FROM campaign WHERE send_at < :before",
+                   {"before": before}, {"send_at": UTC_DATETIME})
+    value: datetime | None = frame["send_at"].max()  # type: ignore[assignment]
+    return value
+
+
+def variant_opens(*, engine: Engine, campaign_id: str) -> pl.DataFrame:
+    """Per variant of the campaign: delivered sends that tell about people (sends with
+    only proxy opens left out) and those a person opened or clicked."""
+    return _query(engine, """
+        SELECT variant_id,
+               SUM(CASE WHEN first_human_open_at IS NOT NULL OR first_click_at IS NOT NULL
+                        OR machine_open_count = 0 THEN 1 ELSE 0 END) AS sends,
+               SUM(CASE WHEN first_human_open_at IS NOT NULL OR first_click_at IS NOT NULL
+                        THEN 1 ELSE 0 END) AS opens
+        FROM message WHERE campaign_id = :campaign_id AND delivered_at IS NOT NULL
+        GROUP BY variant_id ORDER BY variant_id""", {"campaign_id": campaign_id},
+        {"variant_id": pl.String(), "sends": pl.Int64(), "opens": pl.Int64()})
