@@ -14,6 +14,8 @@ from schema.errors import NotFound
 from schema.predictions.subject_types import (
     AllocateVariantsResult,
     InvalidSubjectLines,
+    OptimisationReport,
+    OptimizeCampaignResult,
     ScoreSubjectLinesResult,
     SubjectLineScores,
     VariantAllocation,
@@ -27,8 +29,8 @@ from schema.predictions.types import (
     ModelVersion,
     SendTimeOverview,
 )
+from server.runners import optimisation, send_time, subject_lines
 from server.runners import predictions as runner
-from server.runners import send_time, subject_lines
 
 
 def _version_id(id: strawberry.ID) -> int | None:
@@ -109,6 +111,22 @@ class PredictionQuery:
         return VariantAllocations(campaign_id=campaign_id,
                                   variants=[VariantAllocation.from_result(row)
                                             for row in result])
+
+    @strawberry.field(description="The optimisation report of a campaign: recommended "
+                                  "send hour, best subject among the alternatives and "
+                                  "the campaign's own, and whether to personalise.")
+    async def optimize_campaign(self, info: Info[Context, Any], campaign_id: strawberry.ID,
+                                subjects: list[str]) -> OptimizeCampaignResult:
+        require(info, "viewer")
+        try:
+            result = await asyncio.to_thread(optimisation.optimize_campaign,
+                                             info.context.engine, str(campaign_id),
+                                             subjects)
+        except LookupError as error:
+            return NotFound(id=campaign_id, message=str(error))
+        except ValueError as error:
+            return InvalidSubjectLines(message=str(error))
+        return OptimisationReport.from_result(result)
 
 
 async def customer_scores(info: Info[Context, Any], customer_id: str) -> list[CustomerScore]:

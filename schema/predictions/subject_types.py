@@ -8,8 +8,10 @@ from typing import Annotated
 
 import strawberry
 
+from analytics.predictions.optimisation import Recommendation as RecommendationResult
 from analytics.predictions.subject_lines import Allocation
 from schema.errors import Error, NotFound
+from server.runners.optimisation import OptimisationReport as OptimisationResult
 from server.runners.subject_lines import SubjectScores
 
 
@@ -90,3 +92,47 @@ ScoreSubjectLinesResult = Annotated[SubjectLineScores | NotFound | InvalidSubjec
                                     strawberry.union("ScoreSubjectLinesResult")]
 AllocateVariantsResult = Annotated[VariantAllocations | NotFound | InvalidSubjectLines,
                                    strawberry.union("AllocateVariantsResult")]
+
+
+@strawberry.type(description="One recommendation: expectedImprovement is the absolute "
+                             "gain in open rate (0.012 = 1.2 points); confidence is in "
+                             "[0, 1] (see the README's optimisation report).")
+class Recommendation:
+    recommended: str
+    current: str | None
+    expected_improvement: float
+    confidence: float
+
+    @classmethod
+    def from_result(cls, result: RecommendationResult) -> Recommendation:
+        return cls(recommended=result.recommended, current=result.current,
+                   expected_improvement=result.expected_improvement,
+                   confidence=result.confidence)
+
+
+@strawberry.type(description="When to send, which subject and how personal, for a "
+                             "campaign's recipients.")
+class OptimisationReport:
+    campaign_id: strawberry.ID
+    recipients: int = strawberry.field(description="Recipients with a send time.")
+    subject_scoring: SubjectScoring
+    recipients_by_best_utc_hour: list[int] = strawberry.field(
+        description="24 counts: recipients whose best hour is 0, 1, ..., 23 UTC on the "
+                    "campaign's date.")
+    send_time: Recommendation
+    subject: Recommendation
+    personalisation: Recommendation
+
+    @classmethod
+    def from_result(cls, result: OptimisationResult) -> OptimisationReport:
+        return cls(campaign_id=strawberry.ID(result.campaign_id),
+                   recipients=result.recipients,
+                   subject_scoring=SubjectScoring(result.subject_method),
+                   recipients_by_best_utc_hour=result.best_hours_utc,
+                   send_time=Recommendation.from_result(result.send_time),
+                   subject=Recommendation.from_result(result.subject),
+                   personalisation=Recommendation.from_result(result.personalisation))
+
+
+OptimizeCampaignResult = Annotated[OptimisationReport | NotFound | InvalidSubjectLines,
+                                   strawberry.union("OptimizeCampaignResult")]

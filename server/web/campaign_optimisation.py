@@ -1,6 +1,6 @@
 """The optimisation panel of a campaign page (loaded by htmx): Thompson-sampling shares
-of the next sends across its variants, and alternative subject lines scored for its
-recipients."""
+of the next sends across its variants, alternative subject lines scored for its
+recipients, and the optimisation report (send hour, subject, personalisation)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,16 @@ query Optimisation($id: ID!, $subjects: [String!]!, $score: Boolean!) {
                                         length } }
     ... on Error { message }
   }
+  optimizeCampaign(campaignId: $id, subjects: $subjects) @include(if: $score) {
+    __typename
+    ... on OptimisationReport {
+      recipients subjectScoring
+      sendTime { recommended current expectedImprovement confidence }
+      subject { recommended current expectedImprovement confidence }
+      personalisation { recommended current expectedImprovement confidence }
+    }
+    ... on Error { message }
+  }
 }
 """
 MAX_LINES = 20
@@ -38,10 +48,13 @@ async def optimisation_panel(request: Request) -> Response:
         "id": campaign_id, "subjects": subjects, "score": bool(subjects)})
     allocation = data["allocateVariants"]
     scoring = data.get("scoreSubjectLines")
+    report = data.get("optimizeCampaign")
     return render(request, "campaign_optimisation.html", {
         "campaign_id": campaign_id, "subjects_text": text,
         "allocation": allocation if allocation["__typename"] == "VariantAllocations" else None,
         "allocation_error": allocation.get("message"),
         "scoring": scoring if scoring and scoring["__typename"] == "SubjectLineScores"
         else None,
-        "scoring_error": scoring.get("message") if scoring else None})
+        "scoring_error": scoring.get("message") if scoring else None,
+        "report": report if report and report["__typename"] == "OptimisationReport" else None,
+        "report_error": report.get("message") if report else None})

@@ -330,3 +330,10 @@ def variant_opens(*, engine: Engine, campaign_id: str) -> pl.DataFrame:
         FROM message WHERE campaign_id = :campaign_id AND delivered_at IS NOT NULL
         GROUP BY variant_id ORDER BY variant_id""", {"campaign_id": campaign_id},
         {"variant_id": pl.String(), "sends": pl.Int64(), "opens": pl.Int64()})
+
+
+def campaign_subject(*, engine: Engine, campaign_id: str) -> str | None:
+    """The campaign's subject line (None when it has none)."""
+    frame = _query(engine, "SELECT subject_line FROM campaign WHERE campaign_id = :id",
+                   {"id": campaign_id}, {"subject_line": pl.String()})
+    return None if frame.is_empty() else frame["subject_line"][0]

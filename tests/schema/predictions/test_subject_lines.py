@@ -59,3 +59,25 @@ async def test_allocate_variants(store):
     assert [(v["variantId"], v["sends"], v["opens"]) for v in data["variants"]] == [
         ("A", 4, 2), ("B", 2, 1)]
     assert sum(v["share"] for v in data["variants"]) == pytest.approx(1.0)
+
+
+async def test_optimize_campaign(store):
+    from server.runners import send_time
+
+    query = """{ optimizeCampaign(campaignId: "k3", subjects: ["Spring is here"]) {
+        __typename ... on Error { message }
+        ... on OptimisationReport { recipients subjectScoring recipientsByBestUtcHour
+            sendTime { recommended current }
+            personalisation { recommended current expectedImprovement confidence } } } }"""
+
+    refused = (await data_of(store, query))["optimizeCampaign"]
+    send_time.compute_send_times(store)
+    data = (await data_of(store, query))["optimizeCampaign"]
+
+    assert refused["__typename"] == "InvalidSubjectLines"
+    assert data["recipients"] == 3 and data["subjectScoring"] == "FALLBACK"
+    assert data["recipientsByBestUtcHour"][13] == 2
+    assert data["sendTime"] == {"recommended": "13:00 UTC", "current": "13:00 UTC"}
+    assert data["personalisation"]["recommended"] == "first name in the subject"
+    assert data["personalisation"]["current"] == "no personalisation"
+    assert data["personalisation"]["expectedImprovement"] > 0

@@ -55,3 +55,21 @@ def test_panel_of_a_campaign_without_sends_says_so(client: TestClient, engine: E
     panel = client.get("/campaigns/new/optimisation", headers=HX).text
 
     assert "campaign &#39;new&#39; has no delivered sends yet" in panel
+
+
+def test_panel_shows_the_optimisation_report(client: TestClient, engine: Engine,
+                                             viewer_key: str) -> None:
+    from server.runners import send_time
+
+    _campaign(engine)
+    log_in(client, viewer_key)
+    params = {"subjects": "Spring is here\n"}
+    before = client.get("/campaigns/k3/optimisation", params=params, headers=HX).text
+    send_time.compute_send_times(engine)
+
+    after = client.get("/campaigns/k3/optimisation", params=params, headers=HX).text
+
+    assert "has no recipients with a send time; compute send times first" in before
+    assert '<table class="data" id="recommendations">' in after
+    assert "<tr><td>Send time</td><td>13:00 UTC</td><td>13:00 UTC</td>" in after
+    assert "<td>Personalisation</td><td>first name in the subject</td>" in after
