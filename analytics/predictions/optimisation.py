@@ -4,10 +4,11 @@ Each recommendation carries its expected improvement in open rate (absolute, e.g
 0.012 = 1.2 points) and a confidence in [0, 1]:
 
 - send time: the UTC hour that reaches most recipients at (within an hour of) their best
-  local hour (ties go to the hour that is most recipients' very best); the improvement is the gain in that share times ``best_hour_lift`` (how
-  much better people's engaged share was, in the history, within an hour of their best
-  hour than at other hours); the confidence is the recipients' mean own weight (how
-  much their best hours rest on their own sends rather than their segment's);
+  local hour (ties go to the hour that is most recipients' very best); the improvement
+  is the gain in that share times ``best_hour_lift`` (how much better people's engaged
+  share was, in the history, within an hour of their best hour than at other hours); the
+  confidence is the recipients' mean own weight (how much their best hours rest on their
+  own sends rather than their segment's);
 - subject and personalisation: the improvement is the difference in expected open rate;
   the confidence is P(the better one is truly better) under a normal approximation of
   two open rates measured on the recipients, Φ(d / √(p₁(1−p₁)/n + p₂(1−p₂)/n)).
