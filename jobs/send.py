@@ -25,7 +25,7 @@ ACTORS: dict[str, str] = {
     "refresh_report_rollups": "refresh_report_rollups",
     "train_model": "train_model",
     "score_customers": "score_customers",
-    "compute_send_times": "compute_send_times",
+    "score_send_times": "score_send_times",
 }
 
 

@@ -95,7 +95,7 @@ def score_customers(job_id: int, version: int, shard: int, shards: int,
 
 
 @dramatiq.actor(queue_name=QUEUE, max_retries=2, min_backoff=500, max_backoff=2_000)
-def compute_send_times(job_id: int) -> None:
+def score_send_times(job_id: int) -> None:
     """Recompute every customer's best local send hour and weekday."""
     job = tracked_job(job_id)
     if job is None:

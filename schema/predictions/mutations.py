@@ -62,7 +62,7 @@ class PredictionMutation:
     async def compute_send_times(self, info: Info[Context, Any]) -> ComputeSendTimesResult:
         require(info, "analyst")
         outcome = await asyncio.to_thread(start_job, info.context.engine,
-                                          "compute_send_times", "computing send times")
+                                          "score_send_times", "computing send times")
         if isinstance(outcome, str):
             return JobNotStarted(message=outcome)
         return Job.from_row(outcome)

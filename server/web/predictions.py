@@ -20,7 +20,7 @@ from server.web.templating import is_htmx, render, render_error
 
 RECENT_JOBS = 30
 UNFINISHED = {"QUEUED", "RUNNING"}
-PREDICTION_JOBS = {"train_model", "score_customers", "compute_send_times"}
+PREDICTION_JOBS = {"train_model", "score_customers", "score_send_times"}
 METRICS = (("auc", "AUC", "higher is better"), ("prAuc", "PR-AUC", "higher is better"),
            ("logLoss", "Log loss", "lower is better"), ("brier", "Brier", "lower is better"),
            ("ece", "Calibration error", "lower is better"))

@@ -138,11 +138,11 @@ def test_compute_send_times_writes_every_customer(settings: Settings, engine: En
     from tests.server.send_time_world import seed_send_times
 
     seed_send_times(engine)
-    job_id = jobs.send("compute_send_times")
+    job_id = jobs.send("score_send_times")
     broker.join(QUEUE)
     worker.join()
 
-    assert _jobs(engine) == [("compute_send_times", "done", None)]
+    assert _jobs(engine) == [("score_send_times", "done", None)]
     assert _count(engine, "send_time_score") == len(SEND_TIME_CUSTOMERS)
     with Session(engine) as session:
         detail = session.get(JobRun, job_id).detail

@@ -57,9 +57,9 @@ async def test_compute_send_times_queues_a_job_for_analysts_only(db):
     data = await data_of(db, mutation, user=ANALYST)
 
     assert refused and "analyst" in refused[0]
-    assert data == {"computeSendTimes": {"__typename": "Job", "actor": "compute_send_times",
+    assert data == {"computeSendTimes": {"__typename": "Job", "actor": "score_send_times",
                                          "state": "QUEUED"}}
     with Session(db) as session:
         [row] = session.exec(select(JobRun)).all()
-    assert (row.actor, json.loads(row.args)) == ("compute_send_times", {})
+    assert (row.actor, json.loads(row.args)) == ("score_send_times", {})
     broker.flush_all()
