@@ -9,7 +9,8 @@ first opens and first clicks per send, from the events), then:
 - computes every customer's best local send hour and prints the simulated opens at the
   recommended hours against one global best UTC hour, from the demo's true open model;
 - trains the churn model (horizon 30 days) and prints the time against the 20 s goal,
-  with the holdout metrics of LightGBM and the baseline;
+  with the holdout metrics of LightGBM and the baseline, and its AUC against the AUC of
+  the true latent churn probability (``server.demo.truth.true_churn_probability``);
 - scores every customer into a fresh SQLite database through the repository (one run,
   one shard), printing customers/s against the 100k/s goal (features, prediction and
   write timed apart);
@@ -45,6 +46,7 @@ from analytics.predictions import (  # noqa: E402
     FEATURES,
     ServedModel,
     churn_labels,
+    classification_metrics,
     customer_features,
     fit_bgnbd,
     fit_gamma_gamma,
@@ -68,6 +70,7 @@ from server.db.repository import predictions as repo  # noqa: E402
 from server.demo import generate  # noqa: E402
 from server.demo.campaigns import OPEN_INTERCEPT  # noqa: E402
 from server.demo.engagement import hour_open_effect  # noqa: E402
+from server.demo.truth import true_churn_probability  # noqa: E402
 
 HORIZON_DAYS = 30
 TRAIN_GOAL_S = 20.0
@@ -232,6 +235,17 @@ def main() -> None:
                           ("baseline", trained.baseline_metrics)):
         print(f"  {name:<9} " + "  ".join(f"{k} {v:.4f}" for k, v in metrics.as_dict().items()))
     print(f"  served: {trained.reason}")
+    latent = true_churn_probability(
+        frames["customers_truth"], frames["orders"],
+        frames["messages"].select("customer_id", "sent_at"), cutoff=end - horizon,
+        horizon_days=HORIZON_DAYS)
+    scored = holdout.join(latent, on="customer_id")
+    truth_auc = classification_metrics(scored["churned"].cast(pl.Float64).to_numpy(),
+                                       scored["p_churn"].to_numpy()).auc
+    ratio = trained.model_metrics.auc / truth_auc
+    print(f"  churn AUC {trained.model_metrics.auc:.4f} vs the true latent probability's "
+          f"{truth_auc:.4f}: {ratio:.3f} of it (goal >= 0.95: "
+          f"{'met' if ratio >= 0.95 else 'MISSED'})")
     lifetime, ltv_s = timed("train lifetime value (BG/NBD + LightGBM)", lambda: train_lifetime(
         frames["orders"], train, holdout, train_cutoff=end - 2 * horizon,
         holdout_cutoff=end - horizon, horizon_days=HORIZON_DAYS))
