@@ -30,6 +30,7 @@ ACTORS: dict[str, str] = {
     "trigger_webhook": "deliver_trigger_webhook",
     "train_model": "train_model",
     "score_customers": "score_customers",
+    "score_send_times": "score_send_times",
 }
 
 

@@ -19,6 +19,7 @@ from server.db.engine import get_engine
 from server.db.models import SCORED_KINDS
 from server.db.repository.jobs import set_progress
 from server.runners import predictions as runner
+from server.runners import send_time
 from server.settings import get_settings
 
 
@@ -91,3 +92,16 @@ def score_customers(job_id: int, version: int, shard: int, shards: int,
         if result.drift_warning:
             detail += f"; {result.drift_warning}"
         job.done(detail)
+
+
+@dramatiq.actor(queue_name=QUEUE, max_retries=2, min_backoff=500, max_backoff=2_000)
+def score_send_times(job_id: int) -> None:
+    """Recompute every customer's best local send hour and weekday."""
+    job = tracked_job(job_id)
+    if job is None:
+        return
+    with job.running("computing send times"):
+        summary = send_time.compute_send_times(get_engine(), progress=_stage(job))
+        sources = ", ".join(f"{count:,} from {source}"
+                            for source, count in sorted(summary.sources.items()))
+        job.done(f"{summary.rows:,} send times written ({sources or 'no customers'})")

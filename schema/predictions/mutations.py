@@ -1,4 +1,5 @@
-"""Training and activating model versions. Both need the analyst role."""
+"""Training and activating model versions, recomputing send times. All need the
+analyst role."""
 
 from __future__ import annotations
 
@@ -27,6 +28,9 @@ ActivateModelResult = Annotated[ModelVersion | NotFound,
 TrainModelResult = Annotated[Job | JobNotStarted | InvalidModelArguments,
                              strawberry.union("TrainModelResult")]
 
+ComputeSendTimesResult = Annotated[Job | JobNotStarted,
+                                   strawberry.union("ComputeSendTimesResult")]
+
 
 @strawberry.type
 class PredictionMutation:
@@ -49,6 +53,16 @@ class PredictionMutation:
                                 "as_of": None if as_of is None else as_of.isoformat()}
         outcome = await asyncio.to_thread(start_job, info.context.engine, "train_model",
                                           f"training {kind.value}", **args)
+        if isinstance(outcome, str):
+            return JobNotStarted(message=outcome)
+        return Job.from_row(outcome)
+
+    @strawberry.mutation(description="Recompute every customer's best local send hour "
+                                     "and weekday in a background job. Needs analyst.")
+    async def compute_send_times(self, info: Info[Context, Any]) -> ComputeSendTimesResult:
+        require(info, "analyst")
+        outcome = await asyncio.to_thread(start_job, info.context.engine,
+                                          "score_send_times", "computing send times")
         if isinstance(outcome, str):
             return JobNotStarted(message=outcome)
         return Job.from_row(outcome)

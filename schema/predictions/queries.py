@@ -3,19 +3,33 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
 from schema.context import Context, require
+from schema.errors import NotFound
+from schema.predictions.subject_types import (
+    AllocateVariantsResult,
+    InvalidSubjectLines,
+    OptimisationReport,
+    OptimizeCampaignResult,
+    ScoreSubjectLinesResult,
+    SubjectLineScores,
+    VariantAllocation,
+    VariantAllocations,
+)
 from schema.predictions.types import (
     CustomerScore,
     Explanation,
     FeatureDrift,
     ModelKind,
     ModelVersion,
+    SendTimeOverview,
 )
+from server.runners import optimisation, send_time, subject_lines
 from server.runners import predictions as runner
 
 
@@ -53,6 +67,66 @@ class PredictionQuery:
         drift = await asyncio.to_thread(runner.latest_drift, info.context.engine, version_id)
         return [FeatureDrift(feature=name, psi=psi, drifted=psi > 0.25)
                 for name, psi in sorted(drift.items(), key=lambda item: -item[1])]
+
+    @strawberry.field(description="Every customer's best send time, summarised "
+                                  "(recompute with computeSendTimes or `mailscope score "
+                                  "send-time`).")
+    async def send_times(self, info: Info[Context, Any]) -> SendTimeOverview:
+        require(info, "viewer")
+        result = await asyncio.to_thread(send_time.send_time_overview, info.context.engine)
+        return SendTimeOverview.from_result(result)
+
+    @strawberry.field(description="Score alternative subject lines with the active open "
+                                  "model (or a documented fallback) for a campaign's "
+                                  "recipients, or for a draft (no campaignId) sent at "
+                                  "sendAt to recently mailed customers.")
+    async def score_subject_lines(self, info: Info[Context, Any], subjects: list[str],
+                                  campaign_id: strawberry.ID | None = None,
+                                  send_at: datetime | None = None) -> ScoreSubjectLinesResult:
+        require(info, "viewer")
+        try:
+            result = await asyncio.to_thread(
+                subject_lines.score_subject_lines, info.context.engine, subjects,
+                campaign_id=None if campaign_id is None else str(campaign_id),
+                send_at=send_at)
+        except LookupError as error:
+            return NotFound(id=campaign_id or strawberry.ID(""), message=str(error))
+        except ValueError as error:
+            return InvalidSubjectLines(message=str(error))
+        return SubjectLineScores.from_result(result)
+
+    @strawberry.field(description="Thompson-sampling shares of the next sends across a "
+                                  "campaign's variants from their observed opens "
+                                  "(Beta posteriors, seeded).")
+    async def allocate_variants(self, info: Info[Context, Any],
+                                campaign_id: strawberry.ID) -> AllocateVariantsResult:
+        require(info, "viewer")
+        try:
+            result = await asyncio.to_thread(subject_lines.allocate_variants,
+                                             info.context.engine, str(campaign_id))
+        except LookupError as error:
+            return NotFound(id=campaign_id, message=str(error))
+        except ValueError as error:
+            return InvalidSubjectLines(message=str(error))
+        return VariantAllocations(campaign_id=campaign_id,
+                                  variants=[VariantAllocation.from_result(row)
+                                            for row in result])
+
+    @strawberry.field(description="The optimisation report of a campaign: recommended "
+                                  "send hour, best subject among the alternatives and "
+                                  "the campaign's own, and whether to personalise.")
+    async def optimize_campaign(self, info: Info[Context, Any], campaign_id: strawberry.ID,
+                                subjects: list[str]) -> OptimizeCampaignResult:
+        require(info, "viewer")
+        try:
+            result = await asyncio.to_thread(optimisation.optimize_campaign,
+                                             info.context.engine, str(campaign_id),
+                                             subjects)
+        except LookupError as error:
+            return NotFound(id=campaign_id, message=str(error))
+        except ValueError as error:
+            return InvalidSubjectLines(message=str(error))
+        return OptimisationReport.from_result(result)
 
 
 async def customer_scores(info: Info[Context, Any], customer_id: str) -> list[CustomerScore]:

@@ -12,6 +12,7 @@ import strawberry
 from analytics.predictions import Explanation as ExplanationResult
 from server.db import models
 from server.runners.predictions import CustomerScoreView
+from server.runners.send_time import SendTimeOverview as SendTimeOverviewResult
 
 
 @strawberry.enum(description="What a model predicts. CHURN: P(no engagement and no "
@@ -24,6 +25,25 @@ class ModelKind(Enum):
     LTV = "ltv"
     OPEN = "open"
     CLICK = "click"
+
+
+@strawberry.enum(description="What a customer's score is. CHURN and LTV come from the "
+                             "active model version; SEND_TIME is the best local send hour "
+                             "and weekday from the customer's own opens and clicks, shrunk "
+                             "towards their segment's (no model version).")
+class ScoreKind(Enum):
+    CHURN = "churn"
+    LTV = "ltv"
+    SEND_TIME = "send_time"
+
+
+@strawberry.enum(description="Where a send time came from: the customer's own history "
+                             "(shrunk towards the segment's), their segment's (country) or "
+                             "everyone's.")
+class SendTimeSource(Enum):
+    CUSTOMER = "customer"
+    SEGMENT = "segment"
+    GLOBAL = "global"
 
 
 @strawberry.enum(description="Which model a version serves.")
@@ -190,8 +210,9 @@ class ModelVersion:
 
 @strawberry.type(description="A customer's published score from one model version.")
 class CustomerScore:
-    kind: ModelKind
-    model_version: strawberry.ID
+    kind: ScoreKind
+    model_version: strawberry.ID | None = strawberry.field(
+        description="The model version (null for SEND_TIME).")
     as_of: datetime = strawberry.field(description="The data the score was computed from.")
     probability: float | None
     risk_level: str | None = strawberry.field(
@@ -202,13 +223,28 @@ class CustomerScore:
         description="ltv: expected revenue over the version's horizon.")
     p_alive: float | None = strawberry.field(
         description="ltv: probability the customer is still an active buyer.")
+    best_send_hour: int | None = strawberry.field(
+        default=None, description="send_time: the best hour (0-23) in the customer's "
+                                  "time zone.")
+    best_send_weekday: int | None = strawberry.field(
+        default=None, description="send_time: the best ISO weekday, 1 = Monday.")
+    send_time_source: SendTimeSource | None = strawberry.field(
+        default=None, description="send_time: where the estimate came from.")
+    timezone: str | None = strawberry.field(
+        default=None, description="send_time: the zone of bestSendHour (UTC when the "
+                                  "customer's is unknown).")
 
     @classmethod
     def from_view(cls, view: CustomerScoreView) -> CustomerScore:
-        return cls(kind=ModelKind(view.kind), model_version=strawberry.ID(str(view.version_id)),
+        version = None if view.version_id is None else strawberry.ID(str(view.version_id))
+        source = None if view.send_time_source is None else SendTimeSource(
+            view.send_time_source)
+        return cls(kind=ScoreKind(view.kind), model_version=version,
                    as_of=view.as_of, probability=view.probability, risk_level=view.risk_level,
                    expected_orders=view.expected_orders, predicted_value=view.predicted_value,
-                   p_alive=view.p_alive)
+                   p_alive=view.p_alive, best_send_hour=view.best_send_hour,
+                   best_send_weekday=view.best_send_weekday, send_time_source=source,
+                   timezone=view.timezone)
 
 
 @strawberry.type(description="One feature's push on the customer's log-odds.")
@@ -235,3 +271,31 @@ class Explanation:
                    contributions=[FeatureContribution(feature=c.feature, value=c.value,
                                                       contribution=c.contribution)
                                   for c in result.contributions])
+
+
+@strawberry.type(description="Customers whose send time came from one source.")
+class SendTimeSourceCount:
+    source: SendTimeSource
+    customers: int
+
+
+@strawberry.type(description="Every customer's best local send hour and weekday, "
+                             "summarised: customers per source, per best hour (0-23, each "
+                             "in the customer's own zone) and per best ISO weekday.")
+class SendTimeOverview:
+    computed_at: datetime | None = strawberry.field(
+        description="When the send times were computed; null before the first time.")
+    customers: int
+    sources: list[SendTimeSourceCount]
+    customers_by_hour: list[int] = strawberry.field(
+        description="24 counts: customers whose best local hour is 0, 1, ..., 23.")
+    customers_by_weekday: list[int] = strawberry.field(
+        description="7 counts, Monday first.")
+
+    @classmethod
+    def from_result(cls, result: SendTimeOverviewResult) -> SendTimeOverview:
+        return cls(computed_at=result.computed_at, customers=result.customers,
+                   sources=[SendTimeSourceCount(source=SendTimeSource(name),
+                                                customers=result.sources.get(name, 0))
+                            for name in ("customer", "segment", "global")],
+                   customers_by_hour=result.hours, customers_by_weekday=result.weekdays)

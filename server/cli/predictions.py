@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from server.runners.predictions import Progress
 
 _STEPS = 1000
+# `mailscope score send-time` (either spelling) computes send times, not a model score.
+SEND_TIME_NAMES = ("send-time", "send_time")
 
 
 def _as_of(text: str | None) -> datetime | None:
@@ -118,20 +120,24 @@ def _score(engine: Engine, version_id: int, shards: int) -> None:
 
 
 def score(
-    kind: Annotated[str | None, typer.Argument(help="churn or ltv (default: every kind "
-                                                    "with an active version).")] = None,
+    kind: Annotated[str | None, typer.Argument(help="churn, ltv or send-time (default: every "
+                                                    "kind with an active version, then "
+                                                    "send times).")] = None,
     shards: Annotated[int | None, typer.Option(
         help="Shards to split the customers into (default: MAILSCOPE_SCORE_SHARDS).")] = None,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Score every customer with the active version of KIND; the new scores replace the
-    old ones in one step."""
+    """Score every customer with the active version of KIND (or compute every customer's
+    best send time); the new scores replace the old ones in one step."""
     from server.db.engine import engine_for
     from server.db.models import SCORED_KINDS
     from server.runners import predictions as runner
 
     settings = use_database(database_url)
     engine = engine_for(settings.database_url)
+    if kind is not None and kind.strip().lower() in SEND_TIME_NAMES:
+        _send_times(engine)
+        return
     try:
         kinds = [runner.check_kind(kind)] if kind else list(SCORED_KINDS)
     except ValueError as error:
@@ -154,6 +160,17 @@ def score(
         scored += 1
     if not scored:
         raise fail("no kind has an active version; train one with `mailscope train churn`")
+    if kind is None:
+        _send_times(engine)
+
+
+def _send_times(engine: Engine) -> None:
+    from server.runners.send_time import compute_send_times
+
+    summary = compute_send_times(engine)
+    sources = ", ".join(f"{count:,} from {source}"
+                        for source, count in sorted(summary.sources.items()))
+    typer.echo(f"{summary.rows:,} send times written ({sources or 'no customers'})")
 
 
 def export_scores(output: Path, fmt: str, database_url: str | None) -> None:

@@ -61,6 +61,21 @@ def _local_hour_effect(hour: np.ndarray) -> np.ndarray:
     return effect
 
 
+def hour_open_effect(local_hour: np.ndarray, preferred_hour: np.ndarray) -> np.ndarray:
+    """The open-logit terms a send's local delivery hour adds for a recipient who prefers
+    ``preferred_hour``: the time-of-day effect plus the bonus near the preferred hour."""
+    gap = np.abs(local_hour - preferred_hour)
+    gap = np.minimum(gap, 24 - gap)
+    return (_local_hour_effect(local_hour)
+            + np.where(gap <= 1, PREFERRED_HOUR_EFFECT["within_1h"],
+                       np.where(gap <= 3, PREFERRED_HOUR_EFFECT["within_3h"], 0.0)))
+
+
+def engagement_logit(engagement: np.ndarray) -> np.ndarray:
+    """The recipient's own open-logit term (before ``ENGAGEMENT_OPEN_WEIGHT``)."""
+    return _engagement_logit(engagement)
+
+
 @dataclass(frozen=True)
 class Sends:
     messages: pl.DataFrame
@@ -138,14 +153,11 @@ def make_sends(rng: np.random.Generator, people: Population, plan: Campaigns) ->
                     + np.where(deferred, rng.integers(5, 120, count) * US_PER_MINUTE, 0))
 
     local_hour = ((delivered_us // US_PER_HOUR) + people.utc_offset[customer]) % 24
-    gap = np.abs(local_hour - people.preferred_hour[customer])
-    gap = np.minimum(gap, 24 - gap)
     weekday = ((delivered_us // US_PER_DAY) + 3) % 7  # 1970-01-01 was a Thursday
     engaged = _engagement_logit(people.engagement)[customer]
     open_logit = (plan.arm_open_logit[arm] + ENGAGEMENT_OPEN_WEIGHT * engaged
-                  + _local_hour_effect(local_hour) + np.array(WEEKDAY_EFFECT)[weekday]
-                  + np.where(gap <= 1, PREFERRED_HOUR_EFFECT["within_1h"],
-                             np.where(gap <= 3, PREFERRED_HOUR_EFFECT["within_3h"], 0.0)))
+                  + np.array(WEEKDAY_EFFECT)[weekday]
+                  + hour_open_effect(local_hour, people.preferred_hour[customer]))
     p_open = 1 / (1 + np.exp(-open_logit))
     affinity = people.affinity[customer, plan.category_index[campaign]]
     click_logit = (plan.arm_click_logit[arm] + ENGAGEMENT_CLICK_WEIGHT * engaged

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -20,7 +20,7 @@ from server.demo.commerce import (
 )
 from server.demo.engagement import make_sends
 from server.demo.population import make_population
-from server.demo.truth import build_truth
+from server.demo.truth import build_truth, customer_truth
 
 # Load order: every kind comes after the kinds its rows refer to.
 KINDS = ("customers", "products", "campaigns", "variants", "messages", "events", "orders",
@@ -34,6 +34,8 @@ class DemoData:
 
     frames: dict[str, pl.DataFrame]
     truth: dict[str, Any]
+    # Each customer's latent traits (``customer_truth``): too many rows for the JSON truth.
+    customers_truth: pl.DataFrame = field(default_factory=pl.DataFrame)
 
     def counts(self) -> dict[str, int]:
         return {kind: frame.height for kind, frame in self.frames.items()}
@@ -76,4 +78,4 @@ def generate(*, customers: int = 20000, campaigns: int | None = None, days: int 
     }
     truth = build_truth(seed=seed, customers=customers, campaigns=campaigns, days=days,
                         frames=frames, plan=plan, sends=sends, draft=draft, channels=channels)
-    return DemoData(frames=frames, truth=truth)
+    return DemoData(frames=frames, truth=truth, customers_truth=customer_truth(people))

@@ -3,6 +3,7 @@ as plain JSON so analyses can be scored against it (documented in the README).""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -135,3 +136,56 @@ def build_truth(*, seed: int, customers: int, campaigns: int, days: int,
         "campaigns": _campaigns(plan, sends),
         "orders": _orders(frames["orders"], draft, channels),
     }
+
+
+def customer_truth(people: pop.Population) -> pl.DataFrame:
+    """One row per customer with the latent traits the generator drew: ``utc_offset_hours``,
+    ``preferred_hour`` (local hour they tend to read mail), ``engagement`` (Beta draw)
+    and its centred ``engagement_logit`` (times the open model's engagement weight),
+    ``purchase_rate`` (orders per day while alive) and ``dropout`` (chance of dropping
+    out after a purchase)."""
+    return pl.DataFrame({
+        "customer_id": people.frame["customer_id"],
+        "utc_offset_hours": people.utc_offset.astype(np.int64),
+        "preferred_hour": people.preferred_hour.astype(np.int64),
+        "engagement": people.engagement,
+        "engagement_logit": eng.engagement_logit(people.engagement)
+        * eng.ENGAGEMENT_OPEN_WEIGHT,
+        "purchase_rate": people.purchase_rate, "dropout": people.dropout})
+
+
+def true_churn_probability(customers_truth: pl.DataFrame, orders: pl.DataFrame,
+                           sends: pl.DataFrame, *, cutoff: Any,
+                           horizon_days: int) -> pl.DataFrame:
+    """``customer_id`` and ``p_churn``: the chance, from the generator's latent traits,
+    that a customer neither orders nor opens over ``[cutoff, cutoff + horizon_days)``.
+
+    Orders: still buying with chance (1 − dropout)^(orders before the cutoff), then a
+    Poisson(purchase_rate) order within the horizon. Opens: every send planned in the
+    horizon (``sends``: customer_id, sent_at) is opened with the open model's chance at
+    the mean campaign (intercept, engagement, local hour, weekday). Both taken as
+    independent; click-through and channel orders are left out, so this is the latent
+    part of churn, not all of it."""
+    end = cutoff + timedelta(days=horizon_days)
+    before = (orders.filter(pl.col("occurred_at") < cutoff).group_by("customer_id")
+              .agg(x=pl.len()))
+    window = sends.filter((pl.col("sent_at") >= cutoff) & (pl.col("sent_at") < end))
+    people = customers_truth.join(before, on="customer_id", how="left").with_columns(
+        pl.col("x").fill_null(0))
+    alive = (1 - people["dropout"].to_numpy()) ** people["x"].to_numpy()
+    no_order = 1 - alive * (1 - np.exp(-people["purchase_rate"].to_numpy() * horizon_days))
+    planned = window.join(people.select("customer_id", "utc_offset_hours", "preferred_hour",
+                                        "engagement_logit"), on="customer_id")
+    utc_hour = planned["sent_at"].dt.hour().to_numpy().astype(np.int64)
+    local = (utc_hour + planned["utc_offset_hours"].to_numpy()) % 24
+    weekday = planned["sent_at"].dt.weekday().to_numpy() - 1
+    logit = (cmp.OPEN_INTERCEPT + planned["engagement_logit"].to_numpy()
+             + np.array(eng.WEEKDAY_EFFECT)[weekday]
+             + eng.hour_open_effect(local, planned["preferred_hour"].to_numpy()))
+    log_miss = pl.DataFrame({"customer_id": planned["customer_id"],
+                             "log_miss": np.log1p(-1 / (1 + np.exp(-logit)))})
+    misses = log_miss.group_by("customer_id").agg(pl.col("log_miss").sum())
+    return (people.select("customer_id").with_columns(no_order=no_order)
+            .join(misses, on="customer_id", how="left")
+            .select("customer_id", p_churn=pl.col("no_order")
+                    * pl.col("log_miss").fill_null(0.0).exp()))

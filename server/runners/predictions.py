@@ -418,18 +418,26 @@ def latest_drift(engine: Engine, version_id: int) -> dict[str, float]:
 
 @dataclass(frozen=True)
 class CustomerScoreView:
+    """A published score of one kind; ``send_time`` has no model version and fills the
+    ``best_*`` fields instead."""
+
     kind: str
-    version_id: int
+    version_id: int | None
     as_of: datetime
     probability: float | None
     risk_level: str | None
     expected_orders: float | None = None
     predicted_value: float | None = None
     p_alive: float | None = None
+    best_send_hour: int | None = None
+    best_send_weekday: int | None = None
+    send_time_source: str | None = None
+    timezone: str | None = None
 
 
 def customer_scores(engine: Engine, customer_id: str) -> list[CustomerScoreView]:
-    """The customer's published score of every kind that has one."""
+    """The customer's published score of every kind that has one, then their send time
+    when it has been computed."""
     views = []
     with Session(engine, expire_on_commit=False) as session:
         for kind in SCORED_KINDS:
@@ -444,6 +452,13 @@ def customer_scores(engine: Engine, customer_id: str) -> list[CustomerScoreView]
                     probability=row.probability, risk_level=row.risk_level,
                     expected_orders=row.expected_orders, predicted_value=row.predicted_value,
                     p_alive=row.p_alive))
+        timing = repo.customer_send_time(session=session, customer_id=customer_id)
+    if timing is not None:
+        views.append(CustomerScoreView(
+            kind="send_time", version_id=None, as_of=timing.computed_at, probability=None,
+            risk_level=None, best_send_hour=timing.best_hour,
+            best_send_weekday=timing.best_weekday, send_time_source=timing.source,
+            timezone=timing.timezone))
     return views
 
 
@@ -474,8 +489,8 @@ EXPORT_SCHEMA: dict[str, pl.DataType] = {
 
 
 def export_scores(engine: Engine) -> pl.DataFrame:
-    """One row per scored customer with every published score (``EXPORT_SCHEMA``; a
-    kind without published scores leaves its columns empty)."""
+    """One row per scored customer with every published score and the best local send
+    hour (``EXPORT_SCHEMA``; a kind without published scores leaves its columns empty)."""
     with Session(engine, expire_on_commit=False) as session:
         runs = {kind: repo.published_run(session=session, kind=kind) for kind in SCORED_KINDS}
     parts = []
@@ -492,6 +507,9 @@ def export_scores(engine: Engine) -> pl.DataFrame:
                 "customer_id", "expected_orders", pl.col("predicted_value")
                 .alias("predicted_clv"), "p_alive",
                 pl.lit(run.version_id, pl.Int64).alias("ltv_model_version")))
+    send_times = repo.send_time_frame(engine=engine)
+    if not send_times.is_empty():
+        parts.append(send_times.select("customer_id", best_send_hour="best_hour"))
     if not parts:
         return pl.DataFrame(schema=EXPORT_SCHEMA)
     frame = parts[0]

@@ -1,4 +1,5 @@
-"""The predictions pages: model versions with a train button and live progress, one
+"""The predictions pages: model versions with a train button and live progress, the
+customers' best send times with a recompute button, one
 version's metrics, calibration and importance with an activate button, and a
 customer's scores with the explanation of their churn score."""
 
@@ -11,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from server.csrf import csrf_problem
+from server.web.campaign_optimisation import optimisation_panel
 from server.web.charts import bar_chart
 from server.web.operations import run_operation
 from server.web.prediction_charts import calibration_chart
@@ -18,7 +20,7 @@ from server.web.templating import is_htmx, render, render_error
 
 RECENT_JOBS = 30
 UNFINISHED = {"QUEUED", "RUNNING"}
-PREDICTION_JOBS = {"train_model", "score_customers"}
+PREDICTION_JOBS = {"train_model", "score_customers", "score_send_times"}
 METRICS = (("auc", "AUC", "higher is better"), ("prAuc", "PR-AUC", "higher is better"),
            ("logLoss", "Log loss", "lower is better"), ("brier", "Brier", "lower is better"),
            ("ece", "Calibration error", "lower is better"))
@@ -36,7 +38,11 @@ query PredictionModels($first: Int!) {
            metrics { model { auc logLoss } baseline { auc logLoss } }
            lifetimeMetrics { model { rmse } baseline { rmse } } }
   jobs(first: $first) { edges { node { id actor state progress detail error createdAt } } }
+  sendTimes { computedAt customers sources { source customers } customersByHour }
 }
+"""
+COMPUTE_SEND_TIMES = """
+mutation { computeSendTimes { __typename ... on Job { id } ... on Error { message } } }
 """
 TRAIN = """
 mutation Train($kind: ModelKind!, $horizonDays: Int) {
@@ -73,7 +79,7 @@ query PredictionCustomer($id: ID!) {
   customer(id: $id) {
     id email firstName lastName
     scores { kind modelVersion asOf probability riskLevel expectedOrders predictedValue
-             pAlive }
+             pAlive bestSendHour bestSendWeekday sendTimeSource timezone }
     explain(kind: CHURN) { served baseValue prediction
                            contributions { feature value contribution } }
   }
@@ -95,7 +101,12 @@ async def _list_context(request: Request, error: str | None = None) -> dict[str,
         job["percent"] = 100 if done else round(max(0.0, min(job["progress"], 1.0)) * 100)
         job["state"] = job["state"].lower()
     models = [{**model, "holdout": _holdout_summary(model)} for model in data["models"]]
-    return {"models": models, "jobs": jobs[:10], "error": error,
+    timing = data["sendTimes"]
+    hours = [(f"{hour:02d}:00", count / (timing["customers"] or 1))
+             for hour, count in enumerate(timing["customersByHour"]) if count]
+    return {"models": models, "jobs": jobs[:10], "error": error, "send_times": timing,
+            "send_time_chart": bar_chart(hours, title="Share of customers by best local "
+                                                      "send hour") if hours else None,
             "live": any(job["state"].upper() in UNFINISHED for job in jobs),
             "can_train": _can_train(request)}
 
@@ -140,6 +151,26 @@ async def train(request: Request) -> Response:
                                   {"kind": kind,
                                    "horizonDays": int(horizon) if horizon else None}))
     outcome = result["trainModel"]
+    if outcome["__typename"] != "Job":
+        context = await _list_context(request, error=outcome.get("message") or "Not started.")
+        return render(request, "predictions.html", context, fragment="models",
+                      status_code=409)
+    if not is_htmx(request):
+        return RedirectResponse("/predictions", status_code=303)
+    return render(request, "predictions.html", await _list_context(request),
+                  fragment="models")
+
+
+async def compute_send_times(request: Request) -> Response:
+    form = await request.form()
+    problem = csrf_problem(request, form)
+    if problem:
+        return render_error(request, 403, "Form expired", problem)
+    if not _can_train(request):
+        return render_error(request, 403, "Not allowed",
+                            "Computing send times needs the analyst or admin role; your key "
+                            f"has the '{request.user.role}' role.")
+    outcome = (await run_operation(request, COMPUTE_SEND_TIMES, {}))["computeSendTimes"]
     if outcome["__typename"] != "Job":
         context = await _list_context(request, error=outcome.get("message") or "Not started.")
         return render(request, "predictions.html", context, fragment="models",
@@ -231,7 +262,9 @@ async def customer_page(request: Request) -> Response:
 PREDICTION_ROUTES: list[tuple[str, Callable[[Request], Awaitable[Response]], list[str]]] = [
     ("/predictions", models_page, ["GET"]),
     ("/predictions", train, ["POST"]),
+    ("/predictions/send-times", compute_send_times, ["POST"]),
     ("/predictions/customers/{customer_id}", customer_page, ["GET"]),
+    ("/campaigns/{campaign_id}/optimisation", optimisation_panel, ["GET"]),
     ("/predictions/{model_id:int}", model_page, ["GET"]),
     ("/predictions/{model_id:int}/activate", activate, ["POST"]),
 ]

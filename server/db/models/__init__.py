@@ -68,6 +68,7 @@ from server.db.models.predictions import (
     ModelVersion,
     ScoreRun,
     ScoreShard,
+    SendTimeScore,
 )
 from server.db.models.profiles import CustomerProfile
 from server.db.models.reports import (
@@ -104,5 +105,5 @@ __all__ = [
     "WEBHOOK_PROVIDERS", "WebhookDelivery", "WebhookQuarantine", "WebhookToken",
     "TriggerDefinition", "TriggerFiring", "CustomerAttribute",
     "MODEL_KINDS", "SCORED_KINDS", "SERVED_MODELS", "CustomerScore", "ModelVersion",
-    "ScoreRun", "ScoreShard",
+    "ScoreRun", "ScoreShard", "SendTimeScore",
 ]

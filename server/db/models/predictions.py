@@ -95,3 +95,22 @@ class CustomerScore(SQLModel, table=True):
     expected_orders: float | None = None
     predicted_value: float | None = None
     p_alive: float | None = None
+
+
+class SendTimeScore(SQLModel, table=True):
+    """A customer's best local send hour and weekday; the table is replaced whole by
+    each computation, so readers never see a mix of two."""
+
+    __tablename__ = "send_time_score"
+
+    customer_id: str = Field(primary_key=True, max_length=128)
+    best_hour: int  # local hour, 0-23, in ``timezone``
+    best_weekday: int  # ISO weekday, 1 = Monday
+    timezone: str = Field(max_length=64)
+    # customer (their own history, shrunk), segment or global.
+    source: str = Field(max_length=16)
+    segment: str = Field(max_length=64)
+    sends: int
+    engaged_sends: int
+    own_weight: float
+    computed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

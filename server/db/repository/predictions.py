@@ -11,7 +11,7 @@ import polars as pl
 from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
-from server.db.models import CustomerScore, ModelVersion, ScoreRun, ScoreShard
+from server.db.models import CustomerScore, ModelVersion, ScoreRun, ScoreShard, SendTimeScore
 from server.db.repository.bulk import copy_into
 from server.db.repository.frames import UTC_DATETIME, read_table, typed
 from server.db.types import utcnow
@@ -239,3 +239,104 @@ def run_scores(*, engine: Engine, run_id: int) -> pl.DataFrame:
     # Safe SQL (S608): code table names; the run id is bound or an int.
     return read_table(engine, f"SELECT {columns} FROM customer_score WHERE run_id = "  # noqa: S608
                       f"{int(run_id)} ORDER BY customer_id", schema=SCORE_SCHEMA)
+
+
+SEND_TIME_SCHEMA: dict[str, pl.DataType] = {
+    "customer_id": pl.String(), "best_hour": pl.Int64(), "best_weekday": pl.Int64(),
+    "timezone": pl.String(), "source": pl.String(), "segment": pl.String(),
+    "sends": pl.Int64(), "engaged_sends": pl.Int64(), "own_weight": pl.Float64(),
+    "computed_at": UTC_DATETIME}
+
+
+def read_send_time_inputs(*, engine: Engine) -> dict[str, pl.DataFrame]:
+    """Every send with its people's first open and click and its proxy-open count, and
+    every customer's time zone and country."""
+    sends = read_table(engine, "SELECT customer_id, sent_at, first_human_open_at, "
+                       "first_click_at, machine_open_count FROM message",
+                       schema={"customer_id": pl.String(), "sent_at": UTC_DATETIME,
+                               "first_human_open_at": UTC_DATETIME,
+                               "first_click_at": UTC_DATETIME,
+                               "machine_open_count": pl.Int64()})
+    audience = read_table(engine, "SELECT customer_id, timezone, country FROM customer",
+                          schema={"customer_id": pl.String(), "timezone": pl.String(),
+                                  "country": pl.String()})
+    return {"sends": sends, "audience": audience}
+
+
+def replace_send_times(*, engine: Engine, scores: pl.DataFrame) -> int:
+    """Replace every send-time score with ``scores`` (``SEND_TIME_SCHEMA``) in one
+    transaction; returns the rows written."""
+    rows = scores.select(list(SEND_TIME_SCHEMA))
+    with Session(engine) as session:
+        connection = session.connection()
+        connection.execute(text("DELETE FROM send_time_score"))
+        copy_into(connection, "send_time_score", rows)
+        session.commit()
+    return rows.height
+
+
+def send_time_frame(*, engine: Engine) -> pl.DataFrame:
+    """Every send-time score (``SEND_TIME_SCHEMA``), by customer_id."""
+    columns = ", ".join(SEND_TIME_SCHEMA)
+    # Safe SQL (S608): code table and column names.
+    return read_table(engine, f"SELECT {columns} FROM send_time_score ORDER BY customer_id",  # noqa: S608
+                      schema=SEND_TIME_SCHEMA)
+
+
+def customer_send_time(*, session: Session, customer_id: str) -> SendTimeScore | None:
+    return session.get(SendTimeScore, customer_id)
+
+
+def _query(engine: Engine, sql: str, params: dict[str, Any],
+           schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    with engine.connect() as connection:
+        rows = connection.execute(text(sql), params).all()
+    raw = pl.DataFrame([tuple(row) for row in rows], schema=list(schema), orient="row",
+                       infer_schema_length=None)
+    return typed(raw, schema)
+
+
+def campaign_send(*, engine: Engine, campaign_id: str) -> tuple[bool, datetime | None]:
+    """Whether the campaign exists, and its send time."""
+    frame = _query(engine, "SELECT send_at FROM campaign WHERE campaign_id = :id",
+                   {"id": campaign_id}, {"send_at": UTC_DATETIME})
+    if frame.is_empty():
+        return False, None
+    value: datetime | None = frame["send_at"][0]
+    return True, value
+
+
+def campaign_recipients(*, engine: Engine, campaign_id: str) -> pl.Series:
+    """The customer ids the campaign was sent to."""
+    frame = _query(engine, "SELECT DISTINCT customer_id FROM message WHERE campaign_id "
+                   "= :campaign_id", {"campaign_id": campaign_id}, {"customer_id": pl.String()})
+    return frame["customer_id"]
+
+
+def previous_send(*, engine: Engine, before: datetime) -> datetime | None:
+    """The latest campaign send time before ``before``."""
+    frame = _query(engine, "SELECT send_at FROM campaign WHERE send_at < :before",
+                   {"before": before}, {"send_at": UTC_DATETIME})
+    value: datetime | None = frame["send_at"].max()  # type: ignore[assignment]
+    return value
+
+
+def variant_opens(*, engine: Engine, campaign_id: str) -> pl.DataFrame:
+    """Per variant of the campaign: delivered sends that tell about people (sends with
+    only proxy opens left out) and those a person opened or clicked."""
+    return _query(engine, """
+        SELECT variant_id,
+               SUM(CASE WHEN first_human_open_at IS NOT NULL OR first_click_at IS NOT NULL
+                        OR machine_open_count = 0 THEN 1 ELSE 0 END) AS sends,
+               SUM(CASE WHEN first_human_open_at IS NOT NULL OR first_click_at IS NOT NULL
+                        THEN 1 ELSE 0 END) AS opens
+        FROM message WHERE campaign_id = :campaign_id AND delivered_at IS NOT NULL
+        GROUP BY variant_id ORDER BY variant_id""", {"campaign_id": campaign_id},
+        {"variant_id": pl.String(), "sends": pl.Int64(), "opens": pl.Int64()})
+
+
+def campaign_subject(*, engine: Engine, campaign_id: str) -> str | None:
+    """The campaign's subject line (None when it has none)."""
+    frame = _query(engine, "SELECT subject_line FROM campaign WHERE campaign_id = :id",
+                   {"id": campaign_id}, {"subject_line": pl.String()})
+    return None if frame.is_empty() else frame["subject_line"][0]

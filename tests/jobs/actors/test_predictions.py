@@ -130,3 +130,22 @@ def test_an_engagement_training_job_queues_no_customer_scoring(
         detail = session.get(JobRun, job_id).detail
     assert detail is not None and detail.endswith(" served")
     assert [v.kind for v in runner.list_versions(store)] == ["click"]
+
+
+def test_compute_send_times_writes_every_customer(settings: Settings, engine: Engine,
+                                                  worker: dramatiq.Worker) -> None:
+    from tests.server.send_time_world import CUSTOMERS as SEND_TIME_CUSTOMERS
+    from tests.server.send_time_world import seed_send_times
+
+    seed_send_times(engine)
+    job_id = jobs.send("score_send_times")
+    broker.join(QUEUE)
+    worker.join()
+
+    assert _jobs(engine) == [("score_send_times", "done", None)]
+    assert _count(engine, "send_time_score") == len(SEND_TIME_CUSTOMERS)
+    with Session(engine) as session:
+        detail = session.get(JobRun, job_id).detail
+    assert detail is not None and detail.endswith(
+        ": 5 send times written (3 from customer, 1 from global, 1 from segment)")
+    engine.dispose()

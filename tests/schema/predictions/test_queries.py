@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert, text
 from sqlmodel import Session, select
 
 from jobs.broker import broker
-from server.db.models import JobRun
+from server.db.models import Campaign, JobRun
 from server.runners import predictions as runner
+from server.runners import send_time
 from tests.schema.conftest import ANALYST, data_of, messages_of, run
 from tests.server.predictions_world import HORIZON_DAYS, seed_store
+from tests.server.send_time_world import seed_send_times
 
 MODEL = """
 query Model($id: ID!) {
@@ -161,3 +164,123 @@ async def test_open_model_is_listed_by_kind_with_classifier_metrics(store):
     assert (model["id"], model["kind"], model["lifetimeMetrics"]) == (
         str(version.id), "OPEN", None)
     assert model["metrics"]["holdoutCustomers"] == version.holdout_rows
+
+
+@pytest.fixture
+def subject_store(db: Engine) -> Engine:
+    seed_send_times(db)
+    with db.begin() as connection:
+        connection.execute(insert(Campaign), [
+            {"campaign_id": "k3", "name": "Spring",
+             "send_at": datetime(2026, 1, 8, 13, tzinfo=UTC)}])
+        connection.execute(text("UPDATE message SET variant_id = CASE WHEN customer_id = "
+                                "'s3' THEN 'B' ELSE 'A' END WHERE campaign_id = 'k3'"))
+    return db
+
+
+async def test_score_subject_lines_for_a_campaign_and_refusals(subject_store):
+    query = """query($c: ID, $s: [String!]!) { scoreSubjectLines(campaignId: $c, subjects: $s) {
+        __typename
+        ... on SubjectLineScores { method modelVersion recipients sendAt
+                                   scores { subject rank personalised question urgency } }
+        ... on Error { message } } }"""
+
+    data = await data_of(subject_store, query, {"c": "k3", "s": ["Spring is here",
+                                                        "{{first_name}}, spring?"]})
+    missing = await data_of(subject_store, query, {"c": "zz", "s": ["Hi"]})
+    empty = await data_of(subject_store, query, {"c": "k3", "s": []})
+
+    assert data == {"scoreSubjectLines": {
+        "__typename": "SubjectLineScores", "method": "FALLBACK", "modelVersion": None,
+        "recipients": 3, "sendAt": "2026-01-08T13:00:00+00:00",
+        "scores": [{"subject": "Spring is here", "rank": 2, "personalised": False,
+                    "question": 0, "urgency": 0},
+                   {"subject": "{{first_name}}, spring?", "rank": 1, "personalised": True,
+                    "question": 1, "urgency": 0}]}}
+    assert missing["scoreSubjectLines"]["__typename"] == "NotFound"
+    assert empty == {"scoreSubjectLines": {
+        "__typename": "InvalidSubjectLines",
+        "message": "subjects must hold 1 to 20 subject lines, got 0"}}
+
+
+async def test_allocate_variants(subject_store):
+    query = """{ allocateVariants(campaignId: "k3") { __typename
+        ... on VariantAllocations { campaignId variants { variantId sends opens share } } } }"""
+
+    data = (await data_of(subject_store, query))["allocateVariants"]
+
+    assert data["campaignId"] == "k3"
+    assert [(v["variantId"], v["sends"], v["opens"]) for v in data["variants"]] == [
+        ("A", 4, 2), ("B", 2, 1)]
+    assert sum(v["share"] for v in data["variants"]) == pytest.approx(1.0)
+
+
+async def test_optimize_campaign(subject_store):
+    from server.runners import send_time
+
+    query = """{ optimizeCampaign(campaignId: "k3", subjects: ["Spring is here"]) {
+        __typename ... on Error { message }
+        ... on OptimisationReport { recipients subjectScoring recipientsByBestUtcHour
+            sendTime { recommended current }
+            personalisation { recommended current expectedImprovement confidence } } } }"""
+
+    refused = (await data_of(subject_store, query))["optimizeCampaign"]
+    send_time.compute_send_times(subject_store)
+    data = (await data_of(subject_store, query))["optimizeCampaign"]
+
+    assert refused["__typename"] == "InvalidSubjectLines"
+    assert data["recipients"] == 3 and data["subjectScoring"] == "FALLBACK"
+    assert data["recipientsByBestUtcHour"][13] == 2
+    assert data["sendTime"] == {"recommended": "13:00 UTC", "current": "13:00 UTC"}
+    assert data["personalisation"]["recommended"] == "first name in the subject"
+    assert data["personalisation"]["current"] == "no personalisation"
+    assert data["personalisation"]["expectedImprovement"] > 0
+
+
+@pytest.fixture
+def computed(db: Engine) -> Engine:
+    seed_send_times(db)
+    send_time.compute_send_times(db)
+    return db
+
+
+async def test_customer_scores_show_the_send_time(computed):
+    query = """{ customer(id: "s3") { scores { kind modelVersion bestSendHour
+                 bestSendWeekday sendTimeSource timezone probability } } }"""
+
+    data = await data_of(computed, query)
+
+    assert data == {"customer": {"scores": [{
+        "kind": "SEND_TIME", "modelVersion": None, "bestSendHour": 21, "bestSendWeekday": 1,
+        "sendTimeSource": "CUSTOMER", "timezone": "Europe/Berlin", "probability": None}]}}
+
+
+async def test_send_times_summary(computed):
+    query = """{ sendTimes { customers sources { source customers } customersByHour
+                 customersByWeekday } }"""
+
+    data = (await data_of(computed, query))["sendTimes"]
+
+    assert data["customers"] == 5
+    assert data["sources"] == [{"source": "CUSTOMER", "customers": 3},
+                               {"source": "SEGMENT", "customers": 1},
+                               {"source": "GLOBAL", "customers": 1}]
+    assert len(data["customersByHour"]) == 24 and sum(data["customersByHour"]) == 5
+    assert data["customersByHour"][21] == 1
+    assert data["customersByWeekday"][0] == 5
+
+
+async def test_compute_send_times_queues_a_job_for_analysts_only(db):
+    broker.flush_all()
+    mutation = """mutation { computeSendTimes { __typename ... on Job { actor state } } }"""
+
+    refused = messages_of(await run(db, mutation))
+    data = await data_of(db, mutation, user=ANALYST)
+
+    assert refused and "analyst" in refused[0]
+    assert data == {"computeSendTimes": {"__typename": "Job", "actor": "score_send_times",
+                                         "state": "QUEUED"}}
+    with Session(db) as session:
+        [row] = session.exec(select(JobRun)).all()
+    assert (row.actor, json.loads(row.args)) == ("score_send_times", {})
+    broker.flush_all()

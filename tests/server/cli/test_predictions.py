@@ -47,3 +47,19 @@ def test_refusals_say_what_to_do(settings, engine: Engine) -> None:
     assert bad_date.output == ("--as-of 'soon' is not a date; use YYYY-MM-DD or an ISO 8601 "
                                "time, e.g. 2026-06-01\n")
     engine.dispose()
+
+
+def test_score_send_time_and_export(settings, engine: Engine, tmp_path) -> None:
+    from tests.server.send_time_world import seed_send_times
+
+    seed_send_times(engine)
+
+    computed = runner.invoke(app, ["score", "send-time"])
+    exported = runner.invoke(app, ["export", "scores", "-o", str(tmp_path / "scores.csv")])
+
+    assert (computed.exit_code, computed.output) == (
+        0, "5 send times written (3 from customer, 1 from global, 1 from segment)\n")
+    assert exported.exit_code == 0, exported.output
+    frame = pl.read_csv(tmp_path / "scores.csv")
+    assert frame["best_send_hour"].to_list()[:4] == [8, 8, 21, 8]
+    engine.dispose()

@@ -117,3 +117,63 @@ def test_touchpoint_and_media_orders_match_their_true_rates(world):
         orders["sources"]["media"]["orders"])
     assert world.frames["spend"]["category"].unique().sort().to_list() == sorted(
         orders["media"])
+
+
+def test_customer_truth_has_every_customers_latent_traits(world):
+    from server.demo.constants import ZONES
+
+    truth = world.customers_truth
+    customers = world.frames["customers"]
+    offsets = pl.DataFrame({"timezone": [z[1] for z in ZONES],
+                            "offset": [z[2] for z in ZONES]})
+
+    assert truth.columns == ["customer_id", "utc_offset_hours", "preferred_hour",
+                             "engagement", "engagement_logit", "purchase_rate", "dropout"]
+    assert truth["customer_id"].to_list() == customers["customer_id"].to_list()
+    joined = (customers.select("customer_id", "timezone").join(offsets, on="timezone")
+              .join(truth, on="customer_id"))
+    assert joined.height == truth.height
+    assert (joined["offset"] == joined["utc_offset_hours"]).all()
+    assert truth["preferred_hour"].is_between(0, 23).all()
+    assert truth["engagement"].is_between(0.0, 1.0, closed="none").all()
+    assert truth["dropout"].is_between(0.0, 1.0, closed="none").all()
+
+
+def test_hour_open_effect_golden():
+    import numpy as np
+
+    from server.demo.engagement import hour_open_effect
+
+    effect = hour_open_effect(np.array([8, 3, 22, 12, 23]), np.array([8, 8, 0, 20, 0]))
+
+    assert effect.round(6).tolist() == [0.45, -0.45, 0.2, 0.0, 0.4]
+
+
+def test_true_churn_probability_ranks_the_churners():
+    from datetime import timedelta
+
+    from analytics.predictions import churn_labels, classification_metrics
+
+    data = generate(customers=1500, days=120, seed=3)
+    events = data.frames["events"]
+    engaged = (events.filter(((pl.col("type") == "open") & ~pl.col("machine_open"))
+                             | (pl.col("type") == "click"))
+               .group_by("message_id").agg(first_human_open_at=pl.col("occurred_at").min()))
+    sends = data.frames["messages"].join(engaged, on="message_id", how="left").with_columns(
+        first_click_at=pl.lit(None, pl.Datetime("us", "UTC")))
+    orders = data.frames["orders"].select("customer_id", "occurred_at")
+    cutoff = sends["sent_at"].max() - timedelta(days=30)
+
+    from server.demo.truth import true_churn_probability
+
+    latent = true_churn_probability(data.customers_truth, orders,
+                                    sends.select("customer_id", "sent_at"), cutoff=cutoff,
+                                    horizon_days=30)
+    labels = churn_labels(orders, sends, latent["customer_id"], cutoff=cutoff,
+                          horizon_days=30).join(latent, on="customer_id")
+    auc = classification_metrics(labels["churned"].cast(pl.Float64).to_numpy(),
+                                 labels["p_churn"].to_numpy()).auc
+
+    assert latent.height == 1500
+    assert latent["p_churn"].is_between(0.0, 1.0).all()
+    assert auc > 0.8
