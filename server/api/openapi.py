@@ -119,8 +119,8 @@ def openapi_document() -> dict[str, Any]:
             "tags": ["data"], "summary": "Download a report table",
             "operationId": "export_report",
             "description": "The query string is the one of the report's page (from, to, "
-                           "granularity, type, segment; campaign, dimension, status; id). "
-                           "Needs the analyst role.",
+                           "granularity, type, segment; campaign, dimension, status; id; "
+                           "from, to, model for budget-categories). Needs the analyst role.",
             "parameters": [_enum("report", REPORTS, "The report table."),
                            _enum("format", EXPORT_FORMATS, "csv, parquet or arrow.")],
             "responses": {"200": _files("The report's rows."),

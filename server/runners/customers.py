@@ -266,6 +266,15 @@ def segment_performance(engine: Engine, segment_id: str) -> Performance:
                        float(rows["lifetime_revenue"].sum()), mean("engagement_score"))
 
 
+def segments_with_performance(engine: Engine) -> list[tuple[Segment, Performance]]:
+    """Every segment by name (then id, as the segments list orders them), each with its
+    current members' performance."""
+    with Session(engine, expire_on_commit=False) as session:
+        rows = session.exec(select(Segment).order_by(col(Segment.name),
+                                                     col(Segment.segment_id))).all()
+    return [(row, segment_performance(engine, row.segment_id)) for row in rows]
+
+
 def rfm_frame(engine: Engine) -> pl.DataFrame:
     """RFM scores of every customer with an order, cached per data version."""
     return MEMO.of(engine, ("rfm", generations(engine)),

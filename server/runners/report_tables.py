@@ -12,11 +12,14 @@ from sqlmodel import Session
 
 from analytics.metrics import METRICS, campaign_statistics, compute_rates, sum_counters
 from server.db.repository.recipients import RECIPIENT_STATUSES, recipient_page
+from server.runners.budget import BudgetQuery, budget_data, performance
 from server.runners.campaigns import Dimension, campaign_breakdown
+from server.runners.customers import segments_with_performance
 from server.runners.dashboard import DashboardReport, dashboard_report
 from server.runners.experiments import campaign_analysis
 from server.runners.filters import ReportFilters, granularity_of
 from server.runners.insights import group_label
+from server.runners.predictions import export_scores
 from server.runners.snapshot import read_snapshot
 from server.runners.targets import load_targets
 
@@ -104,20 +107,34 @@ EXPERIMENT_SCHEMA = {
     "difference_high": pl.Float64(), "relative_lift": pl.Float64(),
     "lift_low": pl.Float64(), "lift_high": pl.Float64(), "significant": pl.Boolean(),
     "p_value": pl.Float64(), "probability_better": pl.Float64()}
-REPORTS = (*DASHBOARD_TABLES, *CAMPAIGN_TABLES)
+# One row per segment (the segments list, by name) with its current members' performance.
+SEGMENT_SCHEMA = {
+    "segment_id": pl.String(), "name": pl.String(), "kind": pl.String(),
+    "definition": pl.String(), "member_count": pl.Int64(), "computed_at": _UTC,
+    "members": pl.Int64(), "open_rate_90d": pl.Float64(), "click_rate_90d": pl.Float64(),
+    "lifetime_revenue": pl.Float64(), "average_engagement": pl.Float64()}
+# One row per spend category (the budget page's table) for the months in [from, to).
+BUDGET_SCHEMA = {
+    "category": pl.String(), "currency": pl.String(), "spend": pl.Float64(),
+    "revenue": pl.Float64(), "conversions": pl.Float64(), "roi_percent": pl.Float64(),
+    "cpa": pl.Float64(), "revenue_per_email": pl.Float64(), "efficiency": pl.Float64(),
+    "consistency": pl.Float64(), "score": pl.Float64()}
+OTHER_TABLES = ("segments", "budget-categories", "scores")
+REPORTS = (*DASHBOARD_TABLES, *CAMPAIGN_TABLES, *OTHER_TABLES)
+
+
+def _day(params: Mapping[str, Any], name: str) -> date | None:
+    value = params.get(name)
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        raise ReportError(f"{name}: {value!r} is not a date; use YYYY-MM-DD") from None
 
 
 def _filters(params: Mapping[str, Any], lists: Mapping[str, list[str]]) -> ReportFilters:
-    def day(name: str) -> date | None:
-        value = params.get(name)
-        try:
-            return date.fromisoformat(value) if value else None
-        except ValueError:
-            raise ReportError(f"{name}: {value!r} is not a date; use YYYY-MM-DD") from None
-
     granularity = str(params.get("granularity") or "week").lower()
     try:
-        return ReportFilters(start=day("from"), end=day("to"),
+        return ReportFilters(start=_day(params, "from"), end=_day(params, "to"),
                              granularity=granularity_of(granularity),
                              campaign_types=tuple(lists.get("type", [])),
                              segment_ids=tuple(lists.get("segment", [])))
@@ -168,12 +185,48 @@ def _experiment_results(engine: Engine, campaign_id: str) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=EXPERIMENT_SCHEMA)
 
 
+def _segments(engine: Engine) -> pl.DataFrame:
+    rows = [{"segment_id": segment.segment_id, "name": segment.name, "kind": segment.kind,
+             "definition": segment.definition, "member_count": result.members,
+             "computed_at": segment.computed_at, "members": result.members,
+             "open_rate_90d": result.open_rate_90d, "click_rate_90d": result.click_rate_90d,
+             "lifetime_revenue": result.lifetime_revenue,
+             "average_engagement": result.average_engagement}
+            for segment, result in segments_with_performance(engine)]
+    return pl.DataFrame(rows, schema=SEGMENT_SCHEMA)
+
+
+def _budget_categories(engine: Engine, params: Mapping[str, Any],
+                       currency: str) -> pl.DataFrame:
+    model = str(params.get("model") or "").strip().lower() or None
+    query = BudgetQuery(start=_day(params, "from"), end=_day(params, "to"), model=model)
+    try:
+        query.validate()
+    except ValueError as error:  # the message starts with the parameter: from or model
+        raise ReportError(str(error)) from None
+    data = budget_data(engine, query, currency)
+    rows = [{"category": row.category, "currency": data.currency, "spend": row.spend,
+             "revenue": row.revenue, "conversions": row.conversions,
+             "roi_percent": row.roi_percent, "cpa": row.cpa,
+             "revenue_per_email": row.revenue_per_email, "efficiency": row.efficiency,
+             "consistency": row.consistency, "score": row.score}
+            for row in performance(data)]
+    return pl.DataFrame(rows, schema=BUDGET_SCHEMA)
+
+
 def build_table(engine: Engine, name: str, params: Mapping[str, Any],
-                lists: Mapping[str, list[str]]) -> pl.DataFrame:
+                lists: Mapping[str, list[str]], *, currency: str = "USD") -> pl.DataFrame:
     """The table of report ``name`` for the query parameters ``params`` (first values)
-    and ``lists`` (repeated parameters: type, segment, id)."""
+    and ``lists`` (repeated parameters: type, segment, id); ``currency`` is the one
+    budget figures are in when the spend rows name none."""
     if name not in REPORTS:
         raise ReportError(f"unknown report {name!r}; choose one of {', '.join(REPORTS)}")
+    if name == "segments":
+        return _segments(engine)
+    if name == "budget-categories":
+        return _budget_categories(engine, params, currency)
+    if name == "scores":
+        return export_scores(engine)
     snapshot, targets = read_snapshot(engine), load_targets(engine)
     if name in DASHBOARD_TABLES:
         report = dashboard_report(engine, snapshot, _filters(params, lists), targets)

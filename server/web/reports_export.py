@@ -2,8 +2,8 @@
 
 The query string is the one of the page the report comes from (from, to, granularity,
 type, segment for the dashboard; campaign, dimension, status for a campaign; id for
-campaign statistics), so a page's download links are its own URL's parameters. Needs
-the analyst role.
+campaign statistics; from, to, model for the budget categories), so a page's download
+links are its own URL's parameters. Needs the analyst role.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from starlette.routing import Route
 from server.auth import require_role
 from server.export import EXPORT_FORMATS, EXPORT_MEDIA_TYPES, write_export
 from server.runners.report_tables import REPORTS, ReportError, build_table
+from server.settings import get_settings
 from server.web.operations import request_engine
 
 MEDIA_TYPES = EXPORT_MEDIA_TYPES
@@ -38,10 +39,12 @@ async def export_report(request: Request) -> Response:
     params = request.query_params
     lists = {key: params.getlist(key) for key in _LISTS}
     engine = request_engine(request)
+    currency = (getattr(request.app.state, "settings", None) or get_settings()).currency
 
     def build() -> bytes:
         buffer = io.BytesIO()
-        write_export(build_table(engine, name, dict(params), lists), buffer, fmt)
+        write_export(build_table(engine, name, dict(params), lists, currency=currency),
+                     buffer, fmt)
         return buffer.getvalue()
 
     try:

@@ -20,6 +20,9 @@ QUERIES = {
     "campaign-recipients": "campaign=c1&status=opened", "campaign-statistics": "id=c1,c2",
     "campaign-correlations": "id=c1&id=c2", "experiment-results": "campaign=c1",
 }
+# The dashboard world has no spend and no scores: these download with their columns only
+# (their rows are checked in tests/server/runners/test_report_tables.py).
+EMPTY_HERE = ("budget-categories", "scores")
 
 
 @pytest.fixture
@@ -44,7 +47,7 @@ def test_every_report_downloads(analyst: TestClient, fmt: str) -> None:
     for name in REPORTS:
         response = analyst.get(f"/api/export/report/{name}.{fmt}?{QUERIES.get(name, MARCH)}")
         frame = read(response, fmt)
-        assert frame.height > 0, name
+        assert frame.height == 0 if name in EMPTY_HERE else frame.height > 0, name
         assert response.headers["content-disposition"].startswith(
             f'attachment; filename="{name}-')
 
