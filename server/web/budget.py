@@ -19,6 +19,7 @@ from server.csrf import csrf_problem
 from server.web.attribution_chart import grouped_bars
 from server.web.budget_charts import curve_chart
 from server.web.operations import run_operation
+from server.web.roles import has_role, role_refusal
 from server.web.templating import render, render_error
 
 MODELS = ("", "first_touch", "last_touch", "linear", "time_decay", "position_based",
@@ -224,8 +225,7 @@ async def budget_page(request: Request) -> Response:
         "editor": _editor(budget["curves"], allocation),
         "vendors": _latest_vendor_months(budget["vendorCosts"]),
         "content": budget["contentRoi"],
-        "can_edit": bool(getattr(request.user, "is_authenticated", False)
-                         and request.user.has_role("analyst")),
+        "can_edit": has_role(request, "analyst"),
     }
     return render(request, "budget.html", context, fragment="report")
 
@@ -234,11 +234,7 @@ def _refused(request: Request, form: Any) -> Response | None:
     problem = csrf_problem(request, form)
     if problem:
         return render_error(request, 403, "Form expired", problem)
-    if not request.user.has_role("analyst"):
-        return render_error(request, 403, "Not allowed",
-                            "Budget changes need the analyst role; your key has the "
-                            f"'{request.user.role}' role. Ask an admin.")
-    return None
+    return role_refusal(request, "analyst", "Changing the budget")
 
 
 async def save_plan(request: Request) -> Response:
@@ -276,8 +272,7 @@ async def alerts_page(request: Request) -> Response:
     context = {"alerts": data["budget"]["alerts"], "plans": data["budget"]["plans"],
                "show_all": show_all, "saved": request.query_params.get("saved") == "1",
                "started": request.query_params.get("started"),
-               "can_edit": bool(getattr(request.user, "is_authenticated", False)
-                                and request.user.has_role("analyst"))}
+               "can_edit": has_role(request, "analyst")}
     return render(request, "budget_alerts.html", context, fragment="alerts")
 
 

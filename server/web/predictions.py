@@ -16,6 +16,7 @@ from server.web.campaign_optimisation import optimisation_panel
 from server.web.charts import bar_chart
 from server.web.operations import run_operation
 from server.web.prediction_charts import calibration_chart
+from server.web.roles import has_role
 from server.web.templating import is_htmx, render, render_error
 
 RECENT_JOBS = 30
@@ -88,8 +89,7 @@ query PredictionCustomer($id: ID!) {
 
 
 def _can_train(request: Request) -> bool:
-    user = request.user
-    return bool(getattr(user, "is_authenticated", False) and user.has_role("analyst"))
+    return has_role(request, "analyst")
 
 
 async def _list_context(request: Request, error: str | None = None) -> dict[str, Any]:

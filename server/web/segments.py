@@ -10,6 +10,7 @@ from starlette.responses import RedirectResponse, Response
 
 from server.csrf import csrf_problem
 from server.web.operations import run_operation
+from server.web.roles import has_role
 from server.web.templating import is_htmx, render, render_error
 
 SEGMENTS_QUERY = """
@@ -70,12 +71,10 @@ query RfmPage { rfmGrid { customers cells { recencyScore fmScore customers name 
 async def _segments_context(request: Request, form: dict[str, str] | None = None,
                             error: str | None = None) -> dict[str, Any]:
     data = await run_operation(request, SEGMENTS_QUERY)
-    user = request.user
     form = form or {}
     return {"segments": data["segments"], "form": form, "error": error,
             "preview": None, "definition": form.get("definition", ""),
-            "can_edit": bool(getattr(user, "is_authenticated", False)
-                             and user.has_role("analyst"))}
+            "can_edit": has_role(request, "analyst")}
 
 
 async def segments_page(request: Request) -> Response:
@@ -89,8 +88,12 @@ async def segment_preview(request: Request) -> Response:
     if definition.strip():
         preview = (await run_operation(request, PREVIEW_QUERY,
                                        {"definition": definition}))["previewSegment"]
-    return render(request, "segments.html", {"preview": preview, "definition": definition},
-                  fragment="preview")
+    if is_htmx(request):
+        return render(request, "segments.html", {"preview": preview, "definition": definition},
+                      fragment="preview")
+    # Opened directly (a shared link, no JavaScript): the whole builder with the count.
+    context = await _segments_context(request, {"definition": definition})
+    return render(request, "segments.html", {**context, "preview": preview})
 
 
 async def create_segment(request: Request) -> Response:

@@ -10,6 +10,7 @@ from starlette.responses import RedirectResponse, Response
 
 from server.csrf import csrf_problem
 from server.web.operations import run_operation
+from server.web.roles import has_role
 from server.web.templating import render, render_error
 
 TRIGGERS_QUERY = """
@@ -50,8 +51,7 @@ STATUSES = ("fired", "paused", "condition", "maximum", "cooldown")
 
 
 def _can_edit(request: Request) -> bool:
-    user = request.user
-    return bool(getattr(user, "is_authenticated", False) and user.has_role("analyst"))
+    return has_role(request, "analyst")
 
 
 async def _context(request: Request, form: dict[str, str] | None = None,

@@ -72,6 +72,13 @@ def test_the_builder_counts_as_you_type_and_shows_errors(client: TestClient, sho
                        headers=HX).text
     assert ("unknown field &#39;purchass&#39; at column 1 — did you mean purchases?"
             in wrong)
+    # The same address opened directly (a shared link) is the whole builder with the count.
+    direct = client.get("/segments/preview", params={"definition": "purchases >= 1"})
+    assert direct.status_code == 200
+    assert direct.template == "segments.html"
+    assert direct.context["definition"] == "purchases >= 1"
+    assert direct.context["preview"]["count"] == 2
+    assert '<strong class="big">2</strong> of 3 customers match' in direct.text
     refused = client.post("/segments", data={"csrf_token": token, "id": "x", "name": "X",
                                              "definition": "purchases >"})
     assert refused.status_code == 422
