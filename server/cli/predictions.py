@@ -140,8 +140,10 @@ def score(
         return
     try:
         kinds = [runner.check_kind(kind)] if kind else list(SCORED_KINDS)
-    except ValueError as error:
-        raise fail(str(error)) from None
+    except ValueError:
+        # `score` takes fewer kinds than `train`: name the ones it takes.
+        raise fail(f"kind {kind!r} is unknown; choose one of "
+                   f"{', '.join(SCORED_KINDS)} or send-time") from None
     if kinds[0] not in SCORED_KINDS:
         raise fail(f"{kinds[0]} models score (customer, campaign) pairs on demand, not every "
                    "customer; score churn or ltv")

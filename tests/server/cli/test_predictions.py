@@ -41,6 +41,9 @@ def test_refusals_say_what_to_do(settings, engine: Engine) -> None:
 
     assert (unknown.exit_code, unknown.output) == (
         1, "kind 'nps' is unknown; choose one of churn, ltv, open, click\n")
+    unknown_score = runner.invoke(app, ["score", "nps"])
+    assert (unknown_score.exit_code, unknown_score.output) == (
+        1, "kind 'nps' is unknown; choose one of churn, ltv or send-time\n")
     assert empty.exit_code == 1 and "there is no data to model" in empty.output
     assert (nothing.exit_code, nothing.output) == (
         1, "no kind has an active version; train one with `mailscope train churn`\n")
