@@ -16,7 +16,7 @@ from server.web.campaign_optimisation import optimisation_panel
 from server.web.charts import bar_chart
 from server.web.operations import run_operation
 from server.web.prediction_charts import calibration_chart
-from server.web.roles import has_role
+from server.web.roles import has_role, role_refusal
 from server.web.templating import is_htmx, render, render_error
 
 RECENT_JOBS = 30
@@ -131,10 +131,9 @@ async def train(request: Request) -> Response:
     problem = csrf_problem(request, form)
     if problem:
         return render_error(request, 403, "Form expired", problem)
-    if not _can_train(request):
-        return render_error(request, 403, "Not allowed",
-                            "Training a model needs the analyst or admin role; your key has "
-                            f"the '{request.user.role}' role. Ask an admin for an analyst key.")
+    refusal = role_refusal(request, "analyst", "Training a model")
+    if refusal is not None:
+        return refusal
     horizon = str(form.get("horizon_days") or "").strip()
     kind = KINDS.get(str(form.get("kind") or "churn"))
     if kind is None:
@@ -166,10 +165,9 @@ async def compute_send_times(request: Request) -> Response:
     problem = csrf_problem(request, form)
     if problem:
         return render_error(request, 403, "Form expired", problem)
-    if not _can_train(request):
-        return render_error(request, 403, "Not allowed",
-                            "Computing send times needs the analyst or admin role; your key "
-                            f"has the '{request.user.role}' role.")
+    refusal = role_refusal(request, "analyst", "Computing send times")
+    if refusal is not None:
+        return refusal
     outcome = (await run_operation(request, COMPUTE_SEND_TIMES, {}))["computeSendTimes"]
     if outcome["__typename"] != "Job":
         context = await _list_context(request, error=outcome.get("message") or "Not started.")
@@ -231,10 +229,9 @@ async def activate(request: Request) -> Response:
     problem = csrf_problem(request, form)
     if problem:
         return render_error(request, 403, "Form expired", problem)
-    if not _can_train(request):
-        return render_error(request, 403, "Not allowed",
-                            "Activating a model needs the analyst or admin role; your key "
-                            f"has the '{request.user.role}' role.")
+    refusal = role_refusal(request, "analyst", "Activating a model")
+    if refusal is not None:
+        return refusal
     model_id = str(request.path_params["model_id"])
     outcome = (await run_operation(request, ACTIVATE, {"id": model_id}))["activateModel"]
     if outcome["__typename"] != "ModelVersion":
