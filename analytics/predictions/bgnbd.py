@@ -26,6 +26,9 @@ from scipy.special import betaln, digamma, gammaln, hyp2f1
 
 LOG_BOUND = 12.0
 MAX_ITERATIONS = 2_000
+# expected_purchases' formula has a removable pole at a = 1: within this gap it takes
+# the mean of the values either side.
+A_ONE_GAP = 1e-6
 
 
 @dataclass(frozen=True)
@@ -128,22 +131,38 @@ def p_alive(params: BgNbdParams, x: ArrayLike, t_x: ArrayLike,
 
 def expected_purchases(params: BgNbdParams, t: float, x: ArrayLike, t_x: ArrayLike,
                        T: ArrayLike) -> np.ndarray:  # noqa: N803
-    """Expected purchases in ``(T, T + t]`` given each customer's history."""
+    """Expected purchases in ``(T, T + t]`` given each customer's history (Fader, Hardie
+    and Lee 2005, eq. 10).
+
+    The closed form holds for every ``a`` > 0, not only ``a`` > 1: the expectation is
+    analytic in ``a`` and the formula's pole at ``a`` = 1 is removable (for ``a`` < 1 the
+    leading ratio and the bracket are both negative), so there it is the mean of the
+    values just either side. Where the hypergeometric function overflows (many
+    purchases) Euler's transformation evaluates the same product in logs.
+    """
     xs, ts, ages = _summary(x, t_x, T)
-    r, alpha, a, b = params.r, params.alpha, params.a, params.b
-    if a <= 1:
-        # The closed form needs a > 1; nearly nobody drops out, so use the Poisson-Gamma
-        # posterior mean rate while alive, weighted by P(alive).
-        rate = (r + xs) / (alpha + ages)
-        result: np.ndarray = p_alive(params, xs, ts, ages) * rate * t
-        return result
+    if abs(params.a - 1) < A_ONE_GAP:
+        middle: np.ndarray = (_expected(params, 1 - A_ONE_GAP, t, xs, ts, ages)
+                              + _expected(params, 1 + A_ONE_GAP, t, xs, ts, ages)) / 2
+        return middle
+    return _expected(params, params.a, t, xs, ts, ages)
+
+
+def _expected(params: BgNbdParams, a: float, t: float, xs: np.ndarray, ts: np.ndarray,
+              ages: np.ndarray) -> np.ndarray:
+    r, alpha, b = params.r, params.alpha, params.b
     z = t / (alpha + ages + t)
-    head = (a + b + xs - 1) / (a - 1)
-    body = 1 - ((alpha + ages) / (alpha + ages + t)) ** (r + xs) * hyp2f1(
-        r + xs, b + xs, a + b + xs - 1, z)
+    c = a + b + xs - 1
+    # log of ((α+T)/(α+T+t))^(r+x) · 2F1(r+x, b+x; c; z), with (α+T)/(α+T+t) = 1 − z.
+    decay = (r + xs) * np.log1p(-z)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        direct = np.log(hyp2f1(r + xs, b + xs, c, z)) + decay
+        euler = (np.log(hyp2f1(c - r - xs, c - b - xs, c, z))
+                 + (c - r - b - 2 * xs) * np.log1p(-z) + decay)
+    term = np.where(np.isfinite(direct), direct, euler)
     b_x = np.where(xs > 0, b + xs - 1, 1.0)
     odds = np.where(xs > 0, a / b_x * ((alpha + ages) / (alpha + ts)) ** (r + xs), 0.0)
-    expected: np.ndarray = head * body / (1 + odds)
+    expected: np.ndarray = c / (a - 1) * -np.expm1(term) / (1 + odds)
     return expected
 
 
