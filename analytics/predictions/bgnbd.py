@@ -10,9 +10,12 @@ The fit always converges: parameters are optimised as logs (so they stay positiv
 no constraint to violate), inside wide box bounds (|log θ| ≤ 12, where the likelihood
 is flat anyway), with the analytic gradient, by L-BFGS-B. When it stops at its
 iteration limit it still returns the best point found, with ``converged=False`` rather
-than an exception. ``penalty`` (default 0: plain maximum likelihood) adds
-``penalty · Σ θ²`` on the parameters themselves, which only pulls estimates in when a
-tiny data set leaves the likelihood flat; it is used only when asked.
+than an exception. A line search that stops on rounding at a stationary point
+(projected gradient of the mean log-likelihood at most ``GRADIENT_TOLERANCE``) counts
+as converged: on a flat ridge the tight tolerances cannot be met in floating point.
+``penalty`` (default 0: plain maximum likelihood) adds ``penalty · Σ θ²`` on the
+parameters themselves, which only pulls estimates in when a tiny data set leaves the
+likelihood flat; it is used only when asked.
 """
 
 from __future__ import annotations
@@ -21,11 +24,15 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.optimize import minimize
+from scipy.optimize import OptimizeResult, minimize
 from scipy.special import betaln, digamma, gammaln, hyp2f1
 
 LOG_BOUND = 12.0
 MAX_ITERATIONS = 2_000
+# A fit whose line search stops on rounding (L-BFGS-B's ABNORMAL_TERMINATION on a flat
+# ridge, e.g. Gamma-Gamma's q and γ growing together) has still converged when the
+# projected gradient of the mean log-likelihood in the log-parameters is this small.
+GRADIENT_TOLERANCE = 1e-5
 # expected_purchases' formula has a removable pole at a = 1: within this gap it takes
 # the mean of the values either side.
 A_ONE_GAP = 1e-6
@@ -62,6 +69,18 @@ def _summary(x: ArrayLike, t_x: ArrayLike, T: ArrayLike  # noqa: N803
     if (xs < 0).any() or (ts < 0).any() or (ts > ages + 1e-9).any():
         raise ValueError("need x >= 0 and 0 <= t_x <= T for every customer")
     return xs, ts, ages
+
+
+def _converged(result: OptimizeResult) -> bool:
+    """L-BFGS-B's own verdict, or a stationary point inside the bounds (the projected
+    gradient: a bound holding the gradient back counts as stationary)."""
+    if result.success:
+        return True
+    theta, gradient = np.asarray(result.x), np.asarray(result.jac)
+    held = (((theta <= -LOG_BOUND + 1e-9) & (gradient > 0))
+            | ((theta >= LOG_BOUND - 1e-9) & (gradient < 0)))
+    projected = np.where(held, 0.0, gradient)
+    return bool(np.isfinite(projected).all() and np.abs(projected).max() <= GRADIENT_TOLERANCE)
 
 
 def bgnbd_log_likelihood(log_params: np.ndarray, x: np.ndarray, t_x: np.ndarray,
@@ -113,7 +132,7 @@ def fit_bgnbd(x: ArrayLike, t_x: ArrayLike, T: ArrayLike, *,  # noqa: N803
     r, alpha, a, b = (float(v) for v in np.exp(result.x))
     ll, _ = bgnbd_log_likelihood(result.x, xs, ts, ages)
     return BgNbdParams(r=r, alpha=alpha, a=a, b=b, log_likelihood=ll,
-                       converged=bool(result.success), iterations=int(result.nit))
+                       converged=_converged(result), iterations=int(result.nit))
 
 
 def p_alive(params: BgNbdParams, x: ArrayLike, t_x: ArrayLike,
@@ -209,7 +228,7 @@ def fit_gamma_gamma(x: ArrayLike, monetary: ArrayLike, *,
     p, q, gamma = (float(v) for v in np.exp(result.x))
     ll, _ = gamma_gamma_log_likelihood(result.x, xs, ms)
     return GammaGammaParams(p=p, q=q, gamma=gamma, log_likelihood=ll,
-                            converged=bool(result.success), iterations=int(result.nit))
+                            converged=_converged(result), iterations=int(result.nit))
 
 
 def expected_order_value(params: GammaGammaParams, x: ArrayLike,

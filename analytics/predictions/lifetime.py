@@ -127,7 +127,9 @@ def bgnbd_forecast(bgnbd: BgNbdParams, spend: GammaGammaParams, histories: pl.Da
 @dataclass(frozen=True)
 class LifetimeTraining:
     """Both models' holdout metrics (revenue over the horizon), which is served and
-    why, the BG/NBD fit, LightGBM importance, and the artifact."""
+    why, the served BG/NBD and Gamma-Gamma fits (on every order before the end of the
+    holdout window), the holdout's fits (before its cutoff, which the metrics judge),
+    LightGBM importance, and the artifact."""
 
     served: str
     reason: str
@@ -136,6 +138,8 @@ class LifetimeTraining:
     bgnbd: BgNbdParams
     spend: GammaGammaParams
     importance: tuple[tuple[str, float], ...]
+    holdout_bgnbd: BgNbdParams
+    holdout_spend: GammaGammaParams
     artifact: bytes = field(repr=False)
 
 
@@ -153,12 +157,21 @@ def train_lifetime(orders: pl.DataFrame, train: pl.DataFrame, holdout: pl.DataFr
                    max_rounds: int = 400) -> LifetimeTraining:
     """Judge BG/NBD + Gamma-Gamma (fit on orders before ``holdout_cutoff``) against
     LightGBM (trained on ``train`` features with the revenue of the following
-    ``horizon_days``) on the revenue after ``holdout_cutoff``; serve the lower RMSE."""
+    ``horizon_days``) on the revenue after ``holdout_cutoff``; serve the lower RMSE.
+
+    Once judged, BG/NBD and Gamma-Gamma are fitted again on every order before the end
+    of the holdout window for the artifact: the served forecast starts there, and the
+    fit before the cutoff would leave out the latest behaviour (on CDNOW, fitted on 21
+    of 39 weeks, it forecasts 12 % fewer orders over the next 121 days than the refit).
+    """
     end = holdout_cutoff + (holdout_cutoff - train_cutoff)
     histories = order_histories(orders, holdout["customer_id"], cutoff=holdout_cutoff)
-    bgnbd, spend = _fit(histories)
+    holdout_bgnbd, holdout_spend = _fit(histories)
     actual = revenue_after(orders, holdout["customer_id"], cutoff=holdout_cutoff, end=end)
-    baseline_p = bgnbd_forecast(bgnbd, spend, histories, horizon_days).predicted_value
+    baseline_p = bgnbd_forecast(holdout_bgnbd, holdout_spend, histories,
+                                horizon_days).predicted_value
+    buyers = orders.filter(pl.col("occurred_at") < end)["customer_id"].unique().sort()
+    bgnbd, spend = _fit(order_histories(orders, buyers, cutoff=end))
 
     target = revenue_after(orders, train["customer_id"], cutoff=train_cutoff,
                            end=holdout_cutoff)
@@ -197,4 +210,5 @@ def train_lifetime(orders: pl.DataFrame, train: pl.DataFrame, holdout: pl.DataFr
     }).encode()
     return LifetimeTraining(served=served, reason=reason, model_metrics=model_metrics,
                             baseline_metrics=baseline_metrics, bgnbd=bgnbd, spend=spend,
-                            importance=importance, artifact=artifact)
+                            importance=importance, holdout_bgnbd=holdout_bgnbd,
+                            holdout_spend=holdout_spend, artifact=artifact)

@@ -80,7 +80,10 @@ class RegressionMetrics:
 
 
 @strawberry.type(description="LightGBM's and BG/NBD + Gamma-Gamma's holdout errors on "
-                             "the revenue over the horizon, and the fitted parameters.")
+                             "the revenue over the horizon, and the served fit's "
+                             "parameters (on every order up to the end of the data "
+                             "window; the holdout errors come from a fit before the "
+                             "holdout cutoff).")
 class LifetimeMetrics:
     model: RegressionMetrics
     baseline: RegressionMetrics

@@ -155,6 +155,23 @@ def test_gamma_gamma_fit_and_shrinkage():
     assert spend[2] == pytest.approx(population)
 
 
+def test_a_stop_on_rounding_at_a_stationary_point_counts_as_converged():
+    from scipy.optimize import OptimizeResult
+
+    from analytics.predictions.bgnbd import LOG_BOUND, _converged
+
+    def stop(theta: list[float], gradient: list[float]) -> OptimizeResult:
+        return OptimizeResult(success=False, x=np.array(theta), jac=np.array(gradient))
+
+    assert _converged(stop([0.8, 4.8, 7.9], [-9e-7, 9e-7, -9e-7]))  # a Gamma-Gamma ridge
+    assert not _converged(stop([0.8, 4.8, 7.9], [1e-3, 0.0, 0.0]))
+    # A bound holding a parameter back is no reason to go on; one it could leave is.
+    assert _converged(stop([-LOG_BOUND, 1.0], [0.5, 0.0]))
+    assert not _converged(stop([-LOG_BOUND, 1.0], [-0.5, 0.0]))
+    assert not _converged(stop([LOG_BOUND, 1.0], [np.nan, 0.0]))
+    assert _converged(OptimizeResult(success=True, x=np.zeros(2), jac=np.ones(2)))
+
+
 def test_bad_inputs_are_named():
     with pytest.raises(ValueError, match="need x >= 0 and 0 <= t_x <= T"):
         fit_bgnbd([1], [5], [3])
