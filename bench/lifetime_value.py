@@ -311,6 +311,8 @@ def cdnow(python: Path) -> None:
     print(f"  train ltv --as-of {as_of} --horizon-days {horizon} (and score) in "
           f"{time.perf_counter() - start:.1f} s:\n    "
           + trained.stdout.strip().replace("\n", "\n    "))
+    if trained.stderr.strip():
+        print("    " + trained.stderr.strip().replace("\n", "\n    "))
     mailscope("export", "scores", "-o", str(folder / "cdnow-scores.csv"), url=url)
     scores = pl.read_csv(folder / "cdnow-scores.csv", schema_overrides={
         "customer_id": pl.String, "expected_orders": pl.Float64, "predicted_clv": pl.Float64,

@@ -114,9 +114,15 @@ def score_subject_lines(engine: Engine, subjects: Sequence[str], *,
                              hours_since_previous=hours_since)
     with Session(engine, expire_on_commit=False) as session:
         version = repo.active_version(session=session, kind="open")
-    rates = None
-    if version is not None and checksum(version.artifact) == version.checksum:
+    rates, why = None, "no active open model (train one with `mailscope train open`)"
+    if version is not None and checksum(version.artifact) != version.checksum:
+        why = (f"open model version {version.id}: the artifact does not match its "
+               "checksum; retrain the open model")
+    elif version is not None:
         rates = open_model_rates(version.artifact, features, table, num_threads=num_threads)
+        why = (f"open model version {version.id} serves its baseline, which does not look "
+               "at the subject" if version.served != "lightgbm" else
+               "no recipients with features to score the open model on")
     if rates is not None and version is not None:
         method, version_id = "open_model", version.id
         reason = f"open model version {version.id} (LightGBM) on {features.height:,} recipients"
@@ -126,8 +132,8 @@ def score_subject_lines(engine: Engine, subjects: Sequence[str], *,
         base = (opened + 1) / (sends + 1 / DEFAULT_OPEN_RATE) if sends else DEFAULT_OPEN_RATE
         rates = fallback_open_rates(table, min(max(base, 0.001), 0.999))
         method, version_id = "fallback", None
-        reason = ("no active open model serving LightGBM: the recipients' recent open rate "
-                  f"({base:.1%}) moved by the subject's features")
+        reason = (f"{why}: the recipients' recent open rate ({base:.1%}) moved by the "
+                  "subject's features")
     order = np.argsort(-rates, kind="stable")
     rank = np.empty(len(rates), dtype=np.int64)
     rank[order] = np.arange(1, len(rates) + 1)

@@ -16,6 +16,7 @@ from server.runners import send_time
 from tests.schema.conftest import ANALYST, data_of, messages_of, run
 from tests.server.predictions_world import HORIZON_DAYS, seed_store
 from tests.server.send_time_world import seed_send_times
+from tests.worlds import subject_lines as subject_world
 
 MODEL = """
 query Model($id: ID!) {
@@ -201,6 +202,52 @@ async def test_score_subject_lines_for_a_campaign_and_refusals(subject_store):
     assert empty == {"scoreSubjectLines": {
         "__typename": "InvalidSubjectLines",
         "message": "subjects must hold 1 to 20 subject lines, got 0"}}
+
+
+SCORE_DRAFT = """query($s: [String!]!) { scoreSubjectLines(subjects: $s) {
+    ... on SubjectLineScores { method modelVersion reason recipients
+                               scores { subject rank personalised expectedOpenRate } } } }"""
+
+
+@pytest.fixture
+def open_world(db: Engine) -> Engine:
+    subject_world.seed_subject_world(db)
+    return db
+
+
+async def test_score_subject_lines_uses_the_open_model_trained_on_the_database(open_world):
+    """Sends and opens in the database → an open model trained by the runner →
+    scoreSubjectLines scores with it; without one (or with a tampered artifact) it says
+    it fell back and why."""
+    subjects = [f"{subject_world.PLAIN} 60", f"{subject_world.PERSONAL} 60"]
+
+    before = (await data_of(open_world, SCORE_DRAFT, {"s": subjects}))["scoreSubjectLines"]
+    version = runner.train_model(open_world, runner.TrainParams(
+        kind="open", horizon_days=subject_world.HORIZON_DAYS))
+    served = (await data_of(open_world, SCORE_DRAFT, {"s": subjects}))["scoreSubjectLines"]
+    with open_world.begin() as connection:
+        connection.execute(text("UPDATE model_version SET checksum = 'tampered'"))
+    tampered = (await data_of(open_world, SCORE_DRAFT, {"s": subjects}))["scoreSubjectLines"]
+
+    assert (before["method"], before["modelVersion"]) == ("FALLBACK", None)
+    assert before["reason"].startswith("no active open model (train one with `mailscope "
+                                       "train open`): the recipients' recent open rate")
+    assert (version.served, version.active) == ("lightgbm", True)
+    assert served["method"] == "OPEN_MODEL"
+    assert served["modelVersion"] == str(version.id)
+    assert served["reason"] == (f"open model version {version.id} (LightGBM) on "
+                                f"{subject_world.CUSTOMERS} recipients")
+    plain, personal = served["scores"]
+    assert (personal["rank"], personal["personalised"], plain["rank"]) == (1, True, 2)
+    # The model learned the world's open rates of 0.45 and 0.10; the fallback only moves
+    # one base rate by +0.15 on the logit scale for the tag (a few points).
+    assert personal["expectedOpenRate"] == pytest.approx(0.45, abs=0.1)
+    assert plain["expectedOpenRate"] == pytest.approx(0.10, abs=0.07)
+    gap = before["scores"][1]["expectedOpenRate"] - before["scores"][0]["expectedOpenRate"]
+    assert 0 < gap < 0.05
+    assert (tampered["method"], tampered["modelVersion"]) == ("FALLBACK", None)
+    assert tampered["reason"].startswith(f"open model version {version.id}: the artifact "
+                                         "does not match its checksum; retrain")
 
 
 async def test_allocate_variants(subject_store):
