@@ -84,40 +84,62 @@ TOLERANCE = 1e-3
 # parameters, the fit times, lifetimes' own log-likelihood at both parameter sets and
 # (when asked) its conditional expected purchases per customer.
 LIFETIMES_SCRIPT = r"""
-import json, sys, time, warnings
+import contextlib, io, json, sys, time, warnings
 warnings.simplefilter("ignore")
 import numpy as np, pandas as pd
+from autograd import value_and_grad
+from scipy.optimize import minimize
 from lifetimes import BetaGeoFitter, GammaGammaFitter
+from lifetimes.utils import ConvergenceError
 summary_path, ours_path, out_path = sys.argv[1:4]
 horizon = float(sys.argv[4])
 data = pd.read_csv(summary_path)
 ours = json.load(open(ours_path))
-start = time.perf_counter()
-bg = BetaGeoFitter().fit(data["x"], data["t_x"], data["T"])
-bg_s = time.perf_counter() - start
+x, t_x, T = (data[c].to_numpy() for c in ("x", "t_x", "T"))
 repeat = data[(data["x"] > 0) & (data["monetary"] > 0)]
-start = time.perf_counter()
-gg = GammaGammaFitter().fit(repeat["x"] + 1, repeat["monetary"])
-gg_s = time.perf_counter() - start
-ones = np.ones(len(data))
+orders, m = (repeat["x"] + 1).to_numpy(), repeat["monetary"].to_numpy()
+
+
+def fit(fitter, names, args, scale):
+    # lifetimes' own fit; when it raises ConvergenceError, the point where its optimiser
+    # (the same minimize call, without the raise) stopped.
+    start = time.perf_counter()
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            fitted = fitter().fit(*args)
+        seconds = time.perf_counter() - start
+        return fitted, [float(fitted.params_[k]) for k in names], seconds, True
+    except ConvergenceError:
+        seconds = time.perf_counter() - start
+    scaled = list(args) if scale is None else [args[0], args[1] * scale, args[2] * scale]
+    out = minimize(value_and_grad(fitter._negative_log_likelihood), jac=True, method=None,
+                   tol=1e-7, x0=0.1 * np.ones(len(names)),
+                   args=(*scaled, np.ones(len(args[0])), 0.0))
+    params = np.exp(out.x)
+    if scale is not None:
+        params[1] /= scale
+    stopped = fitter()
+    stopped.params_ = pd.Series(params, index=names)
+    return stopped, [float(v) for v in params], seconds, False
+
+
+bg, theirs_bg, bg_s, bg_ok = fit(BetaGeoFitter, ["r", "alpha", "a", "b"],
+                                 (x.astype(int), t_x, T), 1.0 / T.max())
+gg, theirs_gg, gg_s, gg_ok = fit(GammaGammaFitter, ["p", "q", "v"], (orders, m), None)
 def bg_ll(params):
     return -BetaGeoFitter._negative_log_likelihood(
-        np.log(params), data["x"].to_numpy(), data["t_x"].to_numpy(), data["T"].to_numpy(),
-        ones, 0.0) * len(data)
+        np.log(params), x, t_x, T, np.ones(len(x)), 0.0) * len(x)
 def gg_ll(params):
     return -GammaGammaFitter._negative_log_likelihood(
-        np.log(params), (repeat["x"] + 1).to_numpy(), repeat["monetary"].to_numpy(),
-        np.ones(len(repeat)), 0.0) * len(repeat)
-theirs_bg = [float(bg.params_[k]) for k in ("r", "alpha", "a", "b")]
-theirs_gg = [float(gg.params_[k]) for k in ("p", "q", "v")]
+        np.log(params), orders, m, np.ones(len(orders)), 0.0) * len(orders)
 result = {"bgnbd": theirs_bg, "gamma_gamma": theirs_gg, "bgnbd_s": bg_s, "gamma_gamma_s": gg_s,
+          "bgnbd_converged": bg_ok, "gamma_gamma_converged": gg_ok,
           "bgnbd_ll": {"theirs": bg_ll(np.array(theirs_bg)),
                        "ours": bg_ll(np.array(ours["bgnbd"]))},
           "gamma_gamma_ll": {"theirs": gg_ll(np.array(theirs_gg)),
                              "ours": gg_ll(np.array(ours["gamma_gamma"]))}}
 if horizon > 0:
-    expected = bg.conditional_expected_number_of_purchases_up_to_time(
-        horizon, data["x"].to_numpy(), data["t_x"].to_numpy(), data["T"].to_numpy())
+    expected = bg.conditional_expected_number_of_purchases_up_to_time(horizon, x, t_x, T)
     value = gg.conditional_expected_average_profit(data["x"] + 1, data["monetary"].fillna(0))
     result["expected"] = [float(v) for v in expected]
     result["value"] = [float(v) for v in value]
@@ -180,13 +202,16 @@ def compare_fits(python: Path, histories: pl.DataFrame, name: str,
           "(x, t_x, T in days)")
     rows = (("BG/NBD", ("r", "alpha", "a", "b"), ours["bgnbd"], theirs["bgnbd"], bgnbd_s,
              theirs["bgnbd_s"], theirs["bgnbd_ll"],
-             _ours_ll_bgnbd(buyers, ours["bgnbd"], theirs["bgnbd"]), bgnbd.converged),
+             _ours_ll_bgnbd(buyers, ours["bgnbd"], theirs["bgnbd"]), bgnbd.converged,
+             theirs["bgnbd_converged"]),
             ("Gamma-Gamma", ("p", "q", "gamma"), ours["gamma_gamma"], theirs["gamma_gamma"],
              spend_s, theirs["gamma_gamma_s"], theirs["gamma_gamma_ll"],
              _ours_ll_gamma(repeat, ours["gamma_gamma"], theirs["gamma_gamma"]),
-             spend.converged))
-    for label, names, mine, other, mine_s, other_s, their_ll, our_ll, converged in rows:
-        print(f"  {label}")
+             spend.converged, theirs["gamma_gamma_converged"]))
+    for label, names, mine, other, mine_s, other_s, their_ll, our_ll, converged, their_ok \
+            in rows:
+        print(f"  {label}" + ("" if their_ok else ": lifetimes raised ConvergenceError; "
+                              "its values are where its optimiser stopped"))
         for key, a, b in zip(names, mine, other, strict=True):
             print(f"    {key:<6} ours {a:14.6f}   lifetimes {b:14.6f}   diff {a - b:+.2e}"
                   f"   rel {abs(a - b) / abs(b):.1e}")
@@ -198,9 +223,14 @@ def compare_fits(python: Path, histories: pl.DataFrame, name: str,
               f"at lifetimes' {their_ll['theirs']:.4f}")
         print(f"    log-likelihood, our formula:        at ours {our_ll[0]:.4f}, "
               f"at lifetimes' {our_ll[1]:.4f}")
+        if label == "BG/NBD":
+            print(f"    identifiable on a ridge: mean dropout a/(a+b) ours "
+                  f"{mine[2] / (mine[2] + mine[3]):.6f}, lifetimes "
+                  f"{other[2] / (other[2] + other[3]):.6f}; mean rate r/alpha ours "
+                  f"{mine[0] / mine[1]:.6f}, lifetimes {other[0] / other[1]:.6f} per day")
         print(f"    fit time ours {mine_s:.3f} s (converged={converged}), lifetimes "
-              f"{other_s:.3f} s: ours takes {mine_s / other_s:.2f}x lifetimes' time "
-              f"({other_s / mine_s:.1f}x faster)")
+              f"{other_s:.3f} s{'' if their_ok else ' (until ConvergenceError)'}: ours "
+              f"takes {mine_s / other_s:.2f}x lifetimes' time")
     return bgnbd, spend, theirs
 
 
