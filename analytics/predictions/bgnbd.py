@@ -66,8 +66,18 @@ def _summary(x: ArrayLike, t_x: ArrayLike, T: ArrayLike  # noqa: N803
     ages = np.asarray(T, dtype=np.float64)
     if not xs.shape == ts.shape == ages.shape or xs.ndim != 1 or xs.size == 0:
         raise ValueError("x, t_x and T must be 1-D arrays of the same, non-zero length")
+    if not (np.isfinite(xs).all() and np.isfinite(ts).all() and np.isfinite(ages).all()):
+        raise ValueError("x, t_x and T must be finite numbers (no NaN or infinity)")
     if (xs < 0).any() or (ts < 0).any() or (ts > ages + 1e-9).any():
         raise ValueError("need x >= 0 and 0 <= t_x <= T for every customer")
+    fractional = np.flatnonzero(xs != np.floor(xs))
+    if fractional.size:
+        # A fractional count (e.g. x rescaled with the time unit) makes b + x - 1
+        # negative and the likelihood undefined.
+        first = int(fractional[0])
+        raise ValueError(f"x counts repeat purchases and must be a whole number; customer "
+                         f"{first} (from 0) has x = {xs[first]:g}; rescale only t_x and T "
+                         "when changing the time unit")
     return xs, ts, ages
 
 

@@ -175,6 +175,12 @@ def test_a_stop_on_rounding_at_a_stationary_point_counts_as_converged():
 def test_bad_inputs_are_named():
     with pytest.raises(ValueError, match="need x >= 0 and 0 <= t_x <= T"):
         fit_bgnbd([1], [5], [3])
+    with pytest.raises(ValueError, match=r"must be a whole number; customer 1 \(from 0\) "
+                                         "has x = 0.5; rescale only t_x and T"):
+        fit_bgnbd([1, 0.5], [2, 1], [3, 3])
+    with pytest.raises(ValueError, match="must be finite numbers"):
+        expected_purchases(BgNbdParams(r=1, alpha=1, a=2, b=1, log_likelihood=0,
+                                       converged=True, iterations=0), 5, [1], [np.nan], [3])
     with pytest.raises(ValueError, match="leave the others out"):
         fit_gamma_gamma([0, 1], [10.0, 12.0])
     with pytest.raises(ValueError, match="penalty must be >= 0"):
