@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from analytics.predictions import MESSAGES_SCHEMA, ORDERS_SCHEMA, customer_features
+from analytics.predictions.bgnbd import fit_bgnbd
 from analytics.predictions.lifetime import (
     bgnbd_forecast,
     order_histories,
@@ -76,6 +77,23 @@ def test_both_models_are_judged_and_a_purchase_only_store_works(with_email):
     # Sensible: total forecast revenue within 20 % of what happened, and correlated.
     assert abs(trained.baseline_metrics.bias) < 0.2
     assert trained.baseline_metrics.correlation > 0.5
+
+
+def test_the_served_fit_uses_every_order_up_to_the_end_of_the_holdout_window():
+    orders, train, holdout, train_cut, holdout_cut = _windows(False)
+    end = holdout_cut + (holdout_cut - train_cut)
+
+    trained = train_lifetime(orders, train, holdout, train_cutoff=train_cut,
+                             holdout_cutoff=holdout_cut, horizon_days=30)
+
+    everyone = orders.filter(pl.col("occurred_at") < end)["customer_id"].unique().sort()
+    served = order_histories(orders, everyone, cutoff=end)
+    judged = order_histories(orders, holdout["customer_id"], cutoff=holdout_cut).filter(
+        pl.col("monetary").is_not_null())
+    assert trained.bgnbd == fit_bgnbd(served["x"], served["t_x"], served["T"])
+    assert trained.holdout_bgnbd == fit_bgnbd(judged["x"], judged["t_x"], judged["T"])
+    assert trained.bgnbd != trained.holdout_bgnbd
+    assert trained.spend.converged and trained.holdout_spend.converged
 
 
 @settings(max_examples=40, deadline=None)
