@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import Engine, insert, text
 from sqlmodel import Session, select
 
+from analytics.predictions import checksum
 from jobs.broker import broker
 from server.db.models import Campaign, JobRun
 from server.runners import predictions as runner
@@ -228,6 +229,11 @@ async def test_score_subject_lines_uses_the_open_model_trained_on_the_database(o
     with open_world.begin() as connection:
         connection.execute(text("UPDATE model_version SET checksum = 'tampered'"))
     tampered = (await data_of(open_world, SCORE_DRAFT, {"s": subjects}))["scoreSubjectLines"]
+    baseline = json.dumps({**json.loads(version.artifact), "served": "baseline"}).encode()
+    with open_world.begin() as connection:
+        connection.execute(text("UPDATE model_version SET artifact = :a, checksum = :c, "
+                                "served = 'baseline'"), {"a": baseline, "c": checksum(baseline)})
+    ignored = (await data_of(open_world, SCORE_DRAFT, {"s": subjects}))["scoreSubjectLines"]
 
     assert (before["method"], before["modelVersion"]) == ("FALLBACK", None)
     assert before["reason"].startswith("no active open model (train one with `mailscope "
@@ -248,6 +254,9 @@ async def test_score_subject_lines_uses_the_open_model_trained_on_the_database(o
     assert (tampered["method"], tampered["modelVersion"]) == ("FALLBACK", None)
     assert tampered["reason"].startswith(f"open model version {version.id}: the artifact "
                                          "does not match its checksum; retrain")
+    assert (ignored["method"], ignored["modelVersion"]) == ("FALLBACK", None)
+    assert ignored["reason"].startswith(f"open model version {version.id} serves its "
+                                        "baseline, which does not look at the subject: ")
 
 
 async def test_allocate_variants(subject_store):
