@@ -60,8 +60,11 @@ class LifetimeMinimums:
 
 
 def check_lifetime_data(*, buyers: int, repeat_buyers: int, history_days: float,
-                        horizon_days: int, minimums: LifetimeMinimums | None = None) -> None:
-    """Raise ``InsufficientData`` naming each shortfall and how to close it."""
+                        horizon_days: int, minimums: LifetimeMinimums | None = None,
+                        order_days: float | None = None) -> None:
+    """Raise ``InsufficientData`` naming each shortfall and how to close it;
+    ``order_days`` (days from the first order to --as-of), when given, lets the message
+    say the longest horizon the history allows."""
     need = minimums or LifetimeMinimums()
     missing = []
     if buyers < need.buyers:
@@ -72,10 +75,16 @@ def check_lifetime_data(*, buyers: int, repeat_buyers: int, history_days: float,
         missing.append(f"{history_days:.0f} days of order history before the training "
                        f"cutoff, need {need.history_days}")
     if missing:
+        longest = ""
+        if order_days is not None:
+            # Two horizons before --as-of, with the minimum history before the first.
+            most = int((order_days - need.history_days) // 2)
+            longest = (f" With the orders imported, --horizon-days can be at most {most}."
+                       if 1 <= most < horizon_days else "")
         raise InsufficientData(
             "lifetime value model not trained: " + "; ".join(missing) + ". Training uses "
             f"the {2 * horizon_days} days before --as-of; import more order history, pick "
-            "a later --as-of or a shorter --horizon-days.")
+            "a later --as-of or a shorter --horizon-days." + longest)
 
 
 @dataclass(frozen=True)

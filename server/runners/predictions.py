@@ -236,14 +236,15 @@ def _train_lifetime(frames: dict[str, pl.DataFrame], window: _Window, params: Tr
     histories = order_histories(frames["orders"], holdout["customer_id"],
                                 cutoff=window.holdout_cutoff)
     buyers = histories.filter(pl.col("monetary").is_not_null())
-    before = frames["orders"].filter(pl.col("occurred_at") < window.train_cutoff)
-    order_days = 0.0
-    if not before.is_empty():
-        span = before.select(pl.lit(window.train_cutoff) - pl.col("occurred_at").min())
-        order_days = span.item().total_seconds() / 86_400
+    first_order = frames["orders"]["occurred_at"].min()
+    order_days = history_days = 0.0
+    if isinstance(first_order, datetime):
+        order_days = (window.as_of - first_order).total_seconds() / 86_400
+        history_days = max(0.0, (window.train_cutoff - first_order).total_seconds() / 86_400)
     check_lifetime_data(buyers=buyers.height,
                         repeat_buyers=int((buyers["x"] > 0).sum()),
-                        history_days=order_days, horizon_days=params.horizon_days)
+                        history_days=history_days, horizon_days=params.horizon_days,
+                        order_days=order_days)
     progress(0.45, f"fitting BG/NBD and training LightGBM on {train.height:,} customers")
     trained = train_lifetime(frames["orders"], train, holdout,
                              train_cutoff=window.train_cutoff,

@@ -48,3 +48,12 @@ def test_lifetime_shortfalls_are_named():
         "lifetime value model not trained: 40 customers with orders, need 100; 3 repeat "
         "buyers, need 30. Training uses the 180 days before --as-of; import more order "
         "history, pick a later --as-of or a shorter --horizon-days.")
+    with pytest.raises(InsufficientData, match=r"shorter --horizon-days\. With the orders "
+                                               "imported, --horizon-days can be at most 121.$"):
+        check_lifetime_data(buyers=0, repeat_buyers=0, history_days=0, horizon_days=273,
+                            order_days=273)
+    # No hint when no horizon fits, or the asked one is not the problem.
+    for order_days in (31, 900):
+        with pytest.raises(InsufficientData, match=r"shorter --horizon-days\.$"):
+            check_lifetime_data(buyers=0, repeat_buyers=0, history_days=0,
+                                horizon_days=90, order_days=order_days)

@@ -187,9 +187,12 @@ def test_lifetime_value_is_trained_scored_and_exported_beside_churn(store):
 
 def test_lifetime_value_refuses_without_enough_buyers(store):
     early = datetime(2026, 2, 20, tzinfo=UTC)
-    with pytest.raises(InsufficientData, match="^lifetime value model not trained: "):
+    with pytest.raises(InsufficientData, match="^lifetime value model not trained: ") as no:
         runner.train_model(store, runner.TrainParams(kind="ltv", horizon_days=30,
                                                      as_of=early))
+    # The first order came 46.75 days before --as-of: 30 of history, two of 8 days.
+    assert str(no.value).endswith("With the orders imported, --horizon-days can be at "
+                                  "most 8.")
 
 
 @pytest.mark.parametrize("kind", ["open", "click"])
