@@ -265,7 +265,8 @@ def demo_comparison(python: Path, customers: int, seed: int) -> None:
 
 
 def cdnow_orders(path: Path) -> pl.DataFrame:
-    """CDNOW's rows as orders: one per (customer, day) line of the file, at noon UTC."""
+    """CDNOW's rows as orders, one per line of the file (a customer may have several
+    on one day), at noon UTC."""
     # Space-aligned columns under a header: customer id, date, CDs bought, dollars.
     rows = [line.split() for line in path.read_text().splitlines()[1:] if line.strip()]
     frame = pl.DataFrame(rows, schema=["customer", "date", "cds", "amount"], orient="row")
