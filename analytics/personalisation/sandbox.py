@@ -231,7 +231,7 @@ class Sandbox(ImmutableSandboxedEnvironment):
                     and len(one) * other > self.output_limit):
                 raise TemplateRefused(f"repeating a value {other} times passes the output "
                                       f"limit of {self.output_limit}")
-        if all(isinstance(x, int) and abs(x) > 10 ** MAX_NUMBER for x in (left, right)):
+        if any(isinstance(x, int) and abs(x) > 10 ** MAX_NUMBER for x in (left, right)):
             raise TemplateRefused(f"numbers over {MAX_NUMBER} digits are not allowed")
 
     def compile_source(self, source: str) -> Template:

@@ -77,7 +77,7 @@ def rules_page(*, session: Session, offset: int, first: int,
     rows = session.exec(select(PersonalisationRule).where(*conditions)
                         .order_by(col(PersonalisationRule.priority).desc(),
                                   col(PersonalisationRule.id))
-                        .offset(offset).limit(first)).all()
+                        .offset(offset).limit(first + 1)).all()
     total = session.exec(select(func.count()).select_from(PersonalisationRule)
                          .where(*conditions)).one()
     return list(rows), int(total)
