@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from jinja2 import TemplateSyntaxError, nodes
 from jinja2.parser import Parser
 
-from analytics.personalisation.sandbox import MAX_SOURCE, Sandbox
+from analytics.personalisation.sandbox import Sandbox, TemplateRefused, check_shape
 from analytics.personalisation.tokens import NAMESPACES, RULES, SHORTCUTS
 
 OFTEN_EMPTY = 0.05
@@ -207,9 +207,10 @@ def lint(source: str, kind: str, *, rule_keys: Iterable[str] = (),
     ``empty_shares`` maps a token (``customer.first_name``) to the share of ``customers``
     for whom it is empty; a token used without a fallback and empty for at least
     ``OFTEN_EMPTY`` of them is a warning that says how often."""
-    if len(source) > MAX_SOURCE:
-        return [LintMessage("error", "too-long", f"the template is {len(source)} characters "
-                            f"long; keep it under {MAX_SOURCE}", 1, 1)]
+    try:
+        check_shape(source)
+    except TemplateRefused as refused:
+        return [LintMessage("error", "too-large", refused.message or "", 1, 1)]
     environment = Sandbox(kind)
     try:
         # Lexing alone first: a lexer error leaves the parser's token behind the fault.

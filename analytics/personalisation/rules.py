@@ -11,6 +11,7 @@ customer's values and whether it held.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -69,6 +70,7 @@ class RuleOutcome:
         return tuple(result for result in self.results if result.fired)
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_condition(condition: str) -> Node:
     """``condition`` parsed over ``RULE_FIELDS`` (raises ``RuleSyntaxError`` with the
     column of the offending token)."""

@@ -16,11 +16,13 @@ What is enforced, and how:
   or sum longer than the output limit, a power with a result over ``MAX_NUMBER`` digits,
   and ``%`` string formatting are refused (constant folding skips intercepted operators,
   so nothing runs at compile time either).
-- **Time**: a wall-clock budget is checked on every call (macros included), attribute
-  read, range step and output chunk; a render past it stops with a ``TemplateRefused``.
-  Macro recursion deeper than ``MAX_DEPTH`` is refused.
+- **Time**: a budget of the render thread's CPU time (``TIME_BUDGET``, with a wall-clock
+  cap of ``WALL_FACTOR`` times it) is checked on every call (macros included), attribute
+  read, filter, range step and output chunk; a render past it stops with a
+  ``TemplateRefused``. Macro recursion deeper than ``MAX_DEPTH`` is refused.
 - **Output**: rendering is streamed and stops as soon as the output passes the kind's
-  limit. Sources longer than ``MAX_SOURCE`` are refused before parsing.
+  limit. Sources longer than ``MAX_SOURCE`` characters, or with brackets nested deeper
+  than ``MAX_NESTING``, are refused before parsing (the parser recurses per bracket).
 """
 
 from __future__ import annotations
@@ -46,7 +48,9 @@ MAX_SOURCE = 50_000
 MAX_RANGE = 1_000
 MAX_DEPTH = 20
 MAX_NUMBER = 100  # digits
-TIME_BUDGET = 0.02  # seconds
+TIME_BUDGET = 0.02  # seconds of the render thread's CPU time
+WALL_FACTOR = 10
+MAX_NESTING = 40
 LOOP_ATTRIBUTES = frozenset({"index", "index0", "revindex", "revindex0", "first", "last",
                              "length", "previtem", "nextitem", "depth", "depth0"})
 FILTERS = ("default", "d", "upper", "lower", "title", "capitalize", "trim", "truncate",
@@ -61,16 +65,22 @@ class TemplateRefused(TemplateError):
 
 
 class _Budget:
-    """The running render's deadline, output limit and macro depth."""
+    """The running render's deadlines, output limit and macro depth.
+
+    The budget is the render thread's own CPU time (``time.thread_time``), so a render is
+    not stopped because other processes share the machine; a wall-clock cap of
+    ``WALL_FACTOR`` times the budget still bounds how long a thread can be held."""
 
     def __init__(self, seconds: float, limit: int) -> None:
-        self.deadline = time.perf_counter() + seconds
+        self.cpu_deadline = time.thread_time() + seconds
+        self.wall_deadline = time.perf_counter() + seconds * WALL_FACTOR
         self.seconds = seconds
         self.limit = limit
         self.depth = 0
 
     def check(self) -> None:
-        if time.perf_counter() > self.deadline:
+        if (time.thread_time() > self.cpu_deadline
+                or time.perf_counter() > self.wall_deadline):
             raise TemplateRefused(f"the render took longer than {self.seconds * 1000:.0f} ms "
                                   "and was stopped; remove the loops or recursion that "
                                   "repeat work")
@@ -96,6 +106,22 @@ class _Steps:
         for value in self.steps:
             self.budget.check()
             yield value
+
+
+def check_shape(source: str) -> None:
+    """Refuse a source too long, or with brackets nested too deep, to parse safely."""
+    if len(source) > MAX_SOURCE:
+        raise TemplateRefused(f"the template is {len(source)} characters long; keep it "
+                              f"under {MAX_SOURCE}")
+    depth = deepest = 0
+    for char in source:
+        if char in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in ")]}":
+            depth -= 1
+    if deepest > MAX_NESTING:
+        raise TemplateRefused(f"brackets nest {deepest} deep; keep them under {MAX_NESTING}")
 
 
 class _NoLoader(BaseLoader):
@@ -196,6 +222,10 @@ class Sandbox(ImmutableSandboxedEnvironment):
              **kwargs: Any) -> Any:
         budget = __self.budget
         budget.check()
+        if isinstance(__obj, Undefined):
+            raise TemplateRefused(f"{__obj._undefined_name or 'this'} is not a function "
+                                  "templates may call; they may call range() and their own "
+                                  "macros")
         if not (isinstance(__obj, Macro) or __obj == __self._range):
             raise TemplateRefused(f"calling {getattr(__obj, '__name__', type(__obj).__name__)}"
                                   " is not allowed; templates may call range() and their "
@@ -237,9 +267,7 @@ class Sandbox(ImmutableSandboxedEnvironment):
     def compile_source(self, source: str) -> Template:
         """``source`` compiled (raises ``TemplateRefused`` when it is too long, and Jinja's
         ``TemplateSyntaxError`` when it does not parse)."""
-        if len(source) > MAX_SOURCE:
-            raise TemplateRefused(f"the template is {len(source)} characters long; keep it "
-                                  f"under {MAX_SOURCE}")
+        check_shape(source)
         try:
             return self.from_string(source)
         except RecursionError:
