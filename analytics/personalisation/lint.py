@@ -106,18 +106,41 @@ class _Usage:
     fallback: bool
 
 
-def _token_column(source: str, line: int, *texts: str) -> int:
-    text = _line_text(source, line)
-    for needle in texts:
-        column = _inside_tags(text, needle)
-        if column is not None:
-            return column
-    return _first_tag(text)
+class _Locator:
+    """Columns of tokens in the source: the n-th use of a pattern on a line (in the
+    template's order) is its n-th match inside a tag on that line."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.seen: dict[tuple[int, str], int] = {}
+
+    def column(self, line: int, pattern: str) -> int:
+        text = _line_text(self.source, line)
+        nth = self.seen.get((line, pattern), 0)
+        self.seen[(line, pattern)] = nth + 1
+        inside = []
+        for match in re.finditer(pattern, text):
+            opened = max(text.rfind("{{", 0, match.start()), text.rfind("{%", 0, match.start()))
+            closed = max(text.rfind("}}", 0, match.start()), text.rfind("%}", 0, match.start()))
+            if opened > closed:
+                inside.append(match.start() + 1)
+        if inside:
+            return inside[min(nth, len(inside) - 1)]
+        return _first_tag(text)
+
+
+def _key(node: nodes.Node) -> str | None:
+    """The token a Name or namespace Getattr reads (bare fields as customer.<name>)."""
+    if isinstance(node, nodes.Name):
+        return f"customer.{node.name}" if node.name in SHORTCUTS else node.name
+    if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name):
+        return f"{node.node.name}.{node.attr}"
+    return None
 
 
 def _with_fallback(ast: nodes.Template) -> set[int]:
-    """``id`` of every node that a default filter (or an ``is defined`` test, or an
-    ``if`` on the node itself) guards."""
+    """``id`` of every node a fallback guards: a default filter on it, an ``is defined``
+    test of it, a condition on it, or an ``if`` on the same token around it."""
     guarded: set[int] = set()
     for node in ast.find_all((nodes.Filter,)):
         if node.name in FALLBACK_FILTERS and node.node is not None:
@@ -125,10 +148,16 @@ def _with_fallback(ast: nodes.Template) -> set[int]:
     for test in ast.find_all((nodes.Test,)):
         if test.name in ("defined", "undefined", "none"):
             guarded.add(id(test.node))
-    for branch in ast.find_all((nodes.If,)):
-        guarded.add(id(branch.test))
     for expression in ast.find_all((nodes.CondExpr,)):
         guarded.add(id(expression.test))
+    for branch in ast.find_all((nodes.If,)):
+        guarded.add(id(branch.test))
+        tested = {_key(node) for node in branch.test.find_all((nodes.Name, nodes.Getattr))}
+        tested |= {_key(branch.test)}
+        for child in branch.body:
+            for node in child.find_all((nodes.Name, nodes.Getattr)):
+                if _key(node) in tested - {None}:
+                    guarded.add(id(node))
     return guarded
 
 
@@ -137,6 +166,7 @@ def _usages(ast: nodes.Template, source: str, declared: set[str],
     usages: list[_Usage] = []
     problems: list[LintMessage] = []
     guarded = _with_fallback(ast)
+    locate = _Locator(source)
     namespaced: set[int] = set()
     for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
         target = node.node  # type: ignore[attr-defined]
@@ -146,7 +176,7 @@ def _usages(ast: nodes.Template, source: str, declared: set[str],
         if not isinstance(target, nodes.Name) or target.name in declared:
             if isinstance(node, nodes.Getattr) and not (
                     isinstance(target, nodes.Name) and target.name in declared):
-                column = _token_column(source, node.lineno, f".{node.attr}")
+                column = locate.column(node.lineno, rf"\.\s*{re.escape(node.attr)}(?!\w)")
                 problems.append(LintMessage(
                     "error", "refused", f"reading .{node.attr} here is not allowed: "
                     "templates read only the documented tokens", node.lineno, column,
@@ -159,7 +189,8 @@ def _usages(ast: nodes.Template, source: str, declared: set[str],
         if not isinstance(field, str):
             continue
         token = f"{space}.{field}"
-        column = _token_column(source, node.lineno, token, f"{space}[", space)
+        column = locate.column(node.lineno, rf"(?<![\w.]){space}\s*(\.\s*{re.escape(field)}"
+                                            rf"(?!\w)|\[)")
         known = field in rule_keys if space == RULES else field in NAMESPACES[space]
         if not known:
             fields = sorted(rule_keys) if space == RULES else sorted(NAMESPACES[space])
@@ -176,7 +207,7 @@ def _usages(ast: nodes.Template, source: str, declared: set[str],
             continue
         if name.name in ("loop", "range", "caller", "varargs", "kwargs"):
             continue
-        column = _token_column(source, name.lineno, name.name)
+        column = locate.column(name.lineno, rf"(?<![\w.]){re.escape(name.name)}(?!\w)")
         if name.name in SHORTCUTS:
             usages.append(_Usage(f"customer.{name.name}", name.lineno, column,
                                  id(name) in guarded))
@@ -234,7 +265,9 @@ def lint(source: str, kind: str, *, rule_keys: Iterable[str] = (),
             messages.append(LintMessage(
                 "error", "unknown-filter", f"filter {call.name!r} is not available; use one "
                 f"of {', '.join(sorted(environment.filters))}", call.lineno,
-                _token_column(source, call.lineno, call.name), call.name))
+                _Locator(source).column(
+                    call.lineno, rf"(?:(?<=\|)|(?<=\|\s)){re.escape(call.name)}(?!\w)"),
+                call.name))
     usages, problems = _usages(ast, source, _declared(ast), frozenset(rule_keys))
     messages += problems
     shares = empty_shares or {}
