@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from analytics.personalisation.render import TokenValues, render_template
 from analytics.personalisation.sandbox import (
     MAX_RANGE,
-    OUTPUT_LIMITS,
     Sandbox,
     TemplateRefused,
     check_shape,
