@@ -15,7 +15,7 @@ from server.web.roles import has_role, role_refusal
 from server.web.templating import is_htmx, render, render_error
 
 KINDS = ("body", "subject", "cta")
-RULES_PAGE = 20
+RULES_PAGE = 10
 TEMPLATE_FIELDS = "id name kind source version updatedAt"
 RULE_FIELDS = "id name condition key value priority enabled updatedAt"
 
