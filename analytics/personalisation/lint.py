@@ -152,12 +152,12 @@ def _with_fallback(ast: nodes.Template) -> set[int]:
         guarded.add(id(expression.test))
     for branch in ast.find_all((nodes.If,)):
         guarded.add(id(branch.test))
-        tested = {_key(node) for node in branch.test.find_all((nodes.Name, nodes.Getattr))}
+        tested = {_key(read) for read in branch.test.find_all((nodes.Name, nodes.Getattr))}
         tested |= {_key(branch.test)}
         for child in branch.body:
-            for node in child.find_all((nodes.Name, nodes.Getattr)):
-                if _key(node) in tested - {None}:
-                    guarded.add(id(node))
+            for inner in child.find_all((nodes.Name, nodes.Getattr)):
+                if _key(inner) in tested - {None}:
+                    guarded.add(id(inner))
     return guarded
 
 
