@@ -148,14 +148,16 @@ def _with_fallback(ast: nodes.Template) -> set[int]:
     for test in ast.find_all((nodes.Test,)):
         if test.name in ("defined", "undefined", "none"):
             guarded.add(id(test.node))
-    for expression in ast.find_all((nodes.CondExpr,)):
-        guarded.add(id(expression.test))
-    for branch in ast.find_all((nodes.If,)):
-        guarded.add(id(branch.test))
-        tested = {_key(read) for read in branch.test.find_all((nodes.Name, nodes.Getattr))}
-        tested |= {_key(branch.test)}
-        for child in branch.body:
-            for inner in child.find_all((nodes.Name, nodes.Getattr)):
+    branches: list[tuple[nodes.Node, list[nodes.Node]]] = [
+        (branch.test, list(branch.body)) for branch in ast.find_all((nodes.If,))]
+    branches += [(expression.test, [expression.expr1])
+                 for expression in ast.find_all((nodes.CondExpr,))]
+    for test_node, body in branches:
+        guarded.add(id(test_node))
+        tested = {_key(read) for read in test_node.find_all((nodes.Name, nodes.Getattr))}
+        tested |= {_key(test_node)}
+        for child in body:
+            for inner in [child, *child.find_all((nodes.Name, nodes.Getattr))]:
                 if _key(inner) in tested - {None}:
                     guarded.add(id(inner))
     return guarded
@@ -260,6 +262,12 @@ def lint(source: str, kind: str, *, rule_keys: Iterable[str] = (),
     except RecursionError:
         return [LintMessage("error", "syntax", "the template nests too deeply", 1, 1)]
     messages = []
+    try:
+        environment.compile_source(source)
+    except TemplateRefused as refused:
+        messages.append(LintMessage("error", "too-large", refused.message or "", 1, 1))
+    except TemplateSyntaxError:
+        pass  # an unknown filter or test: reported below with its position
     for call in ast.find_all((nodes.Filter,)):
         if call.name not in environment.filters:
             messages.append(LintMessage(

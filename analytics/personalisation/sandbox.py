@@ -270,8 +270,10 @@ class Sandbox(ImmutableSandboxedEnvironment):
         check_shape(source)
         try:
             return self.from_string(source)
-        except RecursionError:
-            raise TemplateRefused("the template nests too deeply to compile") from None
+        except (RecursionError, SyntaxError):
+            # Python's own limits: recursion in the compiler, or over 100 nested blocks.
+            raise TemplateRefused("the template nests too deeply to compile; flatten its "
+                                  "blocks") from None
 
     def render_stream(self, template: Template, context: Mapping[str, Any],
                       seconds: float = TIME_BUDGET) -> str:

@@ -67,3 +67,12 @@ def test_lint_never_crashes_and_positions_are_inside_the_source(source):
     for message in lint(source, "body"):
         assert 1 <= message.line <= len(lines)
         assert 1 <= message.column <= len(lines[message.line - 1]) + 1
+
+
+def test_guards_on_namespaced_tokens_and_templates_too_deep_to_compile():
+    shares = {"profile.favorite_category": 0.5, "customer.first_name": 0.5}
+    assert lint("{% if profile.favorite_category %}{{ profile.favorite_category }}{% endif %}"
+                "{{ first_name if first_name is defined else 'you' }}{{ customer[0] }}",
+                "body", empty_shares=shares, customers=2) == []
+    assert where("{% if first_name %}" * 120 + "x" + "{% endif %}" * 120) == [
+        ("error", "too-large", 1, 1)]

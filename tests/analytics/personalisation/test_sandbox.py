@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from analytics.personalisation.render import TokenValues, render_template
 from analytics.personalisation.sandbox import (
     MAX_RANGE,
+    OUTPUT_LIMITS,
     Sandbox,
     TemplateRefused,
     check_shape,
@@ -100,3 +101,14 @@ def test_any_text_value_is_escaped_in_bodies_and_flattened_in_subjects(name):
     assert "<" not in body and ">" not in body
     subject = render_template("subject", "{{ first_name }}", values).text or ""
     assert not any(ord(char) < 32 for char in subject)
+
+
+def test_no_other_callable_and_no_attribute_path_is_open():
+    assert refusal("body", "{% for i in range(2) %}{{ loop(1) }}{% endfor %}") == (
+        "calling LoopContext is not allowed; templates may call range() and their own "
+        "macros")
+    environment = Sandbox("body")
+    assert environment.is_safe_attribute("", "upper", "".upper) is False
+    assert environment.budget.limit == OUTPUT_LIMITS["body"]  # a thread's first budget
+    assert refusal("body", "{% if first_name %}" * 120 + "x" + "{% endif %}" * 120) == (
+        "the template nests too deeply to compile; flatten its blocks")

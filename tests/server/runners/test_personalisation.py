@@ -120,6 +120,10 @@ def test_a_campaigns_content_comes_from_its_linked_templates(shop: Engine):
     runner.link_campaign_template(shop, campaign_id="c1", kind="subject",
                                   template_id=subject.id)
     runner.link_campaign_template(shop, campaign_id="c1", kind="body", template_id=body.id)
+    other = runner.create_template(shop, name="B2", kind="body", source="<p>other</p>")
+    runner.link_campaign_template(shop, campaign_id="c1", kind="body", template_id=other.id)
+    assert runner.personalized_content(shop, "u2", "c1").body.text == "<p>other</p>"
+    runner.link_campaign_template(shop, campaign_id="c1", kind="body", template_id=body.id)
     with pytest.raises(Problem, match="template 'S' is a subject template, not a body one"):
         runner.link_campaign_template(shop, campaign_id="c1", kind="body",
                                       template_id=subject.id)
