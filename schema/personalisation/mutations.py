@@ -79,15 +79,16 @@ def _refused(engine: Any, problem: runner.PersonalisationProblem, source: str | 
                                   line=problem.line, column=problem.column, lint=lint)
 
 
-async def _write(info: Info[Context, Any], work: Callable[[Any], T],
-                 source: str | None = None, kind: str | None = None,
-                 ) -> T | PersonalisationRefused:
+async def _write(info: Info[Context, Any], work: Callable[[Any], Any],
+                 convert: Callable[[Any], T], source: str | None = None,
+                 kind: str | None = None) -> T | PersonalisationRefused:
+    """``convert(work(engine))``, or the refusal of a ``PersonalisationProblem``."""
     require(info, "analyst")
     engine = info.context.engine
 
     def run() -> T | PersonalisationRefused:
         try:
-            return work(engine)
+            return convert(work(engine))
         except runner.PersonalisationProblem as problem:
             return _refused(engine, problem, source, kind)
 
@@ -112,27 +113,24 @@ class PersonalisationMutation:
                                      "when it does not lint clean). Needs analyst.")
     async def create_template(self, info: Info[Context, Any],
                               input: TemplateInput) -> TemplateResult:
-        result = await _write(info, lambda engine: runner.create_template(
+        return await _write(info, lambda engine: runner.create_template(
             engine, name=input.name, kind=input.kind.value, source=input.source),
-            input.source, input.kind.value)
-        return result if isinstance(result, PersonalisationRefused) else \
-            ContentTemplate.from_row(result)
+            ContentTemplate.from_row, input.source, input.kind.value)
 
     @strawberry.mutation(description="Rename a template or change its source (a new "
                                      "version). Needs analyst.")
     async def update_template(self, info: Info[Context, Any], id: strawberry.ID,
                               patch: TemplatePatch) -> TemplateResult:
         kind = await asyncio.to_thread(_kind_of, info.context.engine, id)
-        result = await _write(info, lambda engine: runner.update_template(
-            engine, _id(id), name=patch.name, source=patch.source), patch.source, kind)
-        return result if isinstance(result, PersonalisationRefused) else \
-            ContentTemplate.from_row(result)
+        return await _write(info, lambda engine: runner.update_template(
+            engine, _id(id), name=patch.name, source=patch.source),
+            ContentTemplate.from_row, patch.source, kind)
 
     @strawberry.mutation(description="Delete a template no campaign sends. Needs analyst.")
     async def delete_template(self, info: Info[Context, Any],
                               id: strawberry.ID) -> DeleteTemplateResult:
-        result = await _write(info, lambda engine: runner.delete_template(engine, _id(id)))
-        return result if isinstance(result, PersonalisationRefused) else TemplateDeleted(id=id)
+        return await _write(info, lambda engine: runner.delete_template(engine, _id(id)),
+                            lambda _: TemplateDeleted(id=id))
 
     @strawberry.mutation(description="Make a campaign send a template as its subject, body "
                                      "or call to action (templateId null removes it). Needs "
@@ -140,22 +138,19 @@ class PersonalisationMutation:
     async def link_campaign_template(self, info: Info[Context, Any],
                                      campaign_id: strawberry.ID, kind: TemplateKind,
                                      template_id: strawberry.ID | None) -> LinkResult:
-        result = await _write(info, lambda engine: runner.link_campaign_template(
+        return await _write(info, lambda engine: runner.link_campaign_template(
             engine, campaign_id=str(campaign_id), kind=kind.value,
-            template_id=None if template_id is None else _id(template_id)))
-        if isinstance(result, PersonalisationRefused):
-            return result
-        return CampaignTemplateLinked(campaign_id=campaign_id, kind=kind,
-                                      template_id=template_id)
+            template_id=None if template_id is None else _id(template_id)),
+            lambda _: CampaignTemplateLinked(campaign_id=campaign_id, kind=kind,
+                                             template_id=template_id))
 
     @strawberry.mutation(description="Add a personalisation rule. Needs analyst.")
     async def create_personalisation_rule(self, info: Info[Context, Any],
                                           input: RuleInput) -> RuleResult:
         rule = runner.RuleInput(input.name, input.condition, input.key, input.value,
                                 input.priority, input.enabled)
-        result = await _write(info, lambda engine: runner.create_rule(engine, rule))
-        return result if isinstance(result, PersonalisationRefused) else \
-            PersonalisationRule.from_row(result)
+        return await _write(info, lambda engine: runner.create_rule(engine, rule),
+                            PersonalisationRule.from_row)
 
     @strawberry.mutation(description="Change a rule (enable or disable it with enabled). "
                                      "Needs analyst.")
@@ -163,16 +158,14 @@ class PersonalisationMutation:
                                           patch: RulePatch) -> RuleResult:
         changes = {name: getattr(patch, name) for name in
                    ("name", "condition", "key", "value", "priority", "enabled")}
-        result = await _write(info, lambda engine: runner.update_rule(engine, _id(id),
-                                                                      **changes))
-        return result if isinstance(result, PersonalisationRefused) else \
-            PersonalisationRule.from_row(result)
+        return await _write(info, lambda engine: runner.update_rule(engine, _id(id), **changes),
+                            PersonalisationRule.from_row)
 
     @strawberry.mutation(description="Delete a rule. Needs analyst.")
     async def delete_personalisation_rule(self, info: Info[Context, Any],
                                           id: strawberry.ID) -> DeleteRuleResult:
-        result = await _write(info, lambda engine: runner.delete_rule(engine, _id(id)))
-        return result if isinstance(result, PersonalisationRefused) else RuleDeleted(id=id)
+        return await _write(info, lambda engine: runner.delete_rule(engine, _id(id)),
+                            lambda _: RuleDeleted(id=id))
 
     @strawberry.mutation(description="Add the shipped example rules not there yet (offer, "
                                      "tone, greeting, layout). Needs analyst.")

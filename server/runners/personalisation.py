@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 from sqlalchemy import Engine
@@ -65,6 +65,24 @@ class PersonalisationProblem(ValueError):
         self.field = field
         self.line = line
         self.column = column
+
+
+Row = TypeVar("Row", ContentTemplate, PersonalisationRule)
+
+
+def _found(session: Session, model: type[Row], row_id: int) -> Row:
+    row = session.get(model, row_id)
+    if row is None:
+        what = "template" if model is ContentTemplate else "rule"
+        raise PersonalisationProblem("id", f"id: no {what} has id {row_id}")
+    return row
+
+
+def _store(session: Session, row: Row) -> Row:
+    session.add(row)
+    session.commit()
+    session.refresh(row)
+    return row
 
 
 # Scores and tiers -------------------------------------------------------------------
@@ -171,20 +189,14 @@ def create_template(engine: Engine, *, name: str, kind: str, source: str) -> Con
         if repo.template_named(session=session, name=name) is not None:
             raise PersonalisationProblem("name", f"name: a template is already called "
                                                  f"{name!r}; choose another name")
-        row = ContentTemplate(name=name, kind=kind, source=source)
-        session.add(row)
-        session.commit()
-        session.refresh(row)
-        return row
+        return _store(session, ContentTemplate(name=name, kind=kind, source=source))
 
 
 def update_template(engine: Engine, template_id: int, *, name: str | None = None,
                     source: str | None = None) -> ContentTemplate:
     """The template with a new name and/or source (each save counts one version)."""
     with Session(engine, expire_on_commit=False) as session:
-        row = session.get(ContentTemplate, template_id)
-        if row is None:
-            raise PersonalisationProblem("id", f"id: no template has id {template_id}")
+        row = _found(session, ContentTemplate, template_id)
         if name is not None:
             name = _check_name(name)
             other = repo.template_named(session=session, name=name)
@@ -197,18 +209,13 @@ def update_template(engine: Engine, template_id: int, *, name: str | None = None
             row.source = source
         row.version += 1
         row.updated_at = utcnow()
-        session.add(row)
-        session.commit()
-        session.refresh(row)
-        return row
+        return _store(session, row)
 
 
 def delete_template(engine: Engine, template_id: int) -> None:
     """Remove a template no campaign sends (refused naming the campaigns otherwise)."""
     with Session(engine) as session:
-        row = session.get(ContentTemplate, template_id)
-        if row is None:
-            raise PersonalisationProblem("id", f"id: no template has id {template_id}")
+        row = _found(session, ContentTemplate, template_id)
         users = repo.template_users(session=session, template_id=template_id)
         if users:
             raise PersonalisationProblem("id", f"id: campaigns {', '.join(users)} send this "
@@ -287,37 +294,25 @@ def get_rule(engine: Engine, rule_id: int) -> PersonalisationRule | None:
 def create_rule(engine: Engine, rule: RuleInput) -> PersonalisationRule:
     checked = _check_rule(rule)
     with Session(engine, expire_on_commit=False) as session:
-        row = PersonalisationRule(**checked.__dict__)
-        session.add(row)
-        session.commit()
-        session.refresh(row)
-        return row
+        return _store(session, PersonalisationRule(**checked.__dict__))
 
 
 def update_rule(engine: Engine, rule_id: int, **changes: Any) -> PersonalisationRule:
     """The rule with ``changes`` (any RuleInput field) applied and checked."""
     with Session(engine, expire_on_commit=False) as session:
-        row = session.get(PersonalisationRule, rule_id)
-        if row is None:
-            raise PersonalisationProblem("id", f"id: no rule has id {rule_id}")
+        row = _found(session, PersonalisationRule, rule_id)
         merged = {name: getattr(row, name) for name in RuleInput.__dataclass_fields__}
         merged.update({name: value for name, value in changes.items() if value is not None})
         checked = _check_rule(RuleInput(**merged))
         for name, value in checked.__dict__.items():
             setattr(row, name, value)
         row.updated_at = utcnow()
-        session.add(row)
-        session.commit()
-        session.refresh(row)
-        return row
+        return _store(session, row)
 
 
 def delete_rule(engine: Engine, rule_id: int) -> None:
     with Session(engine) as session:
-        row = session.get(PersonalisationRule, rule_id)
-        if row is None:
-            raise PersonalisationProblem("id", f"id: no rule has id {rule_id}")
-        session.delete(row)
+        session.delete(_found(session, PersonalisationRule, rule_id))
         session.commit()
 
 
