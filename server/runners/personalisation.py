@@ -39,8 +39,9 @@ from analytics.personalisation.tokens import (
     clv_tiers,
     empty_shares,
 )
-from server.db.models import ContentTemplate, PersonalisationRule
+from server.db.models import SCORED_KINDS, ContentTemplate, PersonalisationRule
 from server.db.repository import personalisation as repo
+from server.db.repository import predictions as predictions_repo
 from server.db.repository.changes import generations
 from server.db.types import utcnow
 from server.runners.base import MEMO
@@ -87,12 +88,23 @@ def _store(session: Session, row: Row) -> Row:
 
 # Scores and tiers -------------------------------------------------------------------
 
+def _published_runs(engine: Engine) -> tuple[int | None, ...]:
+    with Session(engine) as session:
+        runs = [predictions_repo.published_run(session=session, kind=kind)
+                for kind in SCORED_KINDS]
+    return tuple(None if run is None else run.id for run in runs)
+
+
 def score_frame(engine: Engine) -> pl.DataFrame:
-    """Every customer's published scores as tokens (``SCORE_TOKENS``) plus ``clv_tier``."""
-    scores = export_scores(engine).select(
-        "customer_id", *(pl.col(column).alias(token) for token, column in
-                         SCORE_COLUMNS.items()))
-    return scores.join(clv_tiers(scores), on="customer_id", how="left")
+    """Every customer's published scores as tokens (``SCORE_TOKENS``) plus ``clv_tier``,
+    read once per set of published runs (the editor lints on every keystroke)."""
+    def read() -> pl.DataFrame:
+        scores = export_scores(engine).select(
+            "customer_id", *(pl.col(column).alias(token) for token, column in
+                             SCORE_COLUMNS.items()))
+        return scores.join(clv_tiers(scores), on="customer_id", how="left")
+
+    return MEMO.of(engine, ("personalisation-scores", _published_runs(engine)), read)
 
 
 def _tier_frame(engine: Engine) -> pl.DataFrame:

@@ -34,3 +34,27 @@ def load_shop(engine: Engine, *, rules: bool = True) -> Engine:
         for rule in RULES:
             runner.create_rule(engine, rule)
     return engine
+
+
+def publish_ltv_scores(engine: Engine, values: dict[str, float]) -> None:
+    """A completed lifetime-value run scoring ``values`` (customer -> predicted value)."""
+    from sqlmodel import Session
+
+    from server.db.models import CustomerScore, ModelVersion, ScoreRun
+
+    with Session(engine) as session:
+        version = ModelVersion(
+            kind="ltv", served="baseline", reason="test", metrics="{}", calibration="[]",
+            importance="{}", features="[]", train_cutoff=AS_OF, holdout_cutoff=AS_OF,
+            data_to=AS_OF, horizon_days=90, train_rows=1, holdout_rows=1, artifact=b"x",
+            checksum="x", active=True)
+        session.add(version)
+        session.flush()
+        run = ScoreRun(version_id=version.id or 0, kind="ltv", as_of=AS_OF, shards=1,
+                       rows=len(values), completed_at=AS_OF)
+        session.add(run)
+        session.flush()
+        session.add_all(CustomerScore(run_id=run.id or 0, customer_id=customer, shard=0,
+                                      predicted_value=value, expected_orders=1.0,
+                                      p_alive=0.5) for customer, value in values.items())
+        session.commit()

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine
 
 from server.runners import personalisation as runner
-from tests.worlds.personalisation import RENDER_AT, load_shop
+from tests.worlds.personalisation import RENDER_AT, load_shop, publish_ltv_scores
 
 Problem = runner.PersonalisationProblem
 
@@ -143,3 +143,17 @@ def test_a_campaigns_content_comes_from_its_linked_templates(shop: Engine):
     assert runner.personalized_content(shop, "u4", "c1").body is None
     with pytest.raises(Problem, match="campaignId: no campaign has id 'zz'"):
         runner.personalized_content(shop, "u1", "zz")
+
+
+def test_scores_and_clv_tiers_reach_templates_and_rules(shop: Engine):
+    assert runner.score_frame(shop).is_empty()
+    publish_ltv_scores(shop, {"u1": 500.0, "u2": 20.0, "u3": 80.0})
+    runner.create_rule(shop, runner.RuleInput("VIP", 'clv_tier == "high"', "offer", "VIP",
+                                               priority=99))
+    _, previews = runner.preview(
+        shop, source="{{ scores.clv_tier | default('-') }} {{ scores.predicted_clv | "
+                     "default('-') }} {{ rules.offer | default('-') }}",
+        kind="body", customer_ids=["u1", "u2", "u4"], at=RENDER_AT)
+    assert [p.rendered.text for p in previews] == [
+        "high 500.0 VIP", "low 20.0 -", "- - -"]
+    assert runner.token_gaps(shop)[1]["scores.predicted_clv"] == 0.25
