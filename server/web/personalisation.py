@@ -29,6 +29,7 @@ query PersonalisationPage {{
 CHECK_QUERY = """
 query CheckTemplate($source: String!, $kind: TemplateKind!, $customerIds: [ID!]) {
   previewTemplate(source: $source, kind: $kind, customerIds: $customerIds) {
+    kind
     lint { severity code message line column token }
     customers { customerId firstName lifecycleStage rendered { text error }
       chosen { key value }

@@ -40,6 +40,12 @@ def test_editor_lints_previews_and_saves(client: TestClient, engine: Engine) -> 
         ("u3", "Hi Cy"), ("u2", "Hi Bo"), ("u4", "Hi there")]
     assert fixed.text.count('class="card preview-customer"') == 3
 
+    body = client.get("/personalisation/check", params={
+        "source": "<b>{{ first_name }}</b>", "kind": "body", "customers": "u1"}, headers=HTMX)
+    assert body.context["check"]["kind"] == "BODY"
+    assert ('<iframe class="rendered-frame" sandbox="" title="Body for u1" '
+            'srcdoc="&lt;b&gt;Ana&lt;/b&gt;"') in body.text
+
     chosen = client.get("/personalisation/check", params={
         "source": "{{ rules.offer | default('-') }}", "customers": "u1, nobody"})
     assert chosen.template == "personalisation.html"  # opened directly: whole page
