@@ -43,10 +43,12 @@ async def _drive(base_url: str, raw_key: str) -> None:
             await source.press("End")
             await source.press_sequentially("!", delay=10)
             await page.locator("#lint-clean").wait_for()
-            rendered = page.locator("#preview .rendered")
             await page.wait_for_function(
                 "document.querySelectorAll('#preview .rendered').length === 3")
-            assert await rendered.all_inner_texts() == ["Hi Cy!", "Hi Bo!", "Hi there!"]
+            html = await page.locator("#preview .rendered").all_text_contents()
+            assert html == ["Hi Cy!", "Hi Bo!", "Hi there!"]
+            framed = page.frame_locator("#preview-u4 iframe").locator("body")
+            assert await framed.inner_text() == "Hi there!"
             why = await page.locator("#preview-u3 .rules-why").inner_text()
             assert "Any buyer" in why and "purchases >= 1 held" in why
             assert await page.evaluate("window.__noReload") == "still here"
