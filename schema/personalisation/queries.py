@@ -80,13 +80,18 @@ def _tokens(engine: Any) -> list[TokenInfo]:
 
 @strawberry.type
 class PersonalisationQuery:
-    @strawberry.field(description="Saved templates by name, of one kind or all.")
-    async def templates(self, info: Info[Context, Any],
-                        kind: TemplateKind | None = None) -> list[ContentTemplate]:
+    @strawberry.field(description="Saved templates by name, of one kind or all; search "
+                                  "matches the name or the source.")
+    async def templates(self, info: Info[Context, Any], first: int = DEFAULT_PAGE,
+                        after: str | None = None, kind: TemplateKind | None = None,
+                        search: str | None = None) -> Connection[ContentTemplate]:
         require(info, "viewer")
-        rows = await asyncio.to_thread(runner.list_templates, info.context.engine,
-                                       kind.value if kind else None)
-        return [ContentTemplate.from_row(row) for row in rows]
+        offset, limit = page_window(first, after)
+        rows, total = await asyncio.to_thread(
+            lambda: runner.templates_page(info.context.engine, offset=offset, first=limit,
+                                          kind=kind.value if kind else None, search=search))
+        return connection(rows, offset=offset, first=limit, total=total,
+                          to_node=ContentTemplate.from_row)
 
     @strawberry.field
     async def template(self, info: Info[Context, Any],

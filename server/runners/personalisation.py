@@ -173,9 +173,11 @@ def _check_name(name: str) -> str:
     return name
 
 
-def list_templates(engine: Engine, kind: str | None = None) -> list[ContentTemplate]:
+def templates_page(engine: Engine, *, offset: int, first: int, kind: str | None = None,
+                   search: str | None = None) -> tuple[list[ContentTemplate], int]:
     with Session(engine, expire_on_commit=False) as session:
-        return repo.list_templates(session=session, kind=kind)
+        return repo.templates_page(session=session, offset=offset, first=first, kind=kind,
+                                   search=search)
 
 
 def get_template(engine: Engine, template_id: int) -> ContentTemplate | None:

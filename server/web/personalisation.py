@@ -16,12 +16,17 @@ from server.web.templating import is_htmx, render, render_error
 
 KINDS = ("body", "subject", "cta")
 RULES_PAGE = 10
+TEMPLATES_PAGE = 25
 TEMPLATE_FIELDS = "id name kind source version updatedAt"
 RULE_FIELDS = "id name condition key value priority enabled updatedAt"
 
 TEMPLATES_QUERY = f"""
-query PersonalisationPage {{
-  templates {{ {TEMPLATE_FIELDS} }}
+query PersonalisationPage($first: Int!, $after: String, $search: String, $id: ID!,
+                          $editing: Boolean!) {{
+  templates(first: $first, after: $after, search: $search) {{
+    totalCount pageInfo {{ hasNextPage endCursor }} edges {{ node {{ {TEMPLATE_FIELDS} }} }}
+  }}
+  template(id: $id) @include(if: $editing) {{ {TEMPLATE_FIELDS} }}
   personalisationTokens {{ token description emptyShare }}
 }}
 """
@@ -100,17 +105,25 @@ def _customer_ids(raw: str) -> list[str] | None:
 
 async def _editor_context(request: Request, form: dict[str, str] | None = None,
                           error: str | None = None) -> dict[str, Any]:
-    data = await run_operation(request, TEMPLATES_QUERY)
+    params = request.query_params
+    chosen = params.get("template", "")
+    data = await run_operation(request, TEMPLATES_QUERY, {
+        "first": TEMPLATES_PAGE, "after": params.get("after") or None,
+        "search": params.get("search") or None, "id": chosen or "0",
+        "editing": bool(chosen) and not form})
     form = dict(form or {})
-    chosen = request.query_params.get("template")
-    if chosen and not form:
-        found = [t for t in data["templates"] if t["id"] == chosen]
-        if found:
-            form = {"id": found[0]["id"], "name": found[0]["name"],
-                    "kind": found[0]["kind"].lower(), "source": found[0]["source"]}
-    return {"templates": data["templates"], "tokens": data["personalisationTokens"],
-            "form": form, "error": error, "kinds": KINDS, "check": None,
-            "can_edit": has_role(request, "analyst")}
+    found = data.get("template")
+    if found:
+        form = {"id": found["id"], "name": found["name"], "kind": found["kind"].lower(),
+                "source": found["source"]}
+    page = data["templates"]
+    return {"templates": [edge["node"] for edge in page["edges"]],
+            "templates_total": page["totalCount"],
+            "templates_next": page["pageInfo"]["endCursor"]
+            if page["pageInfo"]["hasNextPage"] else None,
+            "search": params.get("search", ""),
+            "tokens": data["personalisationTokens"], "form": form, "error": error,
+            "kinds": KINDS, "check": None, "can_edit": has_role(request, "analyst")}
 
 
 async def editor_page(request: Request) -> Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import case, func
+from sqlalchemy import case, func, or_
 from sqlmodel import Session, col, select
 
 from server.db.models import (
@@ -15,13 +15,21 @@ from server.db.models import (
     Customer,
     PersonalisationRule,
 )
+from server.db.repository.listing import contains, page_of
 
 
-def list_templates(*, session: Session, kind: str | None = None) -> list[ContentTemplate]:
-    query = select(ContentTemplate).order_by(col(ContentTemplate.name))
+def templates_page(*, session: Session, offset: int, first: int, kind: str | None = None,
+                   search: str | None = None) -> tuple[list[ContentTemplate], int]:
+    """A window of templates by name (of one kind, and/or with ``search`` in the name or
+    source) and the total."""
+    conditions = []
     if kind is not None:
-        query = query.where(ContentTemplate.kind == kind)
-    return list(session.exec(query).all())
+        conditions.append(col(ContentTemplate.kind) == kind)
+    if search and search.strip():
+        conditions.append(or_(contains(ContentTemplate.name, search),
+                              contains(ContentTemplate.source, search)))
+    return page_of(session=session, model=ContentTemplate, conditions=conditions,
+                   order=[col(ContentTemplate.name)], offset=offset, first=first)
 
 
 def template_named(*, session: Session, name: str) -> ContentTemplate | None:

@@ -103,10 +103,17 @@ async def test_templates_tokens_and_personalized_content(shop: Engine):
         "templates": [{"name": "Subject", "kind": "SUBJECT"}]}
     missing = await run(shop, CONTENT, {"c": "zz", "u": "u1"})
     assert messages_of(missing) == ["campaignId: no campaign has id 'zz'"]
-    listed = await data_of(shop, "{ templates(kind: SUBJECT) { name version } "
-                                 "all: templates { name } }")
-    assert listed == {"templates": [{"name": "Subject", "version": 1}],
-                      "all": [{"name": "Subject"}]}
+    runner.create_template(shop, name="Body", kind="body", source="<p>hello</p>")
+    listed = await data_of(shop, """{
+      templates(kind: SUBJECT) { totalCount edges { node { name version } } }
+      all: templates(first: 1) { totalCount pageInfo { hasNextPage }
+                                 edges { node { name } } }
+      found: templates(search: "HELLO") { edges { node { name } } } }""")
+    assert listed == {
+        "templates": {"totalCount": 1, "edges": [{"node": {"name": "Subject", "version": 1}}]},
+        "all": {"totalCount": 2, "pageInfo": {"hasNextPage": True},
+                "edges": [{"node": {"name": "Body"}}]},
+        "found": {"edges": [{"node": {"name": "Body"}}]}}
     one = await data_of(shop, "query($id: ID!) { template(id: $id) { name } "
                               "bad: template(id: \"x\") { name } }", {"id": str(subject.id)})
     assert one == {"template": {"name": "Subject"}, "bad": None}

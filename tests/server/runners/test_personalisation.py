@@ -35,7 +35,7 @@ def test_templates_save_only_when_they_lint_clean_and_count_versions(shop: Engin
     assert (caught.value.field, caught.value.line, caught.value.column) == ("source", 1, 7)
     assert str(caught.value) == ("line 1, column 7: unknown token customer.first_nme — did "
                                  "you mean customer.first_name?")
-    assert runner.list_templates(shop) == []
+    assert runner.templates_page(shop, offset=0, first=5) == ([], 0)
     saved = runner.create_template(shop, name="Welcome", kind="body",
                                    source="Hi {{ first_name }}")  # a warning only
     assert (saved.version, saved.kind) == (1, "body")
@@ -49,6 +49,8 @@ def test_templates_save_only_when_they_lint_clean_and_count_versions(shop: Engin
                                      source="Hi {{ first_name | default('there') }}")
     assert (changed.name, changed.version) == ("Hello", 2)
     assert runner.find_template(shop, "Hello").id == saved.id
+    assert [t.name for t in runner.templates_page(shop, offset=0, first=5,
+                                                  search="THERE")[0]] == ["Hello"]
     assert runner.find_template(shop, str(saved.id)).name == "Hello"
     with pytest.raises(Problem, match="no template has id 999"):
         runner.update_template(shop, 999, name="x")

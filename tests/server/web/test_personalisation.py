@@ -65,6 +65,10 @@ def test_editor_lints_previews_and_saves(client: TestClient, engine: Engine) -> 
     editing = client.get(saved.headers["location"])
     assert editing.context["form"] == {"id": str(template.id), "name": "Hello",
                                        "kind": "subject", "source": "Hi {{ first_name }}"}
+    listed = client.get("/personalisation", params={"search": "nothing like it"})
+    assert listed.context["templates"] == [] and "No template matches" in listed.text
+    assert [t["name"] for t in client.get("/personalisation").context["templates"]] == [
+        "Hello"]
     updated = client.post("/personalisation/templates", data={
         "csrf_token": token, "id": str(template.id), "name": "Hello",
         "source": "Hey {{ first_name | default('you') }}"}, follow_redirects=False)
