@@ -21,7 +21,10 @@ What is enforced, and how:
   read, filter, range step and output chunk; a render past it stops with a
   ``TemplateRefused``. Macro recursion deeper than ``MAX_DEPTH`` is refused.
 - **Output**: rendering is streamed and stops as soon as the output passes the kind's
-  limit. Sources longer than ``MAX_SOURCE`` characters, or with brackets nested deeper
+  limit. Every printed value, every part of a ``~`` join (a code generator of our own)
+  and every filter argument is measured first by ``estimate`` (walking lists instead of
+  printing them), and ``replace`` computes its result's length before building it.
+  Sources longer than ``MAX_SOURCE`` characters, or with brackets nested deeper
   than ``MAX_NESTING``, are refused before parsing (the parser recurses per bracket).
 """
 
@@ -35,8 +38,10 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from jinja2 import BaseLoader, TemplateError
+from jinja2 import BaseLoader, TemplateError, nodes
+from jinja2.compiler import CodeGenerator, Frame
 from jinja2.environment import Template
+from jinja2.filters import do_replace
 from jinja2.runtime import Context, LoopContext, Macro, Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -86,9 +91,9 @@ class _Budget:
                                   "repeat work")
 
     def size(self, value: Any) -> Any:
-        if isinstance(value, str | list | tuple) and len(value) > self.limit:
-            raise TemplateRefused(f"a value of {len(value)} characters or items passes the "
-                                  f"output limit of {self.limit}; shorten it")
+        if estimate(value, self.limit) > self.limit:
+            raise TemplateRefused(f"a value passes the output limit of {self.limit} "
+                                  "characters; shorten it")
         return value
 
 
@@ -106,6 +111,47 @@ class _Steps:
         for value in self.steps:
             self.budget.check()
             yield value
+
+
+def estimate(value: Any, limit: int) -> int:
+    """The length of ``str(value)``, give or take, counted only up to just past ``limit``:
+    lists, tuples and dicts are walked (two characters a separator) instead of printed, so
+    a list of many references to one long string is measured without being built."""
+    total = 0
+    stack = [value]
+    while stack and total <= limit:
+        item = stack.pop()
+        if isinstance(item, str | int | float | bool) or item is None:
+            total += len(str(item)) if not isinstance(item, str) else len(item)
+        elif isinstance(item, list | tuple):
+            total += 2 + 2 * len(item)
+            stack.extend(item)
+        elif isinstance(item, dict):
+            total += 2 + 4 * len(item)
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        else:
+            total += 16  # a record, undefined or loop: printed short
+    return total
+
+
+class _CheckedConcat(CodeGenerator):
+    """``a ~ b`` joins parts that passed the size check (Jinja's own join would print a
+    huge list before anything could measure it)."""
+
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
+        if frame.eval_ctx.volatile:
+            join = "(markup_join if context.eval_ctx.volatile else str_join)"
+        elif frame.eval_ctx.autoescape:
+            join = "markup_join"
+        else:
+            join = "str_join"
+        self.write(f"{join}((")
+        for part in node.nodes:
+            self.write("environment.checked(")
+            self.visit(part, frame)
+            self.write("), ")
+        self.write("))")
 
 
 def check_shape(source: str) -> None:
@@ -143,12 +189,13 @@ class Sandbox(ImmutableSandboxedEnvironment):
     ``cta`` are one-line plain text)."""
 
     intercepted_binops = frozenset({"*", "**", "+", "%"})
+    code_generator_class = _CheckedConcat
 
     def __init__(self, kind: str) -> None:
         if kind not in KINDS:
             raise ValueError(f"unknown template kind {kind!r}; use one of {', '.join(KINDS)}")
         html = kind == "body"
-        super().__init__(autoescape=html, finalize=None if html else _plain,
+        super().__init__(autoescape=html, finalize=self._shown if html else self._shown_plain,
                          undefined=Undefined, loader=_NoLoader(), auto_reload=False)
         self.kind = kind
         self.output_limit = OUTPUT_LIMITS[kind]
@@ -171,15 +218,40 @@ class Sandbox(ImmutableSandboxedEnvironment):
             budget = self._local.budget = _Budget(TIME_BUDGET, self.output_limit)
         return budget
 
+    def checked(self, value: Any) -> Any:
+        """``value`` when printing it stays within the output limit (refused otherwise)."""
+        self.budget.check()
+        return self.budget.size(value)
+
+    def _shown(self, value: Any) -> Any:
+        return self.checked(value)
+
+    def _shown_plain(self, value: Any) -> Any:
+        return _plain(self.checked(value))
+
     def _sized(self, function: Callable[..., Any]) -> Callable[..., Any]:
         def sized(*args: Any, **kwargs: Any) -> Any:
-            self.budget.check()
+            for value in (*args, *kwargs.values()):
+                if not isinstance(value, Context):
+                    self.checked(value)
+            if function is _REPLACE:
+                self._check_replace(args)
             return self.budget.size(function(*args, **kwargs))
 
         for flag in ("jinja_pass_arg",):
             if hasattr(function, flag):
                 setattr(sized, flag, getattr(function, flag))
         return sized
+
+    def _check_replace(self, args: tuple[Any, ...]) -> None:
+        # str.replace would build the whole result before anything could measure it.
+        texts = [a for a in args if isinstance(a, str)]
+        if len(texts) >= 3:
+            text, old, new = texts[-3:]
+            grows = (text.count(old) if old else len(text) + 1) * (len(new) - len(old))
+            if len(text) + grows > self.output_limit:
+                raise TemplateRefused(f"replace() would make {len(text) + grows} characters, "
+                                      f"past the output limit of {self.output_limit}")
 
     def _range(self, *args: int) -> _Steps:
         steps = range(*args)
@@ -258,7 +330,7 @@ class Sandbox(ImmutableSandboxedEnvironment):
     def _check_product(self, left: Any, right: Any) -> None:
         for one, other in ((left, right), (right, left)):
             if (isinstance(one, str | list | tuple) and isinstance(other, int)
-                    and len(one) * other > self.output_limit):
+                    and estimate(one, self.output_limit) * other > self.output_limit):
                 raise TemplateRefused(f"repeating a value {other} times passes the output "
                                       f"limit of {self.output_limit}")
         if any(isinstance(x, int) and abs(x) > 10 ** MAX_NUMBER for x in (left, right)):
@@ -298,6 +370,7 @@ class Sandbox(ImmutableSandboxedEnvironment):
         return text if self.kind == "body" else _plain(text).strip()
 
 
+_REPLACE = do_replace
 _BINOPS: dict[str, Callable[[Any, Any], Any]] = {
     "*": operator.mul, "**": operator.pow, "+": operator.add, "%": operator.mod,
 }
