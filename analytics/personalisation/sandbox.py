@@ -115,8 +115,10 @@ class _Steps:
 
 def estimate(value: Any, limit: int) -> int:
     """The length of ``str(value)``, give or take, counted only up to just past ``limit``:
-    lists, tuples and dicts are walked (two characters a separator) instead of printed, so
-    a list of many references to one long string is measured without being built."""
+    lists, tuples and dicts are walked instead of printed, so
+    a list of many references to one long string is measured without being built. Each
+    item counts its quotes and separator, so the estimate is never below the printed
+    length of plain text."""
     total = 0
     stack = [value]
     while stack and total <= limit:
@@ -124,10 +126,10 @@ def estimate(value: Any, limit: int) -> int:
         if isinstance(item, str | int | float | bool) or item is None:
             total += len(str(item)) if not isinstance(item, str) else len(item)
         elif isinstance(item, list | tuple):
-            total += 2 + 2 * len(item)
+            total += 2 + 4 * len(item)
             stack.extend(item)
         elif isinstance(item, dict):
-            total += 2 + 4 * len(item)
+            total += 2 + 8 * len(item)
             stack.extend(item.keys())
             stack.extend(item.values())
         else:

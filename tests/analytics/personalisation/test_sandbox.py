@@ -17,6 +17,7 @@ from analytics.personalisation.sandbox import (
     Sandbox,
     TemplateRefused,
     check_shape,
+    estimate,
 )
 
 CORPUS = json.loads((Path(__file__).parent / "injection_corpus.json").read_text("utf-8"))
@@ -112,3 +113,18 @@ def test_no_other_callable_and_no_attribute_path_is_open():
     assert environment.budget.limit == OUTPUT_LIMITS["body"]  # a thread's first budget
     assert refusal("body", "{% if first_name %}" * 120 + "x" + "{% endif %}" * 120) == (
         "the template nests too deeply to compile; flatten its blocks")
+
+
+def test_estimate_measures_without_printing():
+    assert estimate("abc", 100) == 3
+    assert estimate(["a", "bc"], 100) == 13 >= len(str(["a", "bc"])) == 11
+    assert estimate({"a": 1}, 100) == 12 >= len(str({"a": 1})) == 8
+    assert estimate((None, 1.5, True), 100) == 14 + 4 + 3 + 4
+    shared = ["x" * 1000] * 1000  # a million characters if printed
+    assert estimate([shared] * 1000, 1000) == 4002  # stops once past the limit
+
+
+@given(st.recursive(st.text(alphabet="abc xyz", max_size=8) | st.integers(-99, 99),
+                    lambda inner: st.lists(inner, max_size=4), max_leaves=20))
+def test_estimate_is_never_below_the_printed_length(value):
+    assert estimate(value, 10**6) >= len(str(value))
