@@ -18,8 +18,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import polars as pl
+
 from analytics.customers.expressions import FieldType, Node, parse
-from analytics.customers.rules import PROFILE_FIELDS, Explanation, explain
+from analytics.customers.rules import PROFILE_FIELDS, Explanation, explain, to_polars
 
 RULE_EXTRA_FIELDS: dict[str, FieldType] = {
     "local_hour": FieldType.NUMBER, "local_weekday": FieldType.NUMBER,
@@ -146,3 +148,34 @@ EXAMPLE_RULES: tuple[Rule, ...] = (
          'device_preference != "mobile"', "layout", "two-column", priority=0),
 )
 """Ready rules (``mailscope`` ships them through ``installExampleRules``)."""
+
+
+def with_local_time(frame: pl.DataFrame, at: datetime) -> pl.DataFrame:
+    """``frame`` (with a ``timezone`` column) plus ``local_hour`` and ``local_weekday`` at
+    ``at`` in each row's time zone (UTC when missing or unknown)."""
+    zones = frame["timezone"].unique().to_list()
+    times = pl.DataFrame({"timezone": zones,
+                          "local_hour": [float(local_time(z, at)[0]) for z in zones],
+                          "local_weekday": [float(local_time(z, at)[1]) for z in zones]},
+                         schema={"timezone": pl.String, "local_hour": pl.Float64,
+                                 "local_weekday": pl.Float64})
+    return frame.join(times, on="timezone", how="left", nulls_equal=True)
+
+
+def empty_keys(rules: Iterable[Rule], frame: pl.DataFrame) -> dict[str, float]:
+    """Per rule key, the share of ``frame``'s rows (customers, with ``RULE_FIELDS``
+    columns) for whom no enabled rule for the key holds: how often ``rules.<key>`` is
+    empty. An empty frame gives no shares."""
+    if frame.is_empty():
+        return {}
+    conditions: dict[str, list[pl.Expr]] = {}
+    for rule in rules:
+        if rule.enabled:
+            conditions.setdefault(rule.key, []).append(
+                to_polars(parse_condition(rule.condition)))
+    if not conditions:
+        return {}
+    covered = frame.select(**{key: pl.any_horizontal(parts)
+                              for key, parts in conditions.items()})
+    return {key: (frame.height - int(covered[key].sum())) / frame.height
+            for key in conditions}

@@ -75,7 +75,7 @@ def _tokens(engine: Any) -> list[TokenInfo]:
             for space, fields in NAMESPACES.items() for name, text in fields.items()]
     keys = sorted({rule.key for rule in runner.rules_page(engine, offset=0, first=1000)[0]})
     return rows + [TokenInfo(token=f"rules.{key}", description="set by a personalisation "
-                             "rule", empty_share=None) for key in keys]
+                             "rule", empty_share=shares.get(f"rules.{key}")) for key in keys]
 
 
 @strawberry.type

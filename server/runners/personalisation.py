@@ -25,11 +25,14 @@ from analytics.personalisation.render import Rendered, TokenValues, render_templ
 from analytics.personalisation.rules import (
     EXAMPLE_RULES,
     KEY_PATTERN,
+    RULE_FIELDS,
     Rule,
     RuleOutcome,
+    empty_keys,
     evaluate,
     parse_condition,
     rule_row,
+    with_local_time,
 )
 from analytics.personalisation.sandbox import KINDS
 from analytics.personalisation.tokens import (
@@ -130,7 +133,22 @@ def token_gaps(engine: Engine) -> tuple[int, dict[str, float]]:
         for token in wanted:
             filled = frame.height * (1 - present.get(token, 1.0))
             shares[token] = max(0.0, 1 - filled / customers)
+    keys = empty_keys(_rules(engine), rule_frame(engine, profiles, scores, utcnow()))
+    shares.update({f"rules.{key}": share for key, share in keys.items()})
     return customers, shares
+
+
+def rule_frame(engine: Engine, profiles: pl.DataFrame, scores: pl.DataFrame,
+               at: datetime) -> pl.DataFrame:
+    """Every customer's values for rule conditions at ``at`` (``RULE_FIELDS`` columns)."""
+    people = repo.customer_fields_frame(engine=engine).with_columns(
+        has_first_name=pl.col("first_name").str.strip_chars().str.len_chars()
+        .fill_null(0) > 0)
+    frame = (people.join(profiles, on="customer_id", how="left")
+             .join(scores, on="customer_id", how="left"))
+    return with_local_time(frame, at).select(
+        [pl.col(name) if name in frame.columns or name.startswith("local_")
+         else pl.lit(None).alias(name) for name in RULE_FIELDS])
 
 
 # Templates --------------------------------------------------------------------------

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import case, func, or_
+import polars as pl
+from sqlalchemy import Engine, case, func, or_
 from sqlmodel import Session, col, select
 
 from server.db.models import (
@@ -15,6 +16,7 @@ from server.db.models import (
     Customer,
     PersonalisationRule,
 )
+from server.db.repository.frames import read_table
 from server.db.repository.listing import contains, page_of
 
 
@@ -111,3 +113,14 @@ def customer_field_gaps(*, session: Session) -> tuple[int, dict[str, int]]:
         else_=0)), 0) for name in columns]
     row = session.execute(select(func.count(), *empty).select_from(Customer)).one()
     return int(row[0]), {name: int(row[i + 1]) for i, name in enumerate(columns)}
+
+
+CUSTOMER_FIELDS_SCHEMA: dict[str, pl.DataType] = {
+    "customer_id": pl.String(), "first_name": pl.String(), "timezone": pl.String()}
+
+
+def customer_fields_frame(*, engine: Engine) -> pl.DataFrame:
+    """Every customer's id, first name and time zone (what rule conditions read besides
+    the profile and the scores)."""
+    return read_table(engine, "SELECT customer_id, first_name, timezone FROM customer "
+                              "ORDER BY customer_id", schema=CUSTOMER_FIELDS_SCHEMA)

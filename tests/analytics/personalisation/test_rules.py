@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import polars as pl
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -14,10 +15,12 @@ from analytics.customers.rules import Reason
 from analytics.personalisation.rules import (
     EXAMPLE_RULES,
     Rule,
+    empty_keys,
     evaluate,
     local_time,
     parse_condition,
     rule_row,
+    with_local_time,
 )
 
 AT = datetime(2026, 3, 20, 8, 30, tzinfo=UTC)
@@ -68,3 +71,26 @@ def test_each_key_is_set_by_at_most_one_rule_and_only_by_one_that_matched(purcha
     assert all(r.matched for r in fired)
     assert outcome.chosen == {r.rule.key: r.rule.value for r in fired}
     assert "greeting" in outcome.chosen  # the three greetings cover every hour
+
+
+FRAME = pl.DataFrame({"purchases": [0, 1, 4, None], "timezone": [
+    "Asia/Tokyo", None, "Europe/Lisbon", "Not/AZone"]})
+
+
+def test_local_time_columns_and_how_often_each_key_stays_empty():
+    local = with_local_time(FRAME, AT)
+    assert local.select("local_hour", "local_weekday").rows() == [
+        (17.0, 5.0), (8.0, 5.0), (8.0, 5.0), (8.0, 5.0)]
+    assert empty_keys(RULES, local) == {"offer": 0.5, "greeting": 0.25}
+    assert empty_keys(RULES, local.head(0)) == {}
+    assert empty_keys([RULES[3]], local) == {}  # only a disabled rule
+
+
+@given(st.lists(st.one_of(st.none(), st.integers(0, 6)), min_size=1, max_size=30))
+def test_the_share_without_an_offer_matches_the_row_by_row_rules(purchases):
+    frame = with_local_time(pl.DataFrame({"purchases": purchases, "timezone": "UTC"},
+                                         schema={"purchases": pl.Int64,
+                                                 "timezone": pl.String}), AT)
+    rows = [rule_row({"purchases": p}, {}, timezone="UTC", at=AT) for p in purchases]
+    without = sum("offer" not in evaluate(RULES, row).chosen for row in rows)
+    assert empty_keys(RULES, frame)["offer"] == without / len(purchases)

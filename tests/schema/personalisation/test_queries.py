@@ -120,5 +120,5 @@ async def test_templates_tokens_and_personalized_content(shop: Engine):
     tokens = (await data_of(shop, "{ personalisationTokens { token emptyShare } }"))[
         "personalisationTokens"]
     by_token = {t["token"]: t["emptyShare"] for t in tokens}
-    assert by_token["customer.first_name"] == 0.25 and by_token["rules.offer"] is None
+    assert by_token["customer.first_name"] == 0.25 and by_token["rules.offer"] == 0.5
     assert "rules.greeting" in by_token

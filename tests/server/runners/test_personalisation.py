@@ -26,6 +26,11 @@ def test_token_gaps_say_how_often_each_field_is_empty(shop: Engine):
     assert shares["profile.lifecycle_stage"] == 0.0
     assert shares["profile.value_tier"] == 0.5  # u2 and u4 have no orders
     assert shares["scores.predicted_clv"] == 1.0  # nothing scored yet
+    assert shares["rules.offer"] == 0.5  # u2 and u4 have bought nothing
+    frame = runner.rule_frame(shop, runner.all_profiles(shop), runner.score_frame(shop),
+                              RENDER_AT)
+    assert frame.select("local_hour", "has_first_name", "purchases").rows() == [
+        (8.0, True, 3), (9.0, True, 0), (4.0, True, 1), (17.0, False, 0)]
 
 
 def test_templates_save_only_when_they_lint_clean_and_count_versions(shop: Engine):
