@@ -141,7 +141,8 @@ def token_gaps(engine: Engine) -> tuple[int, dict[str, float]]:
 def rule_frame(engine: Engine, profiles: pl.DataFrame, scores: pl.DataFrame,
                at: datetime) -> pl.DataFrame:
     """Every customer's values for rule conditions at ``at`` (``RULE_FIELDS`` columns)."""
-    people = repo.customer_fields_frame(engine=engine).with_columns(
+    people = MEMO.of(engine, ("personalisation-people", generations(engine)),
+                     lambda: repo.customer_fields_frame(engine=engine)).with_columns(
         has_first_name=pl.col("first_name").str.strip_chars().str.len_chars()
         .fill_null(0) > 0)
     frame = (people.join(profiles, on="customer_id", how="left")
