@@ -60,6 +60,12 @@ from server.db.models.people import (
     SegmentMember,
     SegmentMembership,
 )
+from server.db.models.personalisation import (
+    TEMPLATE_KINDS,
+    CampaignTemplate,
+    ContentTemplate,
+    PersonalisationRule,
+)
 from server.db.models.predictions import (
     MODEL_KINDS,
     SCORED_KINDS,
@@ -106,4 +112,5 @@ __all__ = [
     "TriggerDefinition", "TriggerFiring", "CustomerAttribute",
     "MODEL_KINDS", "SCORED_KINDS", "SERVED_MODELS", "CustomerScore", "ModelVersion",
     "ScoreRun", "ScoreShard", "SendTimeScore",
+    "TEMPLATE_KINDS", "CampaignTemplate", "ContentTemplate", "PersonalisationRule",
 ]

@@ -1,0 +1,1 @@
+"""Personalisation: templates, lint, previews, rules and personalised content."""
