@@ -31,7 +31,7 @@ from server.api import data as data_api
 from server.api import openapi as openapi_api
 from server.api import webhooks as webhooks_api
 from server.api.persisted_queries import PersistedQueries
-from server.auth import ApiKeyBackend, Principal, is_public_path
+from server.auth import ApiKeyBackend, Principal, ingest_may_use, is_public_path
 from server.db.engine import engine_for
 from server.observability import Metrics, MetricsMiddleware, metrics_endpoint
 from server.settings import Settings, get_settings
@@ -92,10 +92,22 @@ class AuthGate:
         if scope["type"] != "http" or is_public_path(scope["path"]):
             await self.app(scope, receive, send)
             return
-        if isinstance(scope.get("user"), Principal):
+        user = scope.get("user")
+        if isinstance(user, Principal):
+            if user.role == "ingest" and not ingest_may_use(scope["method"], scope["path"]):
+                await self.ingest_only(HTTPConnection(scope))(scope, receive, send)
+                return
             await self.app(scope, receive, send)
             return
         await self.refuse(HTTPConnection(scope))(scope, receive, send)
+
+    @staticmethod
+    def ingest_only(conn: HTTPConnection) -> Response:
+        message = ("An ingest key may only import data (POST /api/import/<kind>, the "
+                   "GraphQL write mutations); ask an admin for a viewer key to read.")
+        if _is_api_path(conn.url.path):
+            return JSONResponse({"error": "not allowed", "detail": message}, status_code=403)
+        return web.render_error(Request(conn.scope), 403, "Not allowed", message)
 
     @staticmethod
     def refuse(conn: HTTPConnection) -> Response:
