@@ -34,6 +34,9 @@ from server.api.persisted_queries import PersistedQueries
 from server.auth import ApiKeyBackend, Principal, ingest_may_use, is_public_path
 from server.db.engine import engine_for
 from server.observability import Metrics, MetricsMiddleware, metrics_endpoint
+from server.security.body_limit import BodyLimit
+from server.security.headers import SecurityHeaders
+from server.security.ratelimit import Buckets, Limit, LocalBuckets, RateLimit, RedisBuckets
 from server.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -47,7 +50,7 @@ GRAPHIQL_HTML = """<!doctype html>
   <meta charset="utf-8">
   <title>Mailscope GraphQL</title>
   <link rel="stylesheet" href="/static/graphiql/graphiql.min.css">
-  <style>body { margin: 0; } #graphiql { height: 100vh; }</style>
+  <link rel="stylesheet" href="/static/graphiql/page.css">
 </head>
 <body>
   <div id="graphiql">Loading GraphiQL…</div>
@@ -155,7 +158,7 @@ async def http_error(request: Request, exc: Exception) -> Response:
                         headers=exc.headers)
 
 
-def _lifespan(settings: Settings) -> Callable[[Starlette], Any]:
+def _lifespan(settings: Settings, buckets: Buckets) -> Callable[[Starlette], Any]:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         workers = None
@@ -168,6 +171,8 @@ def _lifespan(settings: Settings) -> Callable[[Starlette], Any]:
         finally:
             if workers is not None:
                 await run_in_threadpool(workers.stop)
+            if isinstance(buckets, RedisBuckets):
+                await buckets.close()
 
     return lifespan
 
@@ -186,6 +191,20 @@ def _graphql_app(settings: Settings) -> ASGIApp:
     return PersistedQueries(app, documents, only=settings.graphql_persisted_only)
 
 
+class MailscopeApp(Starlette):
+    """Starlette with the security headers outside everything, so that every response
+    carries them, the server-error page included."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack())
+
+
+def rate_limit_buckets(settings: Settings) -> Buckets:
+    """Shared buckets in Redis when one is configured, else this process's own."""
+    url = settings.rate_limit_redis
+    return RedisBuckets(url) if url else LocalBuckets()
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     """The Mailscope ASGI app for ``settings`` (default: the settings in force)."""
     settings = settings or get_settings()
@@ -202,16 +221,25 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *web.routes,
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
+    buckets = rate_limit_buckets(settings)
     middleware = [
         Middleware(MetricsMiddleware, metrics=metrics),
+        Middleware(BodyLimit, max_body=settings.max_body_bytes,
+                   max_upload=settings.max_upload_bytes),
         Middleware(SessionMiddleware, secret_key=settings.resolved_secret_key(),
                    https_only=False, same_site="lax", max_age=SESSION_MAX_AGE),
         Middleware(AuthenticationMiddleware, backend=ApiKeyBackend(settings, engine)),
+        Middleware(RateLimit, buckets=buckets,
+                   per_key=Limit(settings.rate_limit_per_second, settings.rate_limit_burst,
+                                 "MAILSCOPE_RATE_LIMIT_PER_SECOND/_BURST"),
+                   anonymous=Limit(settings.rate_limit_anonymous_per_second,
+                                   settings.rate_limit_anonymous_burst,
+                                   "MAILSCOPE_RATE_LIMIT_ANONYMOUS_PER_SECOND/_BURST")),
         Middleware(AuthGate),
     ]
-    app = Starlette(routes=routes, middleware=middleware,
-                    exception_handlers={HTTPException: http_error, 404: web.not_found},
-                    lifespan=_lifespan(settings))
+    app = MailscopeApp(routes=routes, middleware=middleware,
+                       exception_handlers={HTTPException: http_error, 404: web.not_found},
+                       lifespan=_lifespan(settings, buckets))
     app.state.settings = settings
     app.state.engine = engine
     app.state.metrics = metrics

@@ -120,7 +120,8 @@ def world(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     folder = tmp_path_factory.mktemp("authz")
     shutil.copy(sqlite_template, folder / "mailscope.db")
     settings = configure(database_url=f"sqlite:///{folder / 'mailscope.db'}",
-                         secret_key="authz-secret-" + "x" * 32, broker_url=None)
+                         secret_key="authz-secret-" + "x" * 32, broker_url=None,
+                         rate_limit_per_second=0, rate_limit_anonymous_per_second=0)
     engine = engine_for(settings.database_url)
     keys = {role: make_key(engine, role) for role in CALLERS if role != "anonymous"}
     yield World(settings, engine, keys)
