@@ -26,7 +26,7 @@ REDIS_PREFIX = "mailscope:ratelimit:"
 
 # One atomic step of a token bucket kept in a Redis hash; the clock is Redis's own, so
 # replicas with drifting clocks still share one bucket fairly.
-TOKEN_BUCKET_LUA = """
+BUCKET_SCRIPT = """
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local clock = redis.call('TIME')
@@ -96,7 +96,7 @@ class RedisBuckets:
         from redis.asyncio import Redis
 
         self.client = Redis.from_url(url)
-        self.script = self.client.register_script(TOKEN_BUCKET_LUA)
+        self.script = self.client.register_script(BUCKET_SCRIPT)
         self.prefix = prefix
 
     async def take(self, identity: str, limit: Limit) -> float:
