@@ -8,7 +8,7 @@ once, without each resolver remembering to. Refused calls are recorded too.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from inspect import isawaitable
 from typing import Any
 
@@ -27,7 +27,9 @@ def summary(value: Any, depth: int = 0) -> Any:
         return value
     if isinstance(value, (list, tuple)):
         return {"items": len(value)}
-    if hasattr(value, "__dict__") and depth < MAX_DEPTH:
+    if depth < MAX_DEPTH and isinstance(value, Mapping):
+        return {str(name): summary(item, depth + 1) for name, item in value.items()}
+    if depth < MAX_DEPTH and hasattr(value, "__dict__"):
         return {name: summary(item, depth + 1) for name, item in vars(value).items()
                 if not name.startswith("_")}
     return str(getattr(value, "value", value))

@@ -8,9 +8,11 @@ weak a role), never the data.
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +35,20 @@ from starlette.testclient import TestClient
 from schema.context import NotAllowed, build_context
 from schema.root import schema
 from server.app import create_app
-from server.auth import Principal, role_satisfies
-from server.db.engine import engine_for
+from server.auth import (
+    Actor,
+    Principal,
+    authenticate_key,
+    create_api_key,
+    key_status,
+    revoke_api_key,
+    role_satisfies,
+    rotate_api_key,
+)
+from server.db.engine import engine_for, session_scope
+from server.db.models import ApiKey
+from server.db.repository.audit import list_audit
+from server.db.types import utcnow
 from server.settings import Settings, configure
 from tests.server import access
 from tests.server.web.conftest import csrf_from, log_in, make_key
@@ -263,3 +277,113 @@ def test_route_access(world: World, clients: dict[str, tuple[TestClient, str]],
     else:
         assert status == 403, (
             f"{route} needs {need}; a {caller} key got {status}: {response.text[:300]}")
+
+
+# -- rotation, revocation, expiry -----------------------------------------------------------
+
+def _bearer(raw_key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {raw_key}"}
+
+
+def test_revocation_takes_effect_on_the_next_request(client: TestClient,
+                                                     engine: Engine) -> None:
+    raw_key = make_key(engine, "viewer")
+    assert client.get("/campaigns", headers=_bearer(raw_key)).status_code == 200
+    with session_scope(engine) as session:
+        key = authenticate_key(session=session, raw_key=raw_key)
+        assert key is not None and key.last_used_at is not None
+        revoke_api_key(session=session, key_id=key.id or 0)
+    refused = client.post("/graphql", json={"query": "{ __typename }"},
+                          headers=_bearer(raw_key))
+    assert refused.status_code == 401
+
+
+def test_rotation_without_grace_stops_the_old_secret_at_once(client: TestClient,
+                                                             engine: Engine) -> None:
+    old = make_key(engine, "viewer")
+    token = log_in(client, old)
+    assert token and client.get("/campaigns").status_code == 200
+    with session_scope(engine) as session:
+        key = authenticate_key(session=session, raw_key=old)
+        assert key is not None and key.id is not None
+        rotated, new = rotate_api_key(session=session, key_id=key.id)
+        assert (rotated.id, rotated.name, rotated.role) == (key.id, "viewer key", "viewer")
+    assert new != old and new.startswith("ms_")
+    assert client.get("/api/openapi.json", headers=_bearer(old)).status_code == 401
+    assert client.get("/api/openapi.json", headers=_bearer(new)).status_code == 200
+    # The browser session signed in with the old secret ends too.
+    assert client.get("/campaigns", follow_redirects=False).status_code == 303
+
+
+def test_rotation_with_grace_keeps_the_old_secret_until_it_ends(engine: Engine) -> None:
+    old = make_key(engine, "analyst")
+    with session_scope(engine) as session:
+        key = authenticate_key(session=session, raw_key=old)
+        assert key is not None and key.id is not None
+        _, new = rotate_api_key(session=session, key_id=key.id, grace=timedelta(minutes=5))
+        assert authenticate_key(session=session, raw_key=old) is not None
+        assert authenticate_key(session=session, raw_key=new) is not None
+        key.previous_valid_until = utcnow() - timedelta(seconds=1)
+        session.add(key)
+        session.flush()
+        assert authenticate_key(session=session, raw_key=old) is None
+        # Rotating again, then revoking, ends every secret of the key.
+        _, newer = rotate_api_key(session=session, key_id=key.id, grace=timedelta(hours=1))
+        revoke_api_key(session=session, key_id=key.id)
+        assert authenticate_key(session=session, raw_key=new) is None
+        assert authenticate_key(session=session, raw_key=newer) is None
+
+
+@pytest.mark.parametrize(("grace", "message"), [
+    (timedelta(days=8), "out of range"), (timedelta(seconds=-1), "out of range")])
+def test_rotation_refuses_bad_grace(engine: Engine, grace: timedelta, message: str) -> None:
+    make_key(engine, "viewer")
+    with session_scope(engine) as session, pytest.raises(ValueError, match=message):
+        rotate_api_key(session=session, key_id=1, grace=grace)
+
+
+def test_rotation_refuses_unknown_and_revoked_keys(engine: Engine) -> None:
+    make_key(engine, "viewer")
+    with session_scope(engine) as session:
+        with pytest.raises(LookupError, match="apikey list"):
+            rotate_api_key(session=session, key_id=99)
+        revoke_api_key(session=session, key_id=1)
+        with pytest.raises(ValueError, match="revoked"):
+            rotate_api_key(session=session, key_id=1)
+
+
+def test_expired_keys_are_refused(client: TestClient, engine: Engine) -> None:
+    with session_scope(engine) as session:
+        key, raw_key = create_api_key(session=session, name="soon", role="viewer",
+                                      expires_at=utcnow() + timedelta(hours=1))
+        assert key_status(key, utcnow()) == "active"
+        with pytest.raises(ValueError, match="not in the future"):
+            create_api_key(session=session, name="past", role="viewer",
+                           expires_at=utcnow() - timedelta(hours=1))
+    assert client.get("/api/openapi.json", headers=_bearer(raw_key)).status_code == 200
+    log_in(client, raw_key)
+    with session_scope(engine) as session:
+        stored = session.get(ApiKey, key.id)
+        assert stored is not None
+        stored.expires_at = utcnow() - timedelta(seconds=1)
+        assert key_status(stored, utcnow()) == "expired"
+    assert client.get("/api/openapi.json", headers=_bearer(raw_key)).status_code == 401
+    assert client.get("/campaigns", follow_redirects=False).status_code == 303
+
+
+def test_key_actions_are_audited_without_secrets(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        key, raw_key = create_api_key(session=session, name="ci", role="ingest",
+                                      actor=Actor("boss", 7))
+        _, new = rotate_api_key(session=session, key_id=key.id or 0, grace=timedelta(1))
+        revoke_api_key(session=session, key_id=key.id or 0)
+        revoke_api_key(session=session, key_id=key.id or 0)  # idempotent, logged once
+        events = list_audit(session=session)
+    assert [(e.action, e.actor, e.actor_key_id, e.target) for e in events] == [
+        ("apikey.revoke", "command line", None, f"key {key.id} (ci)"),
+        ("apikey.rotate", "command line", None, f"key {key.id} (ci)"),
+        ("apikey.create", "boss", 7, f"key {key.id} (ci)"),
+    ]
+    assert json.loads(events[1].detail) == {"grace_seconds": 86400}
+    text = " ".join(e.detail + e.target for e in events)
+    assert raw_key not in text and new not in text and key.key_hash not in text
