@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from cross_web import HTTPException as GraphQLHTTPError
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -23,6 +25,8 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 
 from schema.context import Context, build_context
 from schema.root import schema
@@ -75,10 +79,31 @@ class MailscopeGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Any, response: Any) -> Context:
         state = request.app.state
+        request.state.graphql_response = response
         return build_context(user=request.user, engine=state.engine, settings=state.settings)
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
+        # A request refused before it ran (syntax, unknown field, wrong argument type, the
+        # depth, alias and token limits) is the client's error: 400, its errors named in
+        # the body. Errors while running keep 200 beside their partial data.
+        if result.data is None and result.errors:
+            response = getattr(request.state, "graphql_response", None)
+            if response is not None:
+                response.status_code = 400
+        return await super().process_result(request, result)
 
     async def render_graphql_ide(self, request: Any) -> Response:
         return HTMLResponse(GRAPHIQL_HTML)
+
+    def decode_json(self, data: str | bytes) -> object:
+        # json.loads recurses once per nesting level: a body of 100,000 "[" would end in
+        # RecursionError (a 500) instead of a refusal.
+        try:
+            return json.loads(data)
+        except RecursionError:
+            raise GraphQLHTTPError(400, "The JSON body is nested too deeply: send a GraphQL "
+                                        "request object {\"query\": ..., \"variables\": ...}"
+                                   ) from None
 
 
 def _is_api_path(path: str) -> bool:

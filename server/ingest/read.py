@@ -77,7 +77,11 @@ def read_bytes(data: bytes, fmt: str) -> pl.DataFrame:
             return pl.read_parquet(io.BytesIO(data))
         return _as_text(pl.read_ndjson(io.BytesIO(data), infer_schema_length=None))
     except (pl.exceptions.PolarsError, OSError, ValueError) as error:
-        raise ReadError(f"could not read the file as {fmt}: {error}") from None
+        hint = ""
+        if "utf-8" in str(error).lower() or "utf8" in str(error).lower():
+            hint = (" (the file is not UTF-8: save it as UTF-8, e.g. from Latin-1 or UTF-16 "
+                    "with `iconv -t UTF-8`)")
+        raise ReadError(f"could not read the file as {fmt}: {error}{hint}") from None
 
 
 def read_table(path: str | Path, fmt: str | None = None) -> tuple[pl.DataFrame, int]:
