@@ -64,7 +64,8 @@ def serving(database_url: str, seed: Callable[[Engine], object], *,
     from tests.server.web.conftest import make_key
 
     settings = configure(database_url=database_url, secret_key="browser-" + "x" * 40,
-                         broker_url=None)
+                         broker_url=None, rate_limit_per_second=0,
+                         rate_limit_anonymous_per_second=0)
     engine = engine_for(database_url)
     try:
         seed(engine)
