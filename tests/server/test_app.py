@@ -4,19 +4,37 @@ in every text field of an import are stored as text and rendered escaped."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from graphql import (
+    GraphQLEnumType,
+    GraphQLError,
+    GraphQLField,
+    GraphQLInputObjectType,
+    GraphQLInputType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLScalarType,
+    get_named_type,
+)
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
+from schema.context import NotAllowed, build_context
+from schema.root import schema
 from server.app import create_app
+from server.auth import Principal
 from server.db.engine import engine_for
 from server.settings import configure
 from tests.server.table_state import table_state
@@ -108,3 +126,93 @@ def test_injection_strings_are_stored_as_text_and_rendered_escaped(
     assert detail.status_code == 200 and "<script>alert(" not in detail.text
     # The SQL went nowhere: the keys table is whole.
     assert client.get("/api/openapi.json", headers=bearer).status_code == 200
+
+
+# -- fuzzing: GraphQL arguments drawn from the schema's own types ---------------------------
+
+SCALARS: dict[str, st.SearchStrategy[Any]] = {
+    "String": st.one_of(st.text(max_size=30), st.sampled_from(CORPUS["injections"])),
+    "ID": st.one_of(st.text(max_size=12), st.integers(-5, 10**6).map(str)),
+    "Int": st.integers(-(2**31), 2**31 - 1),
+    "Float": st.floats(allow_nan=False, allow_infinity=False, width=32),
+    "Boolean": st.booleans(),
+    "Date": st.one_of(st.dates().map(date.isoformat), st.text(max_size=12)),
+    "DateTime": st.one_of(st.datetimes(timezones=st.just(UTC)).map(datetime.isoformat),
+                          st.text(max_size=12)),
+    "Decimal": st.one_of(st.decimals(allow_nan=False, allow_infinity=False,
+                                     places=2).map(str), st.text(max_size=8)),
+    "JSON": st.dictionaries(st.text(max_size=5), st.integers(), max_size=3),
+}
+# Writes fuzzed too (the import paths); the others start jobs or change settings.
+FUZZED_MUTATIONS = ("createCampaign", "updateCampaign", "createCustomer", "updateCustomer",
+                    "recordEvents", "recordOrders", "createSegment", "createTrigger",
+                    "createExperiment")
+
+
+def values_of(kind: GraphQLInputType) -> st.SearchStrategy[Any]:
+    if isinstance(kind, GraphQLNonNull):
+        return present_values_of(kind.of_type)
+    return st.one_of(st.none(), present_values_of(kind))
+
+
+def present_values_of(kind: GraphQLInputType) -> st.SearchStrategy[Any]:
+    inner: st.SearchStrategy[Any]
+    if isinstance(kind, GraphQLList):
+        inner = st.lists(values_of(kind.of_type), max_size=3)
+    elif isinstance(kind, GraphQLEnumType):
+        inner = st.sampled_from(list(kind.values))
+    elif isinstance(kind, GraphQLInputObjectType):
+        required = {name: values_of(field.type) for name, field in kind.fields.items()
+                    if isinstance(field.type, GraphQLNonNull)}
+        optional = {name: values_of(field.type) for name, field in kind.fields.items()
+                    if name not in required}
+        inner = st.fixed_dictionaries(required, optional=optional)
+    else:
+        assert isinstance(kind, GraphQLScalarType)
+        inner = SCALARS[kind.name]
+    return inner
+
+
+def fuzz_targets() -> list[tuple[str, str, GraphQLField]]:
+    graphql = schema._schema
+    assert graphql.query_type is not None and graphql.mutation_type is not None
+    return [("query", name, field) for name, field in graphql.query_type.fields.items()] + [
+        ("mutation", name, graphql.mutation_type.fields[name]) for name in FUZZED_MUTATIONS]
+
+
+@st.composite
+def operations(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
+    operation, name, field = draw(st.sampled_from(fuzz_targets()))
+    arguments = {arg: spec for arg, spec in field.args.items()
+                 if isinstance(spec.type, GraphQLNonNull) or draw(st.booleans())}
+    declared = ", ".join(f"${arg}: {spec.type}" for arg, spec in arguments.items())
+    passed = ", ".join(f"{arg}: ${arg}" for arg in arguments)
+    named = get_named_type(field.type)
+    selection = "" if isinstance(named, (GraphQLScalarType, GraphQLEnumType)) else (
+        " { __typename }")
+    document = (f"{operation} Fuzz{'(' + declared + ')' if declared else ''} "
+                f"{{ {name}{'(' + passed + ')' if passed else ''}{selection} }}")
+    return document, {arg: draw(values_of(spec.type)) for arg, spec in arguments.items()}
+
+
+# Exceptions a resolver raises on purpose, with a message naming the argument; anything
+# else reaching the caller is a bug the fuzzing found.
+EXPECTED_ERRORS = (NotAllowed, ValueError, LookupError, GraphQLError)
+ADMIN = Principal(key_id=None, name="fuzz", role="admin")
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(drawn=operations())
+def test_fuzzed_graphql_arguments_fail_only_by_name(
+        app_client: tuple[TestClient, Engine, str], drawn: tuple[str, dict[str, Any]]) -> None:
+    _, engine, _ = app_client
+    document, variables = drawn
+    context = build_context(user=ADMIN, engine=engine)
+    result = asyncio.run(schema.execute(document, variable_values=variables,
+                                        context_value=context))
+    for error in result.errors or []:
+        original = error.original_error
+        unexpected = original is not None and (
+            isinstance(original, KeyError) or not isinstance(original, EXPECTED_ERRORS))
+        assert not unexpected, (document, variables, repr(original))
