@@ -66,10 +66,26 @@ def _json_text(value: object) -> str:
     return json.dumps(value, default=str)
 
 
+# No kind has more than a few dozen columns; a wider header is a wrong file (or an attack
+# on the parser), refused before polars builds a column for each field.
+MAX_CSV_COLUMNS = 1000
+
+
+def _check_header_width(data: bytes) -> None:
+    end = data.find(b"\n")
+    header = data if end < 0 else data[:end]
+    width = header.count(b",") + 1
+    if width > MAX_CSV_COLUMNS:
+        raise ReadError(f"the header line has {width:,} columns; a file has at most "
+                        f"{MAX_CSV_COLUMNS:,}: check that this is the right file")
+
+
 def read_bytes(data: bytes, fmt: str) -> pl.DataFrame:
     """The records in ``data`` (a whole file in format ``fmt``)."""
     if not data.strip():
         raise ReadError("the file is empty: it needs a header line and at least one row")
+    if fmt == "csv":
+        _check_header_width(data)
     try:
         if fmt == "csv":
             return pl.read_csv(io.BytesIO(data), infer_schema=False, encoding="utf8")
