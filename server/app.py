@@ -177,6 +177,14 @@ async def healthz(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=200 if reachable else 503)
 
 
+async def not_found(request: Request, exc: Exception) -> Response:
+    """JSON for API clients, the error page for people."""
+    if _is_api_path(request.url.path):
+        return JSONResponse({"error": f"no such endpoint: {request.url.path}; see "
+                                      "/api/openapi.json"}, status_code=404)
+    return await web.not_found(request, exc)
+
+
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     return JSONResponse({"error": exc.detail}, status_code=exc.status_code,
@@ -263,7 +271,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Middleware(AuthGate),
     ]
     app = MailscopeApp(routes=routes, middleware=middleware,
-                       exception_handlers={HTTPException: http_error, 404: web.not_found},
+                       exception_handlers={HTTPException: http_error, 404: not_found},
                        lifespan=_lifespan(settings, buckets))
     app.state.settings = settings
     app.state.engine = engine

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from graphql import (
@@ -216,3 +217,39 @@ def test_fuzzed_graphql_arguments_fail_only_by_name(
         unexpected = original is not None and (
             isinstance(original, KeyError) or not isinstance(original, EXPECTED_ERRORS))
         assert not unexpected, (document, variables, repr(original))
+
+
+# -- fuzzing: the REST data API ------------------------------------------------------------
+
+KINDS = st.one_of(st.sampled_from(["campaigns", "customers", "events", "orders", "sends"]),
+                  st.text(max_size=12))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(kind=KINDS, fmt=st.one_of(st.sampled_from(["csv", "ndjson", "parquet", "json"]),
+                                 st.text(max_size=8)),
+       body=st.one_of(st.binary(max_size=300),
+                      st.text(max_size=300).map(lambda text: ("id,name\n" + text).encode())),
+       skip=st.booleans())
+def test_fuzzed_imports_never_fail_inside(app_client: tuple[TestClient, Engine, str],
+                                          kind: str, fmt: str, body: bytes,
+                                          skip: bool) -> None:
+    client, _, admin = app_client
+    response = client.post(f"/api/import/{quote(kind, safe='')}",
+                           params={"format": fmt, "skip_invalid": str(skip).lower()},
+                           content=body, headers={"Authorization": f"Bearer {admin}"})
+    assert response.status_code < 500, (kind, fmt, body, response.text[:300])
+    assert response.headers["content-type"].startswith("application/json")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(dataset=KINDS, fmt=st.one_of(st.sampled_from(["csv", "parquet", "arrow"]),
+                                    st.text(max_size=8)),
+       since=st.one_of(st.none(), st.text(max_size=10), st.integers(-5, 10**20).map(str)))
+def test_fuzzed_exports_never_fail_inside(app_client: tuple[TestClient, Engine, str],
+                                          dataset: str, fmt: str, since: str | None) -> None:
+    client, _, admin = app_client
+    params = {} if since is None else {"since": since}
+    response = client.get(f"/api/export/{quote(dataset, safe='')}.{quote(fmt, safe='')}",
+                          params=params, headers={"Authorization": f"Bearer {admin}"})
+    assert response.status_code < 500, (dataset, fmt, since, response.text[:300])
