@@ -49,6 +49,12 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-quic"]
 
 
+# Pages that tests drive with Playwright's waiting helpers: wait_for_function evaluates its
+# predicate with eval() inside the page, which the app's CSP (no 'unsafe-eval') forbids.
+# The CSP itself is checked, without this, by browser/test_templating.py.
+DRIVEN = {"bypass_csp": True}
+
+
 async def launch_chromium(playwright: Any) -> Any:
     return await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
