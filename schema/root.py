@@ -15,6 +15,8 @@ from strawberry.extensions.query_depth_limiter import IgnoreContext
 from strawberry.tools import merge_types
 
 from schema.attribution.queries import AttributionQuery
+from schema.audit.extension import AuditMutations
+from schema.audit.queries import AuditQuery
 from schema.budget.mutations import BudgetMutation
 from schema.budget.queries import BudgetQueryRoot
 from schema.campaigns.mutations import CampaignMutation
@@ -41,7 +43,7 @@ from schema.webhooks.queries import WebhookQuery
 # order the fields appear in schema.graphql.
 QUERIES: tuple[type, ...] = (CampaignQuery, CustomerQuery, JobQuery, AttributionQuery,
                              ExperimentQuery, DashboardQuery, BudgetQueryRoot, WebhookQuery,
-                             TriggerQuery, PredictionQuery, PersonalisationQuery)
+                             TriggerQuery, PredictionQuery, PersonalisationQuery, AuditQuery)
 MUTATIONS: tuple[type, ...] = (CampaignMutation, CustomerMutation, IngestMutation, JobMutation,
                                ExperimentMutation, DashboardMutation, BudgetMutation,
                                WebhookMutation, TriggerMutation, PredictionMutation,
@@ -78,5 +80,6 @@ schema = strawberry.Schema(
         lambda: AddValidationRules(LIMIT_RULES),
         lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
         lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
+        AuditMutations,
     ],
 )

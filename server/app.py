@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from cross_web import HTTPException as GraphQLHTTPError
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -23,6 +25,8 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 
 from schema.context import Context, build_context
 from schema.root import schema
@@ -31,9 +35,12 @@ from server.api import data as data_api
 from server.api import openapi as openapi_api
 from server.api import webhooks as webhooks_api
 from server.api.persisted_queries import PersistedQueries
-from server.auth import ApiKeyBackend, Principal, is_public_path
+from server.auth import ApiKeyBackend, Principal, ingest_may_use, is_public_path
 from server.db.engine import engine_for
 from server.observability import Metrics, MetricsMiddleware, metrics_endpoint
+from server.security.body_limit import BodyLimit
+from server.security.headers import SecurityHeaders
+from server.security.ratelimit import Buckets, Limit, LocalBuckets, RateLimit, RedisBuckets
 from server.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -47,7 +54,7 @@ GRAPHIQL_HTML = """<!doctype html>
   <meta charset="utf-8">
   <title>Mailscope GraphQL</title>
   <link rel="stylesheet" href="/static/graphiql/graphiql.min.css">
-  <style>body { margin: 0; } #graphiql { height: 100vh; }</style>
+  <link rel="stylesheet" href="/static/graphiql/page.css">
 </head>
 <body>
   <div id="graphiql">Loading GraphiQL…</div>
@@ -72,10 +79,31 @@ class MailscopeGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Any, response: Any) -> Context:
         state = request.app.state
+        request.state.graphql_response = response
         return build_context(user=request.user, engine=state.engine, settings=state.settings)
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
+        # A request refused before it ran (syntax, unknown field, wrong argument type, the
+        # depth, alias and token limits) is the client's error: 400, its errors named in
+        # the body. Errors while running keep 200 beside their partial data.
+        if result.data is None and result.errors:
+            response = getattr(request.state, "graphql_response", None)
+            if response is not None:
+                response.status_code = 400
+        return await super().process_result(request, result)
 
     async def render_graphql_ide(self, request: Any) -> Response:
         return HTMLResponse(GRAPHIQL_HTML)
+
+    def decode_json(self, data: str | bytes) -> object:
+        # json.loads recurses once per nesting level: a body of 100,000 "[" would end in
+        # RecursionError (a 500) instead of a refusal.
+        try:
+            return json.loads(data)
+        except RecursionError:
+            raise GraphQLHTTPError(400, "The JSON body is nested too deeply: send a GraphQL "
+                                        "request object {\"query\": ..., \"variables\": ...}"
+                                   ) from None
 
 
 def _is_api_path(path: str) -> bool:
@@ -92,10 +120,22 @@ class AuthGate:
         if scope["type"] != "http" or is_public_path(scope["path"]):
             await self.app(scope, receive, send)
             return
-        if isinstance(scope.get("user"), Principal):
+        user = scope.get("user")
+        if isinstance(user, Principal):
+            if user.role == "ingest" and not ingest_may_use(scope["method"], scope["path"]):
+                await self.ingest_only(HTTPConnection(scope))(scope, receive, send)
+                return
             await self.app(scope, receive, send)
             return
         await self.refuse(HTTPConnection(scope))(scope, receive, send)
+
+    @staticmethod
+    def ingest_only(conn: HTTPConnection) -> Response:
+        message = ("An ingest key may only import data (POST /api/import/<kind>, the "
+                   "GraphQL write mutations); ask an admin for a viewer key to read.")
+        if _is_api_path(conn.url.path):
+            return JSONResponse({"error": "not allowed", "detail": message}, status_code=403)
+        return web.render_error(Request(conn.scope), 403, "Not allowed", message)
 
     @staticmethod
     def refuse(conn: HTTPConnection) -> Response:
@@ -137,13 +177,21 @@ async def healthz(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=200 if reachable else 503)
 
 
+async def not_found(request: Request, exc: Exception) -> Response:
+    """JSON for API clients, the error page for people."""
+    if _is_api_path(request.url.path):
+        return JSONResponse({"error": f"no such endpoint: {request.url.path}; see "
+                                      "/api/openapi.json"}, status_code=404)
+    return await web.not_found(request, exc)
+
+
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     return JSONResponse({"error": exc.detail}, status_code=exc.status_code,
                         headers=exc.headers)
 
 
-def _lifespan(settings: Settings) -> Callable[[Starlette], Any]:
+def _lifespan(settings: Settings, buckets: Buckets) -> Callable[[Starlette], Any]:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         workers = None
@@ -156,6 +204,8 @@ def _lifespan(settings: Settings) -> Callable[[Starlette], Any]:
         finally:
             if workers is not None:
                 await run_in_threadpool(workers.stop)
+            if isinstance(buckets, RedisBuckets):
+                await buckets.close()
 
     return lifespan
 
@@ -174,6 +224,20 @@ def _graphql_app(settings: Settings) -> ASGIApp:
     return PersistedQueries(app, documents, only=settings.graphql_persisted_only)
 
 
+class MailscopeApp(Starlette):
+    """Starlette with the security headers outside everything, so that every response
+    carries them, the server-error page included."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack())
+
+
+def rate_limit_buckets(settings: Settings) -> Buckets:
+    """Shared buckets in Redis when one is configured, else this process's own."""
+    url = settings.rate_limit_redis
+    return RedisBuckets(url) if url else LocalBuckets()
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     """The Mailscope ASGI app for ``settings`` (default: the settings in force)."""
     settings = settings or get_settings()
@@ -190,16 +254,25 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *web.routes,
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
+    buckets = rate_limit_buckets(settings)
     middleware = [
         Middleware(MetricsMiddleware, metrics=metrics),
+        Middleware(BodyLimit, max_body=settings.max_body_bytes,
+                   max_upload=settings.max_upload_bytes),
         Middleware(SessionMiddleware, secret_key=settings.resolved_secret_key(),
                    https_only=False, same_site="lax", max_age=SESSION_MAX_AGE),
         Middleware(AuthenticationMiddleware, backend=ApiKeyBackend(settings, engine)),
+        Middleware(RateLimit, buckets=buckets,
+                   per_key=Limit(settings.rate_limit_per_second, settings.rate_limit_burst,
+                                 "MAILSCOPE_RATE_LIMIT_PER_SECOND/_BURST"),
+                   anonymous=Limit(settings.rate_limit_anonymous_per_second,
+                                   settings.rate_limit_anonymous_burst,
+                                   "MAILSCOPE_RATE_LIMIT_ANONYMOUS_PER_SECOND/_BURST")),
         Middleware(AuthGate),
     ]
-    app = Starlette(routes=routes, middleware=middleware,
-                    exception_handlers={HTTPException: http_error, 404: web.not_found},
-                    lifespan=_lifespan(settings))
+    app = MailscopeApp(routes=routes, middleware=middleware,
+                       exception_handlers={HTTPException: http_error, 404: not_found},
+                       lifespan=_lifespan(settings, buckets))
     app.state.settings = settings
     app.state.engine = engine
     app.state.metrics = metrics

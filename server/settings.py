@@ -67,6 +67,19 @@ class Settings(BaseSettings):
     ltv_horizon_days: int = Field(default=90, ge=1, le=730)
     score_shards: int = Field(default=2, ge=1, le=256)
     prediction_threads: int = Field(default=1, ge=1, le=64)
+    # Request bodies: the most any request may send, and the most an import or a provider
+    # webhook may (see "Security" in the README).
+    max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    max_upload_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    # Rate limits, token buckets: per API key, and per client IP for requests without a
+    # key; rate is requests per second, burst how many may come at once (0 turns a limit
+    # off). Buckets live in Redis when rate_limit_redis_url (else a redis broker_url) is
+    # set, so every replica shares them; in the process otherwise.
+    rate_limit_per_second: float = Field(default=20.0, ge=0)
+    rate_limit_burst: int = Field(default=100, ge=0)
+    rate_limit_anonymous_per_second: float = Field(default=2.0, ge=0)
+    rate_limit_anonymous_burst: int = Field(default=30, ge=0)
+    rate_limit_redis_url: str | None = None
 
     @field_validator("multitouch_email_kinds")
     @classmethod
@@ -78,10 +91,18 @@ class Settings(BaseSettings):
                              "of delivered, open, click, comma-separated")
         return ",".join(kinds)
 
-    @field_validator("broker_url", mode="before")
+    @field_validator("broker_url", "rate_limit_redis_url", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
+
+    @property
+    def rate_limit_redis(self) -> str | None:
+        """Where the shared rate-limit buckets live, if anywhere."""
+        if self.rate_limit_redis_url:
+            return self.rate_limit_redis_url
+        broker = self.broker_url or ""
+        return broker if broker.startswith(("redis://", "rediss://")) else None
 
     @property
     def is_sqlite(self) -> bool:

@@ -92,8 +92,11 @@ def settings(database_url: str, tmp_path: Path,
              monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
     """Settings in force for the test: its database, a fixed secret, the stub broker."""
     monkeypatch.chdir(tmp_path)
+    # Rate limits off: tests make requests faster than any client should; the limiter's
+    # own tests (tests/server/security/) turn it on.
     yield configure(database_url=database_url, secret_key="test-secret-key-" + "x" * 32,
-                    broker_url=None)
+                    broker_url=None, rate_limit_per_second=0,
+                    rate_limit_anonymous_per_second=0)
     configure()
 
 

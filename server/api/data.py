@@ -16,8 +16,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from server.auth import require_role
+from server.auth import CLI_ACTOR, Principal, require_role
 from server.csrf import HEADER, csrf_problem
+from server.db.repository.audit import audit, import_counts
 from server.export import (
     EXPORT_FORMATS,
     EXPORT_MEDIA_TYPES,
@@ -112,13 +113,24 @@ async def _import(request: Request, form: FormData | None) -> Response:
             lambda: load_frame(kind, frame, engine=engine, skip_invalid=skip_invalid,
                                first_row=first_row_number(fmt)))
     except IngestError as error:
+        await _audit(request, f"import.{kind}", "rejected", {"problems": len(error.errors)})
         return _problem(422, f"{len(error.errors)} problems in the {kind} file; nothing was "
                              "stored. Fix the rows listed and send the file again.",
                         error.errors)
+    await _audit(request, f"import.{kind}", "ok", import_counts(report))
     body = report.as_dict()
     body["errors"] = body["errors"][:MAX_LISTED_ERRORS]
     body["summary"] = report.summary()
     return JSONResponse(body, status_code=200)
+
+
+async def _audit(request: Request, action: str, outcome: str,
+                 detail: dict[str, Any]) -> None:
+    user = request.user
+    actor = user.actor if isinstance(user, Principal) else CLI_ACTOR
+    await run_in_threadpool(lambda: audit(engine=request.app.state.engine, actor=actor.name,
+                                          actor_key_id=actor.key_id, action=action,
+                                          outcome=outcome, detail=detail))
 
 
 async def export_dataset(request: Request) -> Response:
@@ -150,6 +162,8 @@ async def export_dataset(request: Request) -> Response:
         body = await run_in_threadpool(build)
     except ValueError as error:
         return _problem(400, str(error))
+    await _audit(request, f"export.{dataset}", "ok", {"format": fmt, "since": since,
+                                                       "bytes": len(body)})
     return Response(body, media_type=EXPORT_MEDIA_TYPES[fmt], headers=headers)
 
 

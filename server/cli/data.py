@@ -30,7 +30,9 @@ def import_file(
     changes nothing."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
+    from server.auth import CLI_ACTOR
     from server.db.engine import engine_for
+    from server.db.repository.audit import audit, import_counts
     from server.ingest import IngestError, ReadError, get_kind, ingest_file
 
     settings = use_database(database_url)
@@ -53,7 +55,11 @@ def import_file(
                                  else f"importing {spec.name}")))
         except (IngestError, ReadError) as error:
             bars.stop()
+            audit(engine=engine_for(settings.database_url), actor=CLI_ACTOR.name,
+                  action=f"import.{spec.name}", target=file.name, outcome="rejected")
             raise fail(f"{file}: {error}") from None
+    audit(engine=engine_for(settings.database_url), actor=CLI_ACTOR.name,
+          action=f"import.{spec.name}", target=file.name, detail=import_counts(report))
     typer.echo(report.summary())
     if report.rejected:
         raise typer.Exit(2)

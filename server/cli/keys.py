@@ -1,7 +1,9 @@
-"""``mailscope apikey``: create, list and revoke API keys; ``mailscope schema export``."""
+"""``mailscope apikey``: create, list, rotate and revoke API keys; ``mailscope audit``;
+``mailscope schema export``."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -9,7 +11,7 @@ import typer
 
 from server.cli.common import DatabaseUrl, fail, use_database
 
-apikey_app = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
+apikey_app = typer.Typer(help="API keys: create, list, rotate, revoke.", no_args_is_help=True)
 schema_app = typer.Typer(help="The GraphQL schema.", no_args_is_help=True)
 
 ROLE_HELP = "viewer (read), analyst (read, run jobs), admin (everything), ingest (import only)"
@@ -19,16 +21,25 @@ ROLE_HELP = "viewer (read), analyst (read, run jobs), admin (everything), ingest
 def create(
     role: Annotated[str, typer.Option(help=ROLE_HELP)],
     name: Annotated[str, typer.Option(help="Who or what uses the key.")] = "cli",
+    expires_in_days: Annotated[float | None, typer.Option(
+        help="The key stops working this many days from now (default: never).")] = None,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Create a key and print it once; only its hash is stored."""
     from server.auth import RoleError, create_api_key
     from server.db.engine import engine_for, session_scope
+    from server.db.types import utcnow
 
     settings = use_database(database_url)
+    expires_at = None
+    if expires_in_days is not None:
+        if expires_in_days <= 0:
+            raise fail(f"--expires-in-days {expires_in_days}: give a positive number of days")
+        expires_at = utcnow() + timedelta(days=expires_in_days)
     try:
         with session_scope(engine_for(settings.database_url)) as session:
-            key, raw_key = create_api_key(session=session, name=name, role=role)
+            key, raw_key = create_api_key(session=session, name=name, role=role,
+                                          expires_at=expires_at)
             key_id = key.id
     except (RoleError, ValueError) as error:
         raise fail(f"--role/--name: {error}") from None
@@ -39,20 +50,52 @@ def create(
 
 @apikey_app.command("list")
 def list_keys(database_url: DatabaseUrl = None) -> None:
-    """Every key: id, prefix, role, name, last use, and whether it is revoked."""
-    from server.auth import list_api_keys
+    """Every key: id, prefix, role, last use, expiry, status (active, expired, revoked) and
+    name."""
+    from server.auth import key_status, list_api_keys
     from server.db.engine import engine_for, session_scope
+    from server.db.types import utcnow
 
     settings = use_database(database_url)
     with session_scope(engine_for(settings.database_url)) as session:
         keys = list_api_keys(session=session)
+    now = utcnow()
     typer.echo(f"{'id':>4}  {'prefix':<8}  {'role':<7}  {'last used (UTC)':<19}  "
-               f"{'status':<7}  name")
+               f"{'expires (UTC)':<19}  {'status':<7}  name")
     for key in keys:
-        used = key.last_used_at.strftime("%Y-%m-%d %H:%M:%S") if key.last_used_at else "never"
-        status = "revoked" if key.revoked_at else "active"
-        typer.echo(f"{key.id:>4}  {key.prefix:<8}  {key.role:<7}  {used:<19}  {status:<7}  "
+        typer.echo(f"{key.id:>4}  {key.prefix:<8}  {key.role:<7}  {_when(key.last_used_at):<19}"
+                   f"  {_when(key.expires_at, 'never'):<19}  {key_status(key, now):<7}  "
                    f"{key.name}")
+
+
+def _when(moment: datetime | None, missing: str = "never") -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else missing
+
+
+@apikey_app.command("rotate")
+def rotate(key_id: Annotated[int, typer.Argument(help="Id from `mailscope apikey list`.")],
+           grace_minutes: Annotated[float, typer.Option(
+               help="Minutes the old secret keeps working (default 0: it stops now; "
+                    "at most 7 days).")] = 0,
+           database_url: DatabaseUrl = None) -> None:
+    """Give a key a new secret (same id, name and role) and print it once."""
+    from server.auth import rotate_api_key
+    from server.db.engine import engine_for, session_scope
+
+    settings = use_database(database_url)
+    try:
+        with session_scope(engine_for(settings.database_url)) as session:
+            key, raw_key = rotate_api_key(session=session, key_id=key_id,
+                                          grace=timedelta(minutes=grace_minutes))
+            name = key.name
+    except LookupError as error:
+        raise fail(str(error)) from None
+    except ValueError as error:
+        raise fail(f"--grace-minutes/ID: {error}") from None
+    old = (f"the old secret works for {grace_minutes:g} more minutes" if grace_minutes
+           else "the old secret no longer works")
+    typer.echo(f"rotated key {key_id} ({name!r}); {old}. Store the new one now:", err=True)
+    typer.echo(raw_key)
 
 
 @apikey_app.command("revoke")

@@ -66,10 +66,26 @@ def _json_text(value: object) -> str:
     return json.dumps(value, default=str)
 
 
+# No kind has more than a few dozen columns; a wider header is a wrong file (or an attack
+# on the parser), refused before polars builds a column for each field.
+MAX_CSV_COLUMNS = 1000
+
+
+def _check_header_width(data: bytes) -> None:
+    end = data.find(b"\n")
+    header = data if end < 0 else data[:end]
+    width = header.count(b",") + 1
+    if width > MAX_CSV_COLUMNS:
+        raise ReadError(f"the header line has {width:,} columns; a file has at most "
+                        f"{MAX_CSV_COLUMNS:,}: check that this is the right file")
+
+
 def read_bytes(data: bytes, fmt: str) -> pl.DataFrame:
     """The records in ``data`` (a whole file in format ``fmt``)."""
     if not data.strip():
         raise ReadError("the file is empty: it needs a header line and at least one row")
+    if fmt == "csv":
+        _check_header_width(data)
     try:
         if fmt == "csv":
             return pl.read_csv(io.BytesIO(data), infer_schema=False, encoding="utf8")
@@ -77,7 +93,11 @@ def read_bytes(data: bytes, fmt: str) -> pl.DataFrame:
             return pl.read_parquet(io.BytesIO(data))
         return _as_text(pl.read_ndjson(io.BytesIO(data), infer_schema_length=None))
     except (pl.exceptions.PolarsError, OSError, ValueError) as error:
-        raise ReadError(f"could not read the file as {fmt}: {error}") from None
+        hint = ""
+        if "utf-8" in str(error).lower() or "utf8" in str(error).lower():
+            hint = (" (the file is not UTF-8: save it as UTF-8, e.g. from Latin-1 or UTF-16 "
+                    "with `iconv -t UTF-8`)")
+        raise ReadError(f"could not read the file as {fmt}: {error}{hint}") from None
 
 
 def read_table(path: str | Path, fmt: str | None = None) -> tuple[pl.DataFrame, int]:

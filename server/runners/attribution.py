@@ -42,6 +42,10 @@ _JOURNEY_COLUMNS = ("converted", "revenue", "path", "converted_at")
 JOURNEYS = Memo(max_entries=4)
 
 
+# Ten years: beyond any journey, and far inside what a timedelta can hold.
+MAX_LOOKBACK_DAYS = 3650
+
+
 @dataclass(frozen=True)
 class JourneyQuery:
     """Which journeys: orders placed in ``[start, end)`` (None: unbounded) with the
@@ -61,9 +65,9 @@ class JourneyQuery:
         if self.start is not None and self.end is not None and self.start >= self.end:
             raise ValueError(f"from ({self.start.isoformat()}) must be before to "
                              f"({self.end.isoformat()}); swap them or widen the period")
-        if not self.lookback_days > 0:
-            raise ValueError(f"lookbackDays must be > 0, got {self.lookback_days}; "
-                             "30 looks back a month")
+        if not 0 < self.lookback_days <= MAX_LOOKBACK_DAYS:
+            raise ValueError(f"lookbackDays must be > 0 and at most {MAX_LOOKBACK_DAYS}, got "
+                             f"{self.lookback_days}; 30 looks back a month")
         if not self.email_kinds:
             raise ValueError("emailKinds is empty; pick at least one of DELIVERED, OPEN, "
                              "CLICK")

@@ -104,6 +104,7 @@ def verify(settings: Settings, provider: str, headers: Mapping[str, str], body: 
                         settings.webhook_postmark_password)
         return None
     arns = [arn.strip() for arn in settings.webhook_ses_topic_arns.split(",") if arn.strip()]
+    ses.verify_path_token(path_token, settings.webhook_ses_token, arns)
     ses.verify(ses.envelope(body), path_token, settings.webhook_ses_token, arns)
     return None
 

@@ -10,6 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from server.web.attribution import attribution_page, export_comparison
+from server.web.audit import routes as audit_routes
 from server.web.budget import BUDGET_ROUTES
 from server.web.campaign_detail import campaign_page
 from server.web.campaigns import campaigns_page
@@ -17,6 +18,7 @@ from server.web.customers import customer_page, customers_page
 from server.web.dashboard import dashboard_page
 from server.web.experiments import EXPERIMENT_ROUTES
 from server.web.jobs import jobs_page, run_rebuild
+from server.web.keys import routes as key_routes
 from server.web.login import login_page, login_submit, logout
 from server.web.operations import OperationError
 from server.web.personalisation import PERSONALISATION_ROUTES
@@ -47,6 +49,8 @@ def shows_operation_errors(endpoint: Endpoint) -> Endpoint:
         try:
             return await endpoint(request)
         except OperationError as error:
+            if error.refused:
+                return render_error(request, 403, "Not allowed", "; ".join(error.messages))
             return render_error(request, 400, "The page's query failed",
                                 "; ".join(error.messages))
 
@@ -102,6 +106,9 @@ routes: list[Route] = [
       for path, endpoint, methods in PREDICTION_ROUTES),
     *(Route(path, shows_operation_errors(endpoint), methods=methods)
       for path, endpoint, methods in PERSONALISATION_ROUTES),
+    *key_routes,
+    *(Route(route.path, shows_operation_errors(route.endpoint), methods=route.methods)
+      for route in audit_routes),
 ]
 
 __all__ = ["not_found", "render_error", "routes"]

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from server.auth import authenticate_key
+from server.auth import authenticate_key, hash_key, sign_in
 from server.csrf import csrf_problem, rotate_csrf_token
 from server.db.engine import session_scope
 from server.web.operations import request_engine
@@ -51,16 +51,22 @@ async def login_submit(request: Request) -> Response:
                       status_code=401)
     with session_scope(request_engine(request)) as session:
         key = authenticate_key(session=session, raw_key=raw_key)
-        key_id = key.id if key is not None else None
-    if key_id is None:
+    if key is None:
         return render(request, "login.html",
                       {"next": next_path,
                        "error": "That API key is unknown or revoked. Check it, or ask an "
                                 "admin for a new one (mailscope apikey create --role viewer)."},
                       status_code=401)
+    if hash_key(raw_key) != key.key_hash:
+        # A rotated key's old secret still works for API clients during its grace period,
+        # but a new browser session would outlive that period: sign in with the new one.
+        return render(request, "login.html",
+                      {"next": next_path,
+                       "error": "That secret was rotated: sign in with the key's new secret."},
+                      status_code=401)
     # A fresh session on login, so a token planted before sign-in is worthless.
     request.session.clear()
-    request.session["api_key_id"] = key_id
+    sign_in(request.session, key)
     rotate_csrf_token(request)
     return RedirectResponse(next_path, status_code=303)
 

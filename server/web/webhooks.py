@@ -10,6 +10,7 @@ from starlette.responses import RedirectResponse, Response
 
 from server.csrf import csrf_problem
 from server.web.operations import run_operation
+from server.web.roles import role_refusal
 from server.web.templating import is_htmx, render, render_error
 
 WEBHOOKS_QUERY = """
@@ -43,6 +44,9 @@ async def reprocess(request: Request) -> Response:
     problem = csrf_problem(request, form)
     if problem:
         return render_error(request, 403, "Form expired", problem)
+    refusal = role_refusal(request, "analyst", "Re-processing webhook events")
+    if refusal is not None:
+        return refusal
     ids = [str(value) for value in form.getlist("id")]
     if not ids:
         return render_error(request, 400, "Nothing chosen",

@@ -63,15 +63,24 @@ _DETAIL = {"Bounce": ("bounce", "bouncedRecipients"),
            "Click": ("click", None), "Subscription": ("subscription", None)}
 
 
-def verify(envelope: Mapping[str, Any], path_token: str | None, token: str | None,
-           topic_arns: Sequence[str]) -> None:
-    """Raise ``SignatureError`` unless the path token and the topic are configured."""
+def verify_path_token(path_token: str | None, token: str | None,
+                      topic_arns: Sequence[str]) -> None:
+    """Raise ``SignatureError`` unless SES is configured and the path carries its token.
+
+    Checked before the body is read, so a caller without the token learns nothing about
+    how its body would have been parsed."""
     if not token or not topic_arns:
         raise SignatureError("SES webhooks are not configured: set "
                              "MAILSCOPE_WEBHOOK_SES_TOKEN and MAILSCOPE_WEBHOOK_SES_TOPIC_ARNS")
     if not hmac.compare_digest((path_token or "").encode(), token.encode()):
         raise SignatureError("wrong or missing path token: subscribe "
                              "/webhooks/ses/<MAILSCOPE_WEBHOOK_SES_TOKEN> to the topic")
+
+
+def verify(envelope: Mapping[str, Any], path_token: str | None, token: str | None,
+           topic_arns: Sequence[str]) -> None:
+    """Raise ``SignatureError`` unless the path token and the topic are configured."""
+    verify_path_token(path_token, token, topic_arns)
     if envelope.get("TopicArn") not in topic_arns:
         raise SignatureError(f"topic {envelope.get('TopicArn')!r} is not one of "
                              "MAILSCOPE_WEBHOOK_SES_TOPIC_ARNS")

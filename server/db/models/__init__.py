@@ -1,6 +1,7 @@
 """Every table, importable from one place so metadata is complete."""
 
 from server.db.models.api_keys import ROLES, ApiKey
+from server.db.models.audit import AuditEvent
 from server.db.models.budget import (
     ALERT_KINDS,
     BudgetAlert,
@@ -95,7 +96,8 @@ from server.db.models.webhooks import (
 
 __all__ = [
     "BEHAVIOR_TYPES", "BOUNCE_TYPES", "CHANNELS", "EVENT_TYPES", "JOB_STATES", "ROLES",
-    "ROLLUP_COUNTERS", "ApiKey", "BehaviorEvent", "Campaign", "CampaignBase", "CampaignCreate",
+    "ROLLUP_COUNTERS", "ApiKey", "AuditEvent", "BehaviorEvent", "Campaign", "CampaignBase",
+    "CampaignCreate",
     "CampaignDailyRollup", "CampaignPublic", "DataChange", "CampaignVariant", "CampaignVariantBase",
     "Customer", "CustomerBase", "CustomerCreate", "CustomerPublic", "EmailEvent", "JobRun",
     "Message", "MessageBase", "MessageCreate", "MetricTarget", "Order", "OrderBase",

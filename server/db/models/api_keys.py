@@ -23,3 +23,10 @@ class ApiKey(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Optional end of validity: requests with the key fail from then on, like revoked.
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Rotation gives the key a new secret; the old one may stay valid for a grace period
+    # (previous_key_hash until previous_valid_until) so clients can switch over.
+    rotated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    previous_key_hash: str | None = Field(default=None, index=True, max_length=128)
+    previous_valid_until: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -237,7 +237,11 @@ async def test_campaign_attributed_revenue_computed_once_per_model(
     ('from: "2026-04-01T00:00:00Z", to: "2026-03-01T00:00:00Z"',
      "from (2026-04-01T00:00:00+00:00) must be before to (2026-03-01T00:00:00+00:00); swap "
      "them or widen the period"),
-    ("lookbackDays: 0", "lookbackDays must be > 0, got 0.0; 30 looks back a month"),
+    ("lookbackDays: 0", "lookbackDays must be > 0 and at most 3650, got 0.0; 30 looks back "
+                        "a month"),
+    # Found by fuzzing (tests/server/test_app.py): a billion days overflowed a timedelta.
+    ("lookbackDays: 1e9", "lookbackDays must be > 0 and at most 3650, got 1000000000.0; 30 "
+                          "looks back a month"),
     ("halfLifeDays: -1", "halfLifeDays must be > 0, got -1.0; 7 halves a touch's weight "
                          "every week"),
     ("positionWeights: {first: 0.5, middle: 0.5, last: 0.5}",

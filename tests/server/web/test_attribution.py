@@ -144,7 +144,8 @@ def test_path_explorer(client: TestClient, world: Engine, admin_key: str) -> Non
     ({"start": "2026-04-01"}, "From (2026-04-01) is after To (2026-03-31); swap the dates"),
     ({"kinds": []}, "Email touches: tick at least one of delivered, open, click"),
     ({"model": "u_shaped"}, "Model: &#39;u_shaped&#39; is not an option"),
-    ({"lookback": "0"}, "lookbackDays must be &gt; 0, got 0.0; 30 looks back a month"),
+    ({"lookback": "0"},
+     "lookbackDays must be &gt; 0 and at most 3650, got 0.0; 30 looks back a month"),
     ({"first": "0.9"}, "positionWeights first=0.9, middle=0.2, last=0.4 must be &gt;= 0 and "
                        "sum to 1"),
 ])

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
+from server.auth import rotate_api_key
+from server.db.engine import session_scope
 from server.web.login import safe_next
-from tests.server.web.conftest import csrf_from, log_in
+from tests.server.web.conftest import csrf_from, log_in, make_key
 
 
 def test_login_success_redirects_to_local_next(client: TestClient, admin_key: str) -> None:
@@ -77,3 +82,19 @@ def test_logout_clears_session(client: TestClient, admin_key: str) -> None:
     anonymous = client.get("/campaigns", follow_redirects=False)
     assert anonymous.status_code in (302, 303, 307)
     assert anonymous.headers["location"].startswith("/login?next=")
+
+
+def test_a_rotated_secret_in_its_grace_period_cannot_open_a_session(
+        client: TestClient, engine: Engine) -> None:
+    old = make_key(engine, "viewer")
+    with session_scope(engine) as session:
+        _, new = rotate_api_key(session=session, key_id=1, grace=timedelta(minutes=5))
+    token = csrf_from(client.get("/login").text)
+    refused = client.post("/login", data={"api_key": old, "csrf_token": token},
+                          follow_redirects=False)
+    assert refused.status_code == 401 and "rotated" in refused.context["error"]
+    assert client.get("/api/openapi.json", headers={"Authorization": f"Bearer {old}"}
+                      ).status_code == 200
+    accepted = client.post("/login", data={"api_key": new, "csrf_token": token},
+                           follow_redirects=False)
+    assert accepted.status_code == 303

@@ -49,6 +49,12 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-quic"]
 
 
+# Pages that tests drive with Playwright's waiting helpers: wait_for_function evaluates its
+# predicate with eval() inside the page, which the app's CSP (no 'unsafe-eval') forbids.
+# The CSP itself is checked, without this, by browser/test_templating.py.
+DRIVEN = {"bypass_csp": True}
+
+
 async def launch_chromium(playwright: Any) -> Any:
     return await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
@@ -64,7 +70,8 @@ def serving(database_url: str, seed: Callable[[Engine], object], *,
     from tests.server.web.conftest import make_key
 
     settings = configure(database_url=database_url, secret_key="browser-" + "x" * 40,
-                         broker_url=None)
+                         broker_url=None, rate_limit_per_second=0,
+                         rate_limit_anonymous_per_second=0)
     engine = engine_for(database_url)
     try:
         seed(engine)

@@ -11,7 +11,7 @@ import pytest
 from playwright.async_api import Page, async_playwright
 
 from tests.server.runners.budget_world import load_budget_world
-from tests.server.web.browser.live_server import launch_chromium, serving
+from tests.server.web.browser.live_server import DRIVEN, launch_chromium, serving
 
 
 @pytest.mark.browser
@@ -39,7 +39,7 @@ async def _drive_browser(base_url: str, raw_key: str) -> None:
     async with async_playwright() as playwright:
         browser = await launch_chromium(playwright)
         try:
-            page = await browser.new_page()
+            page = await browser.new_page(**DRIVEN)
             await page.goto(url)
             await page.fill("#api_key", raw_key)
             await page.click("button[type=submit]")

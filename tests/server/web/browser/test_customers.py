@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from server.ingest.customers import refresh_everyone
 from tests.server.ingest.conftest import load_world
-from tests.server.web.browser.live_server import launch_chromium, serving
+from tests.server.web.browser.live_server import DRIVEN, launch_chromium, serving
 
 
 def _shop(engine: Engine) -> None:
@@ -31,7 +31,7 @@ async def _drive(base_url: str, raw_key: str) -> None:
     async with async_playwright() as playwright:
         browser = await launch_chromium(playwright)
         try:
-            page = await browser.new_page()
+            page = await browser.new_page(**DRIVEN)
             await page.goto(f"{base_url}/segments")
             await page.fill("#api_key", raw_key)
             await page.click("button[type=submit]")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Page, async_playwright
 
-from tests.server.web.browser.live_server import launch_chromium, serving
+from tests.server.web.browser.live_server import DRIVEN, launch_chromium, serving
 from tests.worlds.dashboard import load_world
 
 
@@ -32,7 +32,7 @@ async def _drive(base_url: str, raw_key: str) -> None:
     async with async_playwright() as playwright:
         browser = await launch_chromium(playwright)
         try:
-            page = await browser.new_page(viewport={"width": 1280, "height": 900})
+            page = await browser.new_page(viewport={"width": 1280, "height": 900}, **DRIVEN)
             await _sign_in(page, base_url, raw_key)
             await _charts_and_period(page, base_url)
             await _funnel(page, base_url)

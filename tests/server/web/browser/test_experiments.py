@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Page, async_playwright
 
-from tests.server.web.browser.live_server import launch_chromium, serving
+from tests.server.web.browser.live_server import DRIVEN, launch_chromium, serving
 from tests.worlds.experiments import load_experiment_world
 
 
@@ -32,7 +32,7 @@ async def _drive_browser(base_url: str, raw_key: str) -> None:
     async with async_playwright() as playwright:
         browser = await launch_chromium(playwright)
         try:
-            page = await browser.new_page()
+            page = await browser.new_page(**DRIVEN)
             await _sign_in(page, base_url, raw_key, "/experiments/plan")
             per_variant = page.locator("#per-variant")
             assert await per_variant.inner_text() == "31,218"
