@@ -137,7 +137,7 @@ class PersonalisationMutation:
                                      "analyst.")
     async def link_campaign_template(self, info: Info[Context, Any],
                                      campaign_id: strawberry.ID, kind: TemplateKind,
-                                     template_id: strawberry.ID | None) -> LinkResult:
+                                     template_id: strawberry.ID | None = None) -> LinkResult:
         return await _write(info, lambda engine: runner.link_campaign_template(
             engine, campaign_id=str(campaign_id), kind=kind.value,
             template_id=None if template_id is None else _id(template_id)),

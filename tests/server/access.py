@@ -54,6 +54,14 @@ QUERIES: dict[str, str] = {
     "allocateVariants": "viewer",
     "optimizeCampaign": "viewer",
     "auditLog": "admin",
+    "templates": "viewer",
+    "template": "viewer",
+    "personalisationTokens": "viewer",
+    "lintTemplate": "viewer",
+    "previewTemplate": "viewer",
+    "personalisationRules": "viewer",
+    "personalisationRule": "viewer",
+    "personalizedContent": "viewer",
 }
 
 MUTATIONS: dict[str, str] = {
@@ -82,6 +90,14 @@ MUTATIONS: dict[str, str] = {
     "trainModel": "analyst",
     "computeSendTimes": "analyst",
     "activateModel": "analyst",
+    "createTemplate": "analyst",
+    "updateTemplate": "analyst",
+    "deleteTemplate": "analyst",
+    "linkCampaignTemplate": "analyst",
+    "createPersonalisationRule": "analyst",
+    "updatePersonalisationRule": "analyst",
+    "deletePersonalisationRule": "analyst",
+    "installExampleRules": "analyst",
 }
 
 # "METHOD path" as the route declares it (HEAD goes with GET).
@@ -149,6 +165,13 @@ ROUTES: dict[str, str] = {
     "POST /settings/keys/{key_id:int}/rotate": "admin",
     "POST /settings/keys/{key_id:int}/revoke": "admin",
     "GET /audit": "admin",
+    "GET /personalisation": "viewer",
+    "GET /personalisation/check": "viewer",
+    "POST /personalisation/templates": "analyst",
+    "GET /personalisation/rules": "viewer",
+    "POST /personalisation/rules": "analyst",
+    "GET /personalisation/rules/{rule_id:int}": "viewer",
+    "POST /personalisation/rules/{rule_id:int}": "analyst",
 }
 
 # Values the matrix puts into a route's path parameters: real enough to reach the
