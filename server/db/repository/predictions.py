@@ -20,12 +20,16 @@ ORDERS_SCHEMA: dict[str, pl.DataType] = {"customer_id": pl.String(),
                                          "occurred_at": UTC_DATETIME, "amount": pl.Float64()}
 MESSAGES_SCHEMA: dict[str, pl.DataType] = {"customer_id": pl.String(), "sent_at": UTC_DATETIME,
                                            "first_human_open_at": UTC_DATETIME,
-                                           "first_click_at": UTC_DATETIME}
+                                           "first_click_at": UTC_DATETIME,
+                                           "stopped_at": UTC_DATETIME}
 CUSTOMERS_SCHEMA: dict[str, pl.DataType] = {"customer_id": pl.String(),
                                             "signup_at": UTC_DATETIME}
 _SQL = {
     "orders": "SELECT customer_id, occurred_at, amount FROM orders",
-    "messages": "SELECT customer_id, sent_at, first_human_open_at, first_click_at FROM message",
+    # stopped_at: the send's opt-out, complaint or hard bounce (no more mail after it).
+    "messages": "SELECT customer_id, sent_at, first_human_open_at, first_click_at, "
+                "COALESCE(unsubscribed_at, complained_at, CASE WHEN bounce_type = 'hard' "
+                "THEN bounced_at END) AS stopped_at FROM message",
     "customers": "SELECT customer_id, signup_at FROM customer",
 }
 _SCHEMAS = {"orders": ORDERS_SCHEMA, "messages": MESSAGES_SCHEMA,
