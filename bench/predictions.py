@@ -57,6 +57,7 @@ from analytics.predictions import (  # noqa: E402
     train_churn,
     train_lifetime,
 )
+from analytics.predictions.content import CONTENT_COLUMNS, content_counts  # noqa: E402
 from analytics.predictions.engagement import (  # noqa: E402
     CAMPAIGNS_SCHEMA,
     SENDS_SCHEMA,
@@ -96,6 +97,15 @@ def peak_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
 
 
+def campaign_inputs(campaigns: pl.DataFrame) -> pl.DataFrame:
+    """The campaigns as the engagement models read them: the import's counts from each
+    body (``content_counts``), its template type and category."""
+    counts = [content_counts(body).as_tuple() for body in campaigns["html"]]
+    return campaigns.select(*CAMPAIGNS_SCHEMA, "category", "template_type").with_columns(
+        pl.Series(name, [row[i] for row in counts], dtype=pl.Int64)
+        for i, name in enumerate(CONTENT_COLUMNS))
+
+
 def feature_inputs(customers: int, seed: int) -> dict[str, pl.DataFrame]:
     # Scale M has 200 campaigns; smaller looks keep the demo's one campaign every 3 days.
     campaigns = 200 if customers >= 100_000 else None
@@ -128,7 +138,7 @@ def feature_inputs(customers: int, seed: int) -> dict[str, pl.DataFrame]:
             "messages": sends.select("customer_id", "sent_at", "first_human_open_at",
                                      "first_click_at", "stopped_at"),
             "sends": sends.select(list(SENDS_SCHEMA)),
-            "campaigns": frames["campaigns"].select(list(CAMPAIGNS_SCHEMA)),
+            "campaigns": campaign_inputs(frames["campaigns"]),
             "audience": frames["customers"].select("customer_id", "timezone",
                                                    segment="country"),
             "customers_truth": data.customers_truth}

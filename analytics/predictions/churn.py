@@ -93,11 +93,12 @@ def _baseline_values(frame: pl.DataFrame) -> np.ndarray:
 
 
 def _params(num_threads: int, rows: int) -> dict[str, object]:
-    # Small trees, a slow rate and large leaves: churn is a smooth function of a few
-    # strong features (mail stopped, days since the last send, the open rate), and on the
-    # demo these beat 31 leaves at 0.1 on holdout AUC and log loss (bench/predictions.py).
+    # Small trees and large leaves: churn is a smooth function of a few strong features
+    # (mail stopped, days since the last send, the open rate). On the demo at scale M,
+    # 7 leaves at rates 0.03, 0.05 and 0.1 and 15 leaves at 0.1 all reach holdout AUC
+    # 0.912 (log loss 0.337-0.338); 0.1 needs the fewest rounds.
     # Leaves hold 1 % of the rows (20 to 200), so a small store still gets splits.
-    return {"objective": "binary", "learning_rate": 0.03, "num_leaves": 7,
+    return {"objective": "binary", "learning_rate": 0.1, "num_leaves": 7,
             "min_data_in_leaf": min(200, max(20, rows // 100)), "feature_fraction": 0.8,
             "lambda_l2": 5.0,
             "seed": SEED, "deterministic": True, "num_threads": num_threads, "verbose": -1}
@@ -119,8 +120,8 @@ def train_churn(train: pl.DataFrame, holdout: pl.DataFrame, *, label: str = "chu
     fit_set = lgb.Dataset(x[~stop], y[~stop], feature_name=list(features),
                           free_raw_data=True)
     stop_set = lgb.Dataset(x[stop], y[stop], reference=fit_set)
-    booster = lgb.train(_params(num_threads, int((~stop).sum())), fit_set, num_boost_round=max_rounds,
-                        valid_sets=[stop_set],
+    booster = lgb.train(_params(num_threads, int((~stop).sum())), fit_set,
+                        num_boost_round=max_rounds, valid_sets=[stop_set],
                         callbacks=[lgb.early_stopping(STOPPING_PATIENCE, verbose=False)])
     baseline = BaselineRates.fit(_baseline_values(train), y)
 

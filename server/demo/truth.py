@@ -70,6 +70,9 @@ def _email() -> dict[str, Any]:
         "unsubscribe": {"base": eng.UNSUBSCRIBE_BASE, "disengaged": eng.UNSUBSCRIBE_DISENGAGED,
                         "reengagement_multiplier": eng.REENGAGEMENT_UNSUBSCRIBE_MULTIPLIER},
         "complaint_rate": eng.COMPLAINT_RATE,
+        # The body (length, links, images, calls to action, template type) is generated
+        # for every campaign but moves neither opens nor clicks.
+        "content_effects": {},
     }
 
 
