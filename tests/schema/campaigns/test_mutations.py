@@ -3,11 +3,13 @@ validation path."""
 
 from __future__ import annotations
 
+import polars as pl
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from server.db.models import Campaign as CampaignRow
+from server.ingest import load_frame
 from tests.schema.conftest import ADMIN, ANALYST, INGEST, VIEWER, data_of, messages_of, run
 
 CREATE = """
@@ -59,6 +61,20 @@ async def test_create_then_update_campaign(world: Engine) -> None:
                             user=ADMIN)
     assert updated == {"updateCampaign": {"__typename": "Campaign", "id": "c9",
                                           "name": "Autumn", "subjectLine": "Leaves"}}
+
+
+async def test_update_keeps_the_imported_content_and_its_counts(world: Engine) -> None:
+    load_frame("campaigns", pl.DataFrame({
+        "campaign_id": ["c8"], "name": ["Grid"], "template_type": ["product_grid"],
+        "html": ['<a class="btn" href="/x"><img src="x.png"></a>']}), engine=world)
+    updated = await data_of(world, UPDATE, {"id": "c8", "patch": {"subjectLine": "New"}},
+                            user=ADMIN)
+    assert updated["updateCampaign"]["subjectLine"] == "New"
+    with Session(world) as session:
+        row = session.get(CampaignRow, "c8")
+        assert row is not None
+        assert (row.template_type, row.link_count, row.image_count, row.cta_count) == (
+            "product_grid", 1, 1, 1)
 
 
 async def test_invalid_campaign_comes_back_as_validation_errors(world: Engine) -> None:
