@@ -84,3 +84,31 @@ async def test_invalid_campaign_comes_back_as_validation_errors(world: Engine) -
     assert [(error["row"], error["column"]) for error in result["errors"]] == [(1, "name")]
     with Session(world) as session:
         assert session.get(CampaignRow, "c9") is None
+
+
+CONTENT = """
+mutation Create($input: CampaignInput!) {
+  createCampaign(input: $input) {
+    __typename
+    ... on Campaign { id templateType contentLength linkCount imageCount ctaCount }
+    ... on ValidationErrors { errors { row column value message } }
+  }
+}
+"""
+
+
+async def test_create_counts_the_body_and_names_a_bad_template_type(world: Engine) -> None:
+    body = '<p>Hi there</p><a role="button" href="/go">Go</a><img src="a.png">'
+    created = await data_of(world, CONTENT, {"input": {
+        "id": "c7", "name": "Body", "html": body, "templateType": "single_column"}},
+        user=ADMIN)
+    assert created == {"createCampaign": {
+        "__typename": "Campaign", "id": "c7", "templateType": "single_column",
+        "contentLength": 11, "linkCount": 1, "imageCount": 1, "ctaCount": 1}}
+
+    refused = await data_of(world, CONTENT, {"input": {
+        "id": "c6", "name": "Odd", "templateType": "fancy"}}, user=ADMIN)
+    errors = refused["createCampaign"]["errors"]
+    assert [(e["row"], e["column"], e["value"]) for e in errors] == [
+        (1, "templateType", "fancy")]
+    assert "product_grid" in errors[0]["message"]
