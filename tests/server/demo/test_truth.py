@@ -215,3 +215,38 @@ def test_expected_churn_probability_golden():
     got = dict(zip(p["customer_id"], p["p_churn"], strict=True))
     assert got == pytest.approx({"a": 1 - 0.85 * 0.5, "b": 1.0, "c": 1.0,
                                  "d": 1 - 0.85 * 0.5, "e": math.exp(-300) * (1 - 0.425)})
+
+
+def test_expected_churn_probability_targeted_campaigns():
+    """A welcome mail reaches everyone who signed up in the 14 days before it (a, not the
+    older f); an abandoned-cart mail 5 % scaled by engagement over its mean 2/7. Both at
+    09:00 on a Monday to readers of 09:00, so the open logit is the type's effect."""
+    from datetime import UTC, datetime
+
+    from server.demo.truth import expected_churn_probability
+
+    cutoff = datetime(2026, 5, 1, tzinfo=UTC)
+    send = datetime(2026, 5, 4, 9, tzinfo=UTC)
+    truth = pl.DataFrame({"customer_id": ["a", "f"], "utc_offset_hours": [0, 0],
+                          "preferred_hour": [9, 9], "engagement": [0.5, 0.5],
+                          "engagement_logit": [0.75, 0.75], "purchase_rate": [0.0, 0.0],
+                          "dropout": [0.0, 0.0]})
+    customers = pl.DataFrame({"customer_id": ["a", "f"], "signup_at": [
+        cutoff, datetime(2026, 1, 1, tzinfo=UTC)]})
+    campaigns = pl.DataFrame({"campaign_id": ["w", "ac"],
+                              "campaign_type": ["welcome", "abandoned_cart"],
+                              "send_at": [send, send]})
+    stopped = pl.DataFrame(schema={"customer_id": pl.String,
+                                   "stopped_at": pl.Datetime("us", "UTC")})
+    orders = pl.DataFrame(schema={"customer_id": pl.String,
+                                  "occurred_at": pl.Datetime("us", "UTC")})
+
+    p = expected_churn_probability(truth, customers, orders, campaigns, stopped,
+                                   cutoff=cutoff, horizon_days=30)
+
+    def sigmoid(x: float) -> float:
+        return 1 / (1 + math.exp(-x))
+
+    cart = 1 - 0.05 * 0.5 * 7 / 2 * sigmoid(0.7)
+    assert dict(zip(p["customer_id"], p["p_churn"], strict=True)) == pytest.approx(
+        {"a": (1 - sigmoid(0.9)) * cart, "f": cart})
