@@ -3,7 +3,10 @@
 Every feature reads only rows strictly before the cutoff (an open or click counts at its
 own time, not its send's), so a model trained on features at T and labels after T never
 sees the future. Inputs are the raw tables as frames (``ORDERS_SCHEMA``,
-``MESSAGES_SCHEMA``, ``CUSTOMERS_SCHEMA``); a store with only orders works too.
+``MESSAGES_SCHEMA``, ``CUSTOMERS_SCHEMA``); a store with only orders works too. A
+messages frame may add ``stopped_at`` (``STOPPED_AT``): when that send's recipient
+unsubscribed, complained or hard-bounced; a stop before the cutoff means no more mail,
+which is most of what decides whether someone can still open.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ MESSAGES_SCHEMA: dict[str, pl.DataType] = {"customer_id": pl.String(), "sent_at"
                                            "first_human_open_at": UTC,
                                            "first_click_at": UTC}
 CUSTOMERS_SCHEMA: dict[str, pl.DataType] = {"customer_id": pl.String(), "signup_at": UTC}
+# The optional messages column: when the send's recipient stopped mail (null: never).
+STOPPED_AT = "stopped_at"
 
 # The engagement windows, in days.
 WINDOWS = (7, 30, 90)
@@ -32,6 +37,9 @@ FEATURES: tuple[str, ...] = (
     *(f"opens_{w}d" for w in WINDOWS), *(f"clicks_{w}d" for w in WINDOWS),
     "open_rate_90d", "click_rate_90d", "days_since_open", "days_since_click",
     "open_trend", "preferred_open_hour", "weekend_open_share",
+    "first_order_days", "order_rate", "order_gap_mean", "gaps_since_order",
+    "sends_total", "opens_total", "clicks_total", "open_rate_all", "click_rate_all",
+    "days_since_send", "open_gap_mean", "gaps_since_open", "mail_stopped",
 )
 _DAY_US = 86_400_000_000
 
@@ -59,6 +67,7 @@ def _order_features(orders: pl.DataFrame, cutoff: datetime) -> pl.DataFrame:
         age=_days_before(cutoff, "occurred_at"))
     return before.group_by("customer_id").agg(
         recency_days=pl.col("age").min(),
+        first_order_days=pl.col("age").max(),
         frequency=pl.len().cast(pl.Float64),
         monetary=pl.col("amount").mean(),
         revenue_total=pl.col("amount").sum(),
@@ -84,6 +93,11 @@ def _message_features(messages: pl.DataFrame, cutoff: datetime) -> pl.DataFrame:
         (pl.col("send_age") < 30).sum().cast(pl.Float64).alias("sends_30d"),
         (pl.col("send_age") < 90).sum().cast(pl.Float64).alias("sends_90d"),
         pl.col("open_age").min().alias("days_since_open"),
+        pl.col("open_age").max().alias("first_open_days"),
+        pl.col("send_age").min().alias("days_since_send"),
+        pl.len().cast(pl.Float64).alias("sends_total"),
+        pl.col("opened").sum().cast(pl.Float64).alias("opens_total"),
+        pl.col("clicked").sum().cast(pl.Float64).alias("clicks_total"),
         pl.col("click_age").min().alias("days_since_click"),
         pl.col("open_hour").drop_nulls().mode().sort().first().cast(pl.Float64)
         .alias("preferred_open_hour"),
@@ -95,6 +109,9 @@ def _message_features(messages: pl.DataFrame, cutoff: datetime) -> pl.DataFrame:
                             .alias(f"opens_{window}d"))
         aggregations.append((pl.col("click_age") < window).sum().cast(pl.Float64)
                             .alias(f"clicks_{window}d"))
+    stopped = ((pl.col(STOPPED_AT) < cutoff).any() if STOPPED_AT in sent.columns
+               else pl.lit(False))
+    aggregations.append(stopped.cast(pl.Float64).alias("mail_stopped"))
     return sent.group_by("customer_id").agg(aggregations)
 
 
@@ -116,23 +133,49 @@ def customer_features(customers: pl.DataFrame, orders: pl.DataFrame,
              .join(_message_features(messages, cutoff), on="customer_id", how="left"))
     counts = ["frequency", "revenue_total", "orders_90d", "orders_prev_90d", "sends_30d",
               "sends_90d", *(f"opens_{w}d" for w in WINDOWS),
-              *(f"clicks_{w}d" for w in WINDOWS)]
-    frame = frame.with_columns(pl.col(counts).fill_null(0.0)).with_columns(
+              *(f"clicks_{w}d" for w in WINDOWS), "sends_total", "opens_total",
+              "clicks_total", "mail_stopped"]
+    return (frame.with_columns(pl.col(counts).fill_null(0.0))
+            .pipe(_derived, cutoff)
+            .select("customer_id", *(pl.col(name).cast(pl.Float64) for name in FEATURES))
+            .sort("customer_id"))
+
+
+def _ratio(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
+    """``numerator / denominator``, null where the denominator is not positive."""
+    return pl.when(denominator > 0).then(numerator / denominator)
+
+
+def _mean_gap(first_age: str, last_age: str, count: str) -> pl.Expr:
+    """Mean days between a customer's events, from the ages of the first and last."""
+    return pl.when(pl.col(count) >= 2).then(
+        (pl.col(first_age) - pl.col(last_age)) / (pl.col(count) - 1))
+
+
+def _derived(frame: pl.DataFrame, cutoff: datetime) -> pl.DataFrame:
+    """Rates, trends and "how many usual gaps since" from the counts and ages."""
+    return frame.with_columns(
         tenure_days=_days_before(cutoff, "first"),
         order_trend=pl.col("orders_90d") - pl.col("orders_prev_90d"),
-        open_rate_90d=pl.when(pl.col("sends_90d") > 0)
-        .then(pl.col("opens_90d") / pl.col("sends_90d")),
-        click_rate_90d=pl.when(pl.col("sends_90d") > 0)
-        .then(pl.col("clicks_90d") / pl.col("sends_90d")),
+        open_rate_90d=_ratio(pl.col("opens_90d"), pl.col("sends_90d")),
+        click_rate_90d=_ratio(pl.col("clicks_90d"), pl.col("sends_90d")),
         # Opens in the last 30 days against the 30-day average of the 60 before.
         open_trend=pl.col("opens_30d") - (pl.col("opens_90d") - pl.col("opens_30d")) / 2,
+        open_rate_all=_ratio(pl.col("opens_total"), pl.col("sends_total")),
+        click_rate_all=_ratio(pl.col("clicks_total"), pl.col("sends_total")),
+        order_gap_mean=_mean_gap("first_order_days", "recency_days", "frequency"),
+        open_gap_mean=_mean_gap("first_open_days", "days_since_open", "opens_total"),
     ).with_columns(
+        # Orders per day since first seen (a purchase process starts at signup).
+        order_rate=pl.col("frequency") / pl.max_horizontal("tenure_days", 1.0),
+        # How many of the customer's usual gaps have passed since the last order / open:
+        # a regular buyer silent for five gaps has likely dropped out.
+        gaps_since_order=_ratio(pl.col("recency_days"), pl.col("order_gap_mean")),
+        gaps_since_open=_ratio(pl.col("days_since_open"), pl.col("open_gap_mean")),
         days_since_activity=pl.min_horizontal("recency_days", "days_since_open",
                                               "days_since_click")
         .fill_null(pl.col("tenure_days")),
     )
-    return (frame.select("customer_id", *(pl.col(name).cast(pl.Float64) for name in FEATURES))
-            .sort("customer_id"))
 
 
 def churn_labels(orders: pl.DataFrame, messages: pl.DataFrame, customer_ids: pl.Series, *,

@@ -24,7 +24,11 @@ import lightgbm as lgb
 import numpy as np
 import polars as pl
 
-from analytics.predictions.engagement import CAMPAIGN_FEATURES, campaign_features
+from analytics.predictions.engagement import (
+    CAMPAIGN_FEATURES,
+    CONTENT_FEATURES,
+    campaign_features,
+)
 
 # Logit shifts per unit of a subject feature for the fallback score.
 FALLBACK_EFFECTS: dict[str, float] = {
@@ -122,8 +126,13 @@ def open_model_rates(artifact: bytes, recipients: pl.DataFrame,
     names: list[str] = list(body["features"])
     rates = []
     for row in range(subjects.height):
+        # The content and the recipients' affinity for its category are the same for
+        # every alternative: left unknown, they move no subject against another.
         pairs = recipients.with_columns(
             pl.lit(subjects[name][row], pl.Float64).alias(name) for name in CAMPAIGN_FEATURES
+        ).with_columns(
+            pl.lit(None, pl.Float64).alias(name)
+            for name in (*CONTENT_FEATURES, "content_affinity")
         ).with_columns(distance=(pl.col("send_hour") - pl.col("preferred_open_hour")).abs())
         pairs = pairs.with_columns(
             hours_from_preferred=pl.min_horizontal("distance", 24 - pl.col("distance")))

@@ -49,6 +49,11 @@ class CampaignInput:
     category: str | None = None
     template_id: str | None = None
     send_at: datetime | None = None
+    html: str | None = strawberry.field(
+        default=None, description="The body as sent; its links, images, calls to action "
+                                  "and text length are counted from it.")
+    template_type: str | None = strawberry.field(
+        default=None, description="plain_text, single_column, multi_column or product_grid.")
 
 
 @strawberry.input(description="Fields to change; omitted fields keep their value.")
@@ -60,3 +65,5 @@ class CampaignPatch:
     category: str | None = strawberry.UNSET
     template_id: str | None = strawberry.UNSET
     send_at: datetime | None = strawberry.UNSET
+    html: str | None = strawberry.UNSET
+    template_type: str | None = strawberry.UNSET

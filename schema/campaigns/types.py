@@ -111,13 +111,23 @@ class Campaign:
     category: str | None
     template_id: str | None
     send_at: datetime | None
+    template_type: str | None
+    content_length: int | None = strawberry.field(
+        description="Visible characters of the body (null: no body imported).")
+    link_count: int | None
+    image_count: int | None
+    cta_count: int | None = strawberry.field(
+        description="Calls to action in the body: buttons and links styled as buttons.")
 
     @classmethod
     def from_row(cls, row: models.Campaign) -> Campaign:
         return cls(id=strawberry.ID(row.campaign_id), name=row.name,
                    subject_line=row.subject_line, sender_name=row.sender_name,
                    campaign_type=row.campaign_type, category=row.category,
-                   template_id=row.template_id, send_at=row.send_at)
+                   template_id=row.template_id, send_at=row.send_at,
+                   template_type=row.template_type, content_length=row.content_length,
+                   link_count=row.link_count, image_count=row.image_count,
+                   cta_count=row.cta_count)
 
     @strawberry.field
     async def variants(self, info: Info[Context, Any]) -> list[CampaignVariant]:

@@ -16,7 +16,7 @@ from strawberry.types import Info
 
 from schema.context import Context, in_session, require
 from schema.errors import FieldError, NotFound, ValidationErrors
-from server.runners.ingest import record
+from server.runners.ingest import derived_columns, record
 
 RowT = TypeVar("RowT", bound=SQLModel)
 NodeT = TypeVar("NodeT")
@@ -92,7 +92,8 @@ async def upsert(info: Info[Context, Any], kind: str, model: type[RowT], row_id:
             return NotFound(id=strawberry.ID(row_id),
                             message=f"No {kind[:-1]} has id {row_id!r}; create it first.")
         base = existing.model_dump()
-        base.pop("email_domain", None)
+        for name in derived_columns(kind):  # ingestion fills these itself
+            base.pop(name, None)
         record = {**{k: _value(v) for k, v in base.items()}, **record_of(kind, values)}
     else:
         record = record_of(kind, values)

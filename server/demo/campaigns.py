@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from html import escape
 from typing import Any
 
 import numpy as np
@@ -144,3 +145,41 @@ def make_campaigns(rng: np.random.Generator, count: int, days: int) -> Campaigns
         arm_open_logit=np.array(arm["open"]), arm_click_logit=np.array(arm["click"]),
         arm_subject=arm["subject"], arm_open_lift=np.array(arm["open_lift"]),
         arm_click_lift=np.array(arm["click_lift"]), arm_features=arm["features"])
+
+
+# Template types by campaign type (the first is the most common); the demo's content has
+# no effect on opens or clicks (recorded in the truth), so models should find none.
+TEMPLATES = {"newsletter": ("multi_column", "single_column"),
+             "promotional": ("product_grid", "single_column"),
+             "abandoned_cart": ("product_grid", "single_column"),
+             "welcome": ("single_column", "plain_text"),
+             "reengagement": ("plain_text", "single_column"),
+             "product_launch": ("product_grid", "multi_column")}
+_PARAGRAPH = ("Fresh picks in {cat}, chosen for the season and ready to ship. "
+              "Browse what other readers loved this week.")
+
+
+def campaign_content(rng: np.random.Generator, plan: Campaigns) -> pl.DataFrame:
+    """``campaign_id``, ``html`` and ``template_type`` for every campaign of ``plan``:
+    a few paragraphs, product images with links and one or two buttons, by template."""
+    rows = []
+    for index, campaign_id in enumerate(plan.campaigns["campaign_id"]):
+        kind = CAMPAIGN_TYPES[plan.type_index[index]]
+        category = escape(CATEGORIES[plan.category_index[index]])
+        template = TEMPLATES[kind][0 if rng.random() < 0.7 else 1]
+        url = f"https://shop.example.com/{category}"
+        products = 0 if template == "plain_text" else int(rng.integers(
+            4, 9) if template == "product_grid" else rng.integers(1, 4))
+        paragraphs = int(rng.integers(1, 5))
+        parts = [f"<p>{_PARAGRAPH.format(cat=category)}</p>" for _ in range(paragraphs)]
+        parts += [f'<a href="{url}/p{n + 1}"><img src="{url}/p{n + 1}.jpg" '
+                  f'alt="{category} pick {n + 1}"></a>' for n in range(products)]
+        buttons = 0 if template == "plain_text" else int(rng.integers(1, 3))
+        parts += [f'<a class="button" href="{url}?cta={n + 1}">Shop {category}</a>'
+                  for n in range(buttons)]
+        parts.append(f'<p><a href="{url}/unsubscribe">Unsubscribe</a></p>')
+        html = ("<html><head><style>p{margin:0}</style></head><body>" + "".join(parts)
+                + "</body></html>")
+        rows.append((campaign_id, html, template))
+    return pl.DataFrame(rows, orient="row",
+                        schema=["campaign_id", "html", "template_type"])

@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 
 from server.demo.behavior import make_behavior
-from server.demo.campaigns import make_campaigns
+from server.demo.campaigns import campaign_content, make_campaigns
 from server.demo.channels import make_channels
 from server.demo.commerce import (
     OrderDraft,
@@ -70,8 +70,11 @@ def generate(*, customers: int = 20000, campaigns: int | None = None, days: int 
     orders, items, draft = finish_orders(rng, people, catalog, draft)
     behavior = make_behavior(rng, people, catalog, orders, items, draft.customer, draft.at_us,
                              days)
+    # The content draws from its own stream, so adding it changed no other frame.
+    content = campaign_content(np.random.Generator(np.random.PCG64([seed, 1])), plan)
     frames = {
-        "customers": people.frame, "products": catalog.frame, "campaigns": plan.campaigns,
+        "customers": people.frame, "products": catalog.frame,
+        "campaigns": plan.campaigns.hstack(content.drop("campaign_id")),
         "variants": plan.variants, "messages": sends.messages, "events": sends.events,
         "orders": orders, "touchpoints": channels.touchpoints, "behavior": behavior,
         "spend": channels.spend,

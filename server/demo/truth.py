@@ -15,7 +15,14 @@ from server.demo import channels as chn
 from server.demo import commerce as com
 from server.demo import engagement as eng
 from server.demo import population as pop
-from server.demo.constants import CAMPAIGN_TYPES, CATEGORIES, END, PROVIDERS, ZONES
+from server.demo.constants import (
+    CAMPAIGN_TYPE_REACH,
+    CAMPAIGN_TYPES,
+    CATEGORIES,
+    END,
+    PROVIDERS,
+    ZONES,
+)
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -63,6 +70,9 @@ def _email() -> dict[str, Any]:
         "unsubscribe": {"base": eng.UNSUBSCRIBE_BASE, "disengaged": eng.UNSUBSCRIBE_DISENGAGED,
                         "reengagement_multiplier": eng.REENGAGEMENT_UNSUBSCRIBE_MULTIPLIER},
         "complaint_rate": eng.COMPLAINT_RATE,
+        # The body (length, links, images, calls to action, template type) is generated
+        # for every campaign but moves neither opens nor clicks.
+        "content_effects": {},
     }
 
 
@@ -167,13 +177,8 @@ def true_churn_probability(customers_truth: pl.DataFrame, orders: pl.DataFrame,
     independent; click-through and channel orders are left out, so this is the latent
     part of churn, not all of it."""
     end = cutoff + timedelta(days=horizon_days)
-    before = (orders.filter(pl.col("occurred_at") < cutoff).group_by("customer_id")
-              .agg(x=pl.len()))
     window = sends.filter((pl.col("sent_at") >= cutoff) & (pl.col("sent_at") < end))
-    people = customers_truth.join(before, on="customer_id", how="left").with_columns(
-        pl.col("x").fill_null(0))
-    alive = (1 - people["dropout"].to_numpy()) ** people["x"].to_numpy()
-    no_order = 1 - alive * (1 - np.exp(-people["purchase_rate"].to_numpy() * horizon_days))
+    people = _no_order_chance(customers_truth, orders, cutoff, horizon_days)
     planned = window.join(people.select("customer_id", "utc_offset_hours", "preferred_hour",
                                         "engagement_logit"), on="customer_id")
     utc_hour = planned["sent_at"].dt.hour().to_numpy().astype(np.int64)
@@ -185,7 +190,68 @@ def true_churn_probability(customers_truth: pl.DataFrame, orders: pl.DataFrame,
     log_miss = pl.DataFrame({"customer_id": planned["customer_id"],
                              "log_miss": np.log1p(-1 / (1 + np.exp(-logit)))})
     misses = log_miss.group_by("customer_id").agg(pl.col("log_miss").sum())
-    return (people.select("customer_id").with_columns(no_order=no_order)
+    return (people.select("customer_id", "no_order")
             .join(misses, on="customer_id", how="left")
             .select("customer_id", p_churn=pl.col("no_order")
                     * pl.col("log_miss").fill_null(0.0).exp()))
+
+
+def _no_order_chance(customers_truth: pl.DataFrame, orders: pl.DataFrame, cutoff: Any,
+                     horizon_days: int) -> pl.DataFrame:
+    before = (orders.filter(pl.col("occurred_at") < cutoff).group_by("customer_id")
+              .agg(x=pl.len()))
+    people = customers_truth.join(before, on="customer_id", how="left").with_columns(
+        pl.col("x").fill_null(0))
+    alive = (1 - people["dropout"].to_numpy()) ** people["x"].to_numpy()
+    return people.with_columns(no_order=1 - alive * (
+        1 - np.exp(-people["purchase_rate"].to_numpy() * horizon_days)))
+
+
+def expected_churn_probability(customers_truth: pl.DataFrame, customers: pl.DataFrame,
+                               orders: pl.DataFrame, campaigns: pl.DataFrame,
+                               stopped: pl.DataFrame, *, cutoff: Any,
+                               horizon_days: int) -> pl.DataFrame:
+    """``customer_id`` and ``p_churn`` from the latent traits and what is fixed at the
+    cutoff, averaged over the draws the future still holds.
+
+    Unlike ``true_churn_probability``, which takes the sends actually made in the horizon
+    (so it knows which customers each campaign's random reach picked, a draw made after
+    the cutoff), every campaign of the horizon (``campaigns``: campaign_id,
+    campaign_type, send_at) reaches a customer with the generator's chance: its type's
+    reach among the eligible (signed up before it; welcome within 14 days of signup;
+    re-engagement below 0.2 engagement; abandoned cart scaled by engagement), and none
+    after the customer stopped mail (``stopped``: customer_id, stopped_at — an
+    unsubscribe, complaint or hard bounce) before the cutoff. A reached customer opens
+    with the open model's chance (intercept, type, engagement, local hour, weekday).
+    Orders as in ``true_churn_probability``; bounces, later opt-outs, clicks' and other
+    channels' orders are left out."""
+    end = cutoff + timedelta(days=horizon_days)
+    people = _no_order_chance(customers_truth, orders, cutoff, horizon_days).join(
+        customers.select("customer_id", "signup_at"), on="customer_id", how="left")
+    gone = stopped.filter(pl.col("stopped_at") < cutoff)["customer_id"].implode()
+    subscribed = ~people.select(pl.col("customer_id").is_in(gone)).to_series().to_numpy()
+    signup = people["signup_at"].dt.epoch("us").fill_null(0).to_numpy()
+    engagement = people["engagement"].to_numpy()
+    base = people["engagement_logit"].to_numpy()
+    offset = people["utc_offset_hours"].to_numpy()
+    preferred = people["preferred_hour"].to_numpy()
+    log_miss = np.zeros(people.height)
+    window = campaigns.filter((pl.col("send_at") >= cutoff) & (pl.col("send_at") < end))
+    a, b = pop.ENGAGEMENT_BETA
+    for kind, send_at in window.select("campaign_type", "send_at").iter_rows():
+        type_index = CAMPAIGN_TYPES.index(kind)
+        send_us = int(pl.Series([send_at]).dt.epoch("us")[0])
+        reach = np.where(subscribed & (signup < send_us), CAMPAIGN_TYPE_REACH[type_index], 0.0)
+        if kind == "welcome":
+            reach = np.where(signup >= send_us - eng.WELCOME_WINDOW_DAYS * 86_400_000_000,
+                             reach, 0.0)
+        elif kind == "reengagement":
+            reach = np.where(engagement < 0.2, reach, 0.0)
+        elif kind == "abandoned_cart":
+            reach = reach * engagement * (a + b) / a
+        local = (send_at.hour + offset) % 24
+        logit = (cmp.OPEN_INTERCEPT + cmp.OPEN_TYPE_EFFECT[kind] + base
+                 + eng.WEEKDAY_EFFECT[send_at.weekday()]
+                 + eng.hour_open_effect(local, preferred))
+        log_miss += np.log1p(-np.minimum(reach, 1.0) / (1 + np.exp(-logit)))
+    return people.select("customer_id", p_churn=pl.col("no_order") * np.exp(log_miss))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import String
 
+from analytics.predictions.content import CONTENT_COLUMNS, TEMPLATE_TYPES
 from server.db.models import (
     BEHAVIOR_TYPES,
     BOUNCE_TYPES,
@@ -90,7 +91,9 @@ KINDS_BY_NAME: dict[str, Kind] = {kind.name: kind for kind in (
     _kind("campaigns", Campaign, ("campaign_id",),
           Column("campaign_id", required=True), Column("name", required=True),
           Column("subject_line"), Column("sender_name"), Column("campaign_type"),
-          Column("category"), Column("template_id"), Column("send_at", DATETIME)),
+          Column("category"), Column("template_id"), Column("send_at", DATETIME),
+          Column("html"), Column("template_type", choices=TEMPLATE_TYPES),
+          derived=CONTENT_COLUMNS),
     _kind("variants", CampaignVariant, ("campaign_id", "variant_id"),
           Column("campaign_id", required=True), Column("variant_id", required=True),
           Column("subject_line"), Column("weight", FLOAT, default=1.0)),

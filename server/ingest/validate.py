@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from analytics.predictions.content import CONTENT_COLUMNS, content_counts
 from server.ingest.convert import convert
 from server.ingest.errors import RowError, ValidationResult
 from server.ingest.kinds import Kind, get_kind
@@ -52,9 +53,22 @@ def validate_frame(kind: str, frame: pl.DataFrame, *, first_row: int = 1) -> Val
     if spec.name == "customers":
         valid = valid.with_columns(
             email_domain=pl.col("email").str.split("@").list.last().str.to_lowercase())
+    if spec.name == "campaigns":
+        valid = _with_content_counts(valid)
     errors = [RowError(row, column, value, message)
               for row, column, value, message in errors_frame.iter_rows()]
     return ValidationResult(valid, errors)
+
+
+def _with_content_counts(valid: pl.DataFrame) -> pl.DataFrame:
+    """The campaign's ``CONTENT_COLUMNS`` counted from its ``html`` (null without one)."""
+    bodies = (valid.get_column("html") if "html" in valid.columns
+              else pl.repeat(None, valid.height, dtype=pl.String, eager=True))
+    counts = [None if body is None else content_counts(body).as_tuple()
+              for body in bodies.to_list()]
+    return valid.with_columns(
+        pl.Series(name, [None if row is None else row[i] for row in counts], dtype=pl.Int64)
+        for i, name in enumerate(CONTENT_COLUMNS))
 
 
 def _column_errors(spec: Kind, frame: pl.DataFrame, header_row: int) -> list[RowError]:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from server.ingest import IngestError, IngestReport, RowError, ingest_records
+from server.ingest.kinds import get_kind
 
 
 def record(engine: Engine, kind: str,
@@ -17,3 +18,8 @@ def record(engine: Engine, kind: str,
         return ingest_records(kind, records, engine=engine)
     except IngestError as error:
         return list(error.errors)
+
+
+def derived_columns(kind: str) -> tuple[str, ...]:
+    """The columns ingestion fills itself for ``kind`` (an import may not name them)."""
+    return get_kind(kind).derived

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import Text
 from sqlmodel import Field, SQLModel
 
 from server.db.types import UTCDateTime
@@ -18,10 +19,17 @@ class CampaignBase(SQLModel):
     category: str | None = Field(default=None, index=True, max_length=64)
     template_id: str | None = Field(default=None, max_length=128)
     send_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    # The body as sent (optional) and how its template is built (TEMPLATE_TYPES).
+    html: str | None = Field(default=None, sa_type=Text)
+    template_type: str | None = Field(default=None, max_length=32)
 
 
 class Campaign(CampaignBase, table=True):
-    pass
+    # Counted from ``html`` by the import (analytics.predictions.content), null without it.
+    content_length: int | None = None
+    link_count: int | None = None
+    image_count: int | None = None
+    cta_count: int | None = None
 
 
 class CampaignCreate(CampaignBase):

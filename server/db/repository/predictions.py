@@ -20,16 +20,22 @@ ORDERS_SCHEMA: dict[str, pl.DataType] = {"customer_id": pl.String(),
                                          "occurred_at": UTC_DATETIME, "amount": pl.Float64()}
 MESSAGES_SCHEMA: dict[str, pl.DataType] = {"customer_id": pl.String(), "sent_at": UTC_DATETIME,
                                            "first_human_open_at": UTC_DATETIME,
-                                           "first_click_at": UTC_DATETIME}
+                                           "first_click_at": UTC_DATETIME,
+                                           "stopped_at": UTC_DATETIME}
 CUSTOMERS_SCHEMA: dict[str, pl.DataType] = {"customer_id": pl.String(),
                                             "signup_at": UTC_DATETIME}
 _SQL = {
     "orders": "SELECT customer_id, occurred_at, amount FROM orders",
-    "messages": "SELECT customer_id, sent_at, first_human_open_at, first_click_at FROM message",
+    # stopped_at: the send's opt-out, complaint or hard bounce (no more mail after it).
+    "messages": "SELECT customer_id, sent_at, first_human_open_at, first_click_at, "
+                "COALESCE(unsubscribed_at, complained_at, CASE WHEN bounce_type = 'hard' "
+                "THEN bounced_at END) AS stopped_at FROM message",
     "customers": "SELECT customer_id, signup_at FROM customer",
 }
 _SCHEMAS = {"orders": ORDERS_SCHEMA, "messages": MESSAGES_SCHEMA,
             "customers": CUSTOMERS_SCHEMA}
+# The counts the campaign import takes from each body (analytics.predictions.content).
+_CONTENT_COUNTS = ("content_length", "link_count", "image_count", "cta_count")
 SCORE_COLUMNS = ("run_id", "customer_id", "shard", "probability", "risk_level",
                  "expected_orders", "predicted_value", "p_alive")
 SCORE_SCHEMA: dict[str, pl.DataType] = {
@@ -44,8 +50,8 @@ def read_inputs(*, engine: Engine) -> dict[str, pl.DataFrame]:
 
 
 def read_engagement_inputs(*, engine: Engine) -> dict[str, pl.DataFrame]:
-    """Sends with their campaign and machine-open count, and the campaigns' subjects and
-    send times, for the engagement models."""
+    """Sends with their campaign and machine-open count, and the campaigns' subjects,
+    send times, categories and content, for the engagement models."""
     # Columns in the SELECT's order: frames are typed by position.
     sends = read_table(engine, "SELECT customer_id, campaign_id, sent_at, "
                        "first_human_open_at, first_click_at, machine_open_count FROM message",
@@ -53,9 +59,13 @@ def read_engagement_inputs(*, engine: Engine) -> dict[str, pl.DataFrame]:
                                "sent_at": UTC_DATETIME, "first_human_open_at": UTC_DATETIME,
                                "first_click_at": UTC_DATETIME,
                                "machine_open_count": pl.Int64()})
-    campaigns = read_table(engine, "SELECT campaign_id, subject_line, send_at FROM campaign",
+    campaigns = read_table(engine, "SELECT campaign_id, subject_line, send_at, category, "
+                           "template_type, content_length, link_count, image_count, "
+                           "cta_count FROM campaign",
                            schema={"campaign_id": pl.String(), "subject_line": pl.String(),
-                                   "send_at": UTC_DATETIME})
+                                   "send_at": UTC_DATETIME, "category": pl.String(),
+                                   "template_type": pl.String(),
+                                   **{name: pl.Int64() for name in _CONTENT_COUNTS}})
     return {"sends": sends, "campaigns": campaigns}
 
 

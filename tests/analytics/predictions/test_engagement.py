@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
+import numpy as np
 import polars as pl
 import pytest
 from hypothesis import given, settings
@@ -12,9 +13,13 @@ from polars.testing import assert_frame_equal
 from analytics.predictions import customer_features
 from analytics.predictions.engagement import (
     CAMPAIGNS_SCHEMA,
+    CONTENT_FEATURES,
     ENGAGEMENT_FEATURES,
     SENDS_SCHEMA,
+    _stopping_slice,
+    _subsample,
     campaign_features,
+    category_affinity,
     engagement_pairs,
     train_engagement,
 )
@@ -34,7 +39,75 @@ def test_campaign_features_golden():
         "subject_words": [3.0, 5.0], "subject_exclamation": [0.0, 1.0],
         "subject_question": [1.0, 0.0], "subject_personalised": [0.0, 1.0],
         "subject_urgency": [0.0, 3.0], "send_hour": [9.0, 18.0],
-        "send_weekday": [1.0, 6.0], "hours_since_previous": [None, 129.0]}))
+        "send_weekday": [1.0, 6.0], "hours_since_previous": [None, 129.0],
+        **{name: pl.Series([None, None], dtype=pl.Float64) for name in CONTENT_FEATURES}}))
+
+
+def test_campaign_content_features_golden():
+    campaigns = CAMPAIGNS.with_columns(
+        category=pl.Series(["books", "apparel"]),
+        template_type=pl.Series(["product_grid", "unknown"]),
+        content_length=pl.Series([420, None]), link_count=pl.Series([6, None]),
+        image_count=pl.Series([4, None]), cta_count=pl.Series([2, None]))
+    frame = campaign_features(campaigns).select("campaign_id", *CONTENT_FEATURES)
+
+    assert frame.rows() == [("c1", None, None, None, None, None),
+                            ("c2", 420.0, 6.0, 4.0, 2.0, 3.0)]
+    # A campaigns frame without the content columns has them unknown.
+    assert campaign_features(CAMPAIGNS).select(CONTENT_FEATURES).null_count().row(0) == (
+        2, 2, 2, 2, 2)
+
+
+AFFINITY_CAMPAIGNS = pl.DataFrame({
+    "campaign_id": ["ap1", "ap2", "bk1", "bk2", "bk3"],
+    "subject_line": ["s"] * 5, "send_at": [T0 - timedelta(days=d) for d in (9, 8, 7, 6, 5)],
+    "category": ["apparel", "apparel", "books", "books", "books"]})
+
+
+def _affinity_sends(extra=()):
+    click = T0 - timedelta(days=1)
+    return _sends([
+        ("a", "ap1", T0 - timedelta(days=9), click, click, 0),
+        ("a", "ap2", T0 - timedelta(days=8), click, click, 0),
+        ("a", "bk1", T0 - timedelta(days=7), None, None, 0),
+        ("a", "bk2", T0 - timedelta(days=6), None, None, 0),
+        *(("b", c, T0 - timedelta(days=5), None, None, 0) for c in ("bk1", "bk2", "bk3",
+                                                                    "bk3")),
+        *extra])
+
+
+def test_category_affinity_golden():
+    """Everyone clicked 2 of 8 sends. a clicked both apparel mails and neither book, b
+    none of four books; each rate is shrunk by 10 pseudo-sends (the category's towards
+    the customer's, the customer's towards everyone's 0.25)."""
+    affinity = category_affinity(_affinity_sends(), AFFINITY_CAMPAIGNS, cutoff=T0)
+    got = {(c, k): v for c, k, v in affinity.iter_rows()}
+
+    assert got == pytest.approx({("a", "apparel"): 73 / 54, ("a", "books"): 5 / 6,
+                                 ("b", "books"): 5 / 7})
+    empty = category_affinity(_affinity_sends(), AFFINITY_CAMPAIGNS,
+                              cutoff=T0 - timedelta(days=30))
+    assert empty.is_empty() and empty.columns == ["customer_id", "category",
+                                                  "content_affinity"]
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "c"]),
+                          st.sampled_from(["ap1", "bk1", "bk3"]), st.integers(0, 20),
+                          st.booleans()), max_size=10))
+def test_category_affinity_ignores_later_sends_and_clicks(later):
+    """Point-in-time: sends at or after the cutoff, and clicks after it on earlier sends,
+    change nothing."""
+    extra = [(c, k, T0 + timedelta(hours=h), None,
+              T0 + timedelta(hours=h + 1) if clicked else None, 0)
+             for c, k, h, clicked in later]
+    unclicked = ("b", "bk1", T0 - timedelta(days=2), None, None, 0)
+    clicked_later = (*unclicked[:4], T0 + timedelta(hours=2), 0)
+    before = category_affinity(_affinity_sends([unclicked]), AFFINITY_CAMPAIGNS, cutoff=T0)
+    after = category_affinity(_affinity_sends([clicked_later, *extra]), AFFINITY_CAMPAIGNS,
+                              cutoff=T0)
+    keys = ["customer_id", "category"]
+    assert_frame_equal(after.sort(keys), before.sort(keys))
 
 
 def _sends(rows):
@@ -62,8 +135,8 @@ def test_pairs_leave_machine_only_opens_out_and_label_people():
     assert pairs.select("customer_id", "campaign_id", "open", "click").sort(
         "customer_id", "campaign_id").rows() == [
         ("a", "c1", True, False), ("a", "c2", False, False), ("c", "c1", True, True)]
-    assert pairs.columns == ["customer_id", "campaign_id", *ENGAGEMENT_FEATURES, "open",
-                             "click"]
+    assert pairs.columns == ["customer_id", "campaign_id", "sent_at", *ENGAGEMENT_FEATURES,
+                             "open", "click"]
 
 
 @settings(max_examples=30, deadline=None)
@@ -129,3 +202,38 @@ def test_training_reports_both_models_and_is_deterministic(target):
     assert sum(share for _, share in first.importance) == pytest.approx(1.0)
     with pytest.raises(ValueError, match="target 'reply' is unknown; choose open or click"):
         train_engagement(train, holdout, target="reply")
+
+
+def test_boosting_stops_on_the_latest_sends():
+    times = pl.Series([T0 + timedelta(days=d) for d in (3, 0, 9, 1, 2, 8, 4, 5, 6, 7)])
+    assert _stopping_slice(times).tolist() == [False, False, True, False, False, True,
+                                               False, False, False, False]
+    # All at one moment: a seeded random fifth instead, never every row.
+    same = _stopping_slice(pl.Series([T0] * 50))
+    assert 0 < same.sum() < 50
+    assert same.tolist() == _stopping_slice(pl.Series([T0] * 50)).tolist()
+
+
+def test_negatives_are_subsampled_with_weights_that_restore_their_total():
+    y = np.array([1.0] * 100 + [0.0] * 900)
+    fit = np.ones(y.size, dtype=bool)
+    fit[:10] = False
+    keep, weight = _subsample(y, fit)
+
+    assert keep[10:100].all() and not keep[:10].any()  # every fitting positive is kept
+    assert 0.2 < keep[100:].mean() < 0.4
+    assert set(weight[y[keep] == 1].tolist()) == {1.0}
+    assert weight[y[keep] == 0].sum() == pytest.approx(900, rel=0.1)
+
+
+@pytest.mark.parametrize("target", ["open", "click"])
+def test_the_weighted_model_stays_calibrated(target):
+    """Fitting on 30 % of the negatives, weighted back: the mean prediction on the holdout
+    stays near its rate (ECE small), not inflated by the positives' larger share."""
+    train, holdout = demo_pairs()
+    trained = train_engagement(train, holdout, target=target)
+    metrics = trained.model_metrics
+    mean_predicted = sum(b.mean_predicted * b.count for b in metrics.calibration) / (
+        metrics.count)
+    assert abs(mean_predicted - metrics.positive_rate) < 0.05
+    assert metrics.ece < 0.05

@@ -63,6 +63,47 @@ def test_golden_features():
     assert (c["tenure_days"], c["recency_days"], c["days_since_activity"]) == (5.0, 5.0, 5.0)
 
 
+def test_golden_history_features():
+    rows = {row["customer_id"]: row for row in customer_features(
+        CUSTOMERS, ORDERS, MESSAGES, cutoff=CUT).iter_rows(named=True)}
+    a, b, c = rows["a"], rows["b"], rows["c"]
+
+    # a ordered 150, 50 and 10 days ago: gaps of 70 days on average, 1/7 of one since.
+    assert (a["first_order_days"], a["order_gap_mean"], a["order_rate"]) == (
+        150.0, 70.0, 3 / 200)
+    assert a["gaps_since_order"] == pytest.approx(1 / 7)
+    assert (a["sends_total"], a["open_rate_all"], a["days_since_send"], a["mail_stopped"]) == (
+        0.0, None, None, 0.0)
+    # b: three sends, one opened and clicked before the cutoff (the later open is unseen).
+    assert (b["sends_total"], b["opens_total"], b["clicks_total"], b["open_rate_all"],
+            b["click_rate_all"], b["days_since_send"]) == (3.0, 1.0, 1.0, 1 / 3, 1 / 3, 1.0)
+    assert (b["open_gap_mean"], b["gaps_since_open"], b["order_gap_mean"]) == (
+        None, None, None)
+    # c: one order in five days seen, so no gap to measure yet.
+    assert (c["order_gap_mean"], c["gaps_since_order"], c["order_rate"]) == (None, None, 0.2)
+
+
+def test_a_stop_counts_from_its_own_time():
+    """An opt-out, complaint or hard bounce before the cutoff means no more mail; one at
+    or after it is the future and changes nothing."""
+    def with_stop(days_ago: float | None) -> pl.DataFrame:
+        stop = None if days_ago is None else ago(days_ago)
+        return MESSAGES.with_columns(stopped_at=pl.when(pl.col("sent_at") == ago(20))
+                                     .then(pl.lit(stop, dtype=MESSAGES_SCHEMA["sent_at"])))
+
+    def stopped(messages: pl.DataFrame) -> list[float]:
+        frame = customer_features(CUSTOMERS, ORDERS, messages, cutoff=CUT)
+        return frame["mail_stopped"].to_list()
+
+    assert stopped(MESSAGES) == [0.0, 0.0, 0.0]  # the column is optional
+    assert stopped(with_stop(None)) == [0.0, 0.0, 0.0]
+    assert stopped(with_stop(19)) == [0.0, 1.0, 0.0]
+    assert stopped(with_stop(0)) == [0.0, 0.0, 0.0]
+    assert stopped(with_stop(-3)) == [0.0, 0.0, 0.0]
+    assert_frame_equal(customer_features(CUSTOMERS, ORDERS, with_stop(-3), cutoff=CUT),
+                       customer_features(CUSTOMERS, ORDERS, MESSAGES, cutoff=CUT))
+
+
 def test_labels_count_orders_and_human_engagement_in_the_window():
     ids = pl.Series(["a", "b", "c"])
     labels = churn_labels(ORDERS, MESSAGES, ids, cutoff=CUT, horizon_days=3)

@@ -3,11 +3,13 @@ validation path."""
 
 from __future__ import annotations
 
+import polars as pl
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from server.db.models import Campaign as CampaignRow
+from server.ingest import load_frame
 from tests.schema.conftest import ADMIN, ANALYST, INGEST, VIEWER, data_of, messages_of, run
 
 CREATE = """
@@ -61,6 +63,20 @@ async def test_create_then_update_campaign(world: Engine) -> None:
                                           "name": "Autumn", "subjectLine": "Leaves"}}
 
 
+async def test_update_keeps_the_imported_content_and_its_counts(world: Engine) -> None:
+    load_frame("campaigns", pl.DataFrame({
+        "campaign_id": ["c8"], "name": ["Grid"], "template_type": ["product_grid"],
+        "html": ['<a class="btn" href="/x"><img src="x.png"></a>']}), engine=world)
+    updated = await data_of(world, UPDATE, {"id": "c8", "patch": {"subjectLine": "New"}},
+                            user=ADMIN)
+    assert updated["updateCampaign"]["subjectLine"] == "New"
+    with Session(world) as session:
+        row = session.get(CampaignRow, "c8")
+        assert row is not None
+        assert (row.template_type, row.link_count, row.image_count, row.cta_count) == (
+            "product_grid", 1, 1, 1)
+
+
 async def test_invalid_campaign_comes_back_as_validation_errors(world: Engine) -> None:
     data = await data_of(world, CREATE, {"input": {"id": "c9", "name": ""}}, user=ADMIN)
     result = data["createCampaign"]
@@ -68,3 +84,31 @@ async def test_invalid_campaign_comes_back_as_validation_errors(world: Engine) -
     assert [(error["row"], error["column"]) for error in result["errors"]] == [(1, "name")]
     with Session(world) as session:
         assert session.get(CampaignRow, "c9") is None
+
+
+CONTENT = """
+mutation Create($input: CampaignInput!) {
+  createCampaign(input: $input) {
+    __typename
+    ... on Campaign { id templateType contentLength linkCount imageCount ctaCount }
+    ... on ValidationErrors { errors { row column value message } }
+  }
+}
+"""
+
+
+async def test_create_counts_the_body_and_names_a_bad_template_type(world: Engine) -> None:
+    body = '<p>Hi there</p><a role="button" href="/go">Go</a><img src="a.png">'
+    created = await data_of(world, CONTENT, {"input": {
+        "id": "c7", "name": "Body", "html": body, "templateType": "single_column"}},
+        user=ADMIN)
+    assert created == {"createCampaign": {
+        "__typename": "Campaign", "id": "c7", "templateType": "single_column",
+        "contentLength": 11, "linkCount": 1, "imageCount": 1, "ctaCount": 1}}
+
+    refused = await data_of(world, CONTENT, {"input": {
+        "id": "c6", "name": "Odd", "templateType": "fancy"}}, user=ADMIN)
+    errors = refused["createCampaign"]["errors"]
+    assert [(e["row"], e["column"], e["value"]) for e in errors] == [
+        (1, "templateType", "fancy")]
+    assert "product_grid" in errors[0]["message"]

@@ -19,7 +19,7 @@ COLUMNS = {
                   "timezone"],
     "products": ["product_id", "name", "category", "price"],
     "campaigns": ["campaign_id", "name", "subject_line", "sender_name", "campaign_type",
-                  "category", "template_id", "send_at"],
+                  "category", "template_id", "send_at", "html", "template_type"],
     "variants": ["campaign_id", "variant_id", "subject_line", "weight"],
     "messages": ["message_id", "campaign_id", "variant_id", "customer_id", "sent_at"],
     "events": ["event_id", "type", "occurred_at", "message_id", "campaign_id", "customer_id",

@@ -177,3 +177,76 @@ def test_true_churn_probability_ranks_the_churners():
     assert latent.height == 1500
     assert latent["p_churn"].is_between(0.0, 1.0).all()
     assert auc > 0.8
+
+
+def test_expected_churn_probability_golden():
+    """One newsletter on a Monday at 09:00 UTC (reach 0.85). a reads at 09:00 with an
+    engagement term that puts the open logit at 0: P(open) 0.5, so P(churn) = 1 − 0.85 ×
+    0.5. The re-engagement mail reaches nobody (all are too engaged for it) and the last
+    newsletter falls after the horizon. b stopped mail before the cutoff; d's stop comes
+    after it (the future), so d is mailed like a; c signed up after the send. Nobody buys
+    (purchase rate 0) but e, whose rate makes an order all but certain."""
+    from datetime import UTC, datetime
+
+    from server.demo.truth import expected_churn_probability
+
+    cutoff = datetime(2026, 5, 1, tzinfo=UTC)
+    send = datetime(2026, 5, 4, 9, tzinfo=UTC)  # a Monday
+    ids = ["a", "b", "c", "d", "e"]
+    # intercept −1.25, Monday +0.05, morning +0.10, within an hour of the preferred +0.35
+    truth = pl.DataFrame({"customer_id": ids, "utc_offset_hours": [0] * 5,
+                          "preferred_hour": [9] * 5, "engagement": [0.5] * 5,
+                          "engagement_logit": [0.75] * 5,
+                          "purchase_rate": [0.0, 0.0, 0.0, 0.0, 10.0],
+                          "dropout": [0.0] * 5})
+    customers = pl.DataFrame({"customer_id": ids, "signup_at": [
+        cutoff, cutoff, datetime(2026, 5, 10, tzinfo=UTC), cutoff, cutoff]})
+    campaigns = pl.DataFrame({"campaign_id": ["n", "r", "late"],
+                              "campaign_type": ["newsletter", "reengagement", "newsletter"],
+                              "send_at": [send, send, datetime(2026, 7, 1, tzinfo=UTC)]})
+    stopped = pl.DataFrame({"customer_id": ["b", "d"], "stopped_at": [
+        datetime(2026, 4, 1, tzinfo=UTC), datetime(2026, 6, 1, tzinfo=UTC)]})
+    orders = pl.DataFrame(schema={"customer_id": pl.String,
+                                  "occurred_at": pl.Datetime("us", "UTC")})
+
+    p = expected_churn_probability(truth, customers, orders, campaigns, stopped,
+                                   cutoff=cutoff, horizon_days=30)
+
+    got = dict(zip(p["customer_id"], p["p_churn"], strict=True))
+    assert got == pytest.approx({"a": 1 - 0.85 * 0.5, "b": 1.0, "c": 1.0,
+                                 "d": 1 - 0.85 * 0.5, "e": math.exp(-300) * (1 - 0.425)})
+
+
+def test_expected_churn_probability_targeted_campaigns():
+    """A welcome mail reaches everyone who signed up in the 14 days before it (a, not the
+    older f); an abandoned-cart mail 5 % scaled by engagement over its mean 2/7. Both at
+    09:00 on a Monday to readers of 09:00, so the open logit is the type's effect."""
+    from datetime import UTC, datetime
+
+    from server.demo.truth import expected_churn_probability
+
+    cutoff = datetime(2026, 5, 1, tzinfo=UTC)
+    send = datetime(2026, 5, 4, 9, tzinfo=UTC)
+    truth = pl.DataFrame({"customer_id": ["a", "f"], "utc_offset_hours": [0, 0],
+                          "preferred_hour": [9, 9], "engagement": [0.5, 0.5],
+                          "engagement_logit": [0.75, 0.75], "purchase_rate": [0.0, 0.0],
+                          "dropout": [0.0, 0.0]})
+    customers = pl.DataFrame({"customer_id": ["a", "f"], "signup_at": [
+        cutoff, datetime(2026, 1, 1, tzinfo=UTC)]})
+    campaigns = pl.DataFrame({"campaign_id": ["w", "ac"],
+                              "campaign_type": ["welcome", "abandoned_cart"],
+                              "send_at": [send, send]})
+    stopped = pl.DataFrame(schema={"customer_id": pl.String,
+                                   "stopped_at": pl.Datetime("us", "UTC")})
+    orders = pl.DataFrame(schema={"customer_id": pl.String,
+                                  "occurred_at": pl.Datetime("us", "UTC")})
+
+    p = expected_churn_probability(truth, customers, orders, campaigns, stopped,
+                                   cutoff=cutoff, horizon_days=30)
+
+    def sigmoid(x: float) -> float:
+        return 1 / (1 + math.exp(-x))
+
+    cart = 1 - 0.05 * 0.5 * 7 / 2 * sigmoid(0.7)
+    assert dict(zip(p["customer_id"], p["p_churn"], strict=True)) == pytest.approx(
+        {"a": (1 - sigmoid(0.9)) * cart, "f": cart})

@@ -232,3 +232,19 @@ def test_load_world_twice_from_scratch_is_deterministic(engine: Engine) -> None:
     assert first["email_event"][0][:3] == ("e1", "delivered", first["email_event"][0][2])
     assert len(first["email_event"]) == 9
     assert VARIANTS.count("\n") - 1 == len(first["campaign_variant"])
+
+
+def test_campaign_content_is_stored_with_its_counts(engine: Engine) -> None:
+    body = '<p>Spring picks</p><a class="cta" href="/s">Shop</a><img src="a.png">'
+    frame = pl.DataFrame({"campaign_id": ["c1", "c2"], "name": ["Spring", "News"],
+                          "html": [body, None], "template_type": ["product_grid", None]})
+    load_frame("campaigns", frame, engine=engine)
+
+    assert table_rows(engine, "SELECT campaign_id, template_type, content_length, "
+                              "link_count, image_count, cta_count FROM campaign "
+                              "ORDER BY campaign_id") == [
+        ("c1", "product_grid", 17, 1, 1, 1), ("c2", None, None, None, None, None)]
+    # Re-importing without the content columns keeps the row's identity and clears them.
+    load_csv("campaigns", CAMPAIGNS, engine)
+    assert table_rows(engine, "SELECT html, link_count FROM campaign WHERE campaign_id = "
+                              "'c1'") == [(None, None)]
