@@ -49,6 +49,12 @@ class TriggerQuery:
         require(info, "viewer")
         return [TriggerTemplate.from_entry(key, entry) for key, entry in TEMPLATES.items()]
 
+    @strawberry.field(description="The event types a definition may name: web behaviour, "
+                                  "order, segment_entered and segment_left.")
+    def trigger_event_types(self, info: Info[Context, Any]) -> list[str]:
+        require(info, "viewer")
+        return list(runner.EVENT_TYPES)
+
     @strawberry.field(description="The firing log, newest due first: every decided "
                                   "occasion with its status and reason; filter by trigger, "
                                   "customer, status and due time (since inclusive, until "
