@@ -367,12 +367,11 @@ def _evaluate_one(engine: Engine, row: TriggerDefinition, customer_ids: Sequence
             exits=exited_occasions(due, events, definition.exit),
             everywhere=repo.fired_frame(connection, None, customers, FIRED_SCHEMA),
             cap=frequency_cap())
+        occasions = decisions.to_dicts()
+        created = repo.insert_firings(connection, trigger_id, row.version, occasions)
         added: list[str] = []
-        for occasion in decisions.iter_rows(named=True):
-            firing_id = repo.insert_firing(
-                connection, trigger_id=trigger_id, customer_id=occasion["customer_id"],
-                occasion_key=occasion["occasion_key"], status=occasion["status"],
-                reason=occasion["reason"], due_at=occasion["due_at"], version=row.version)
+        for occasion in occasions:
+            firing_id = created.get((occasion["customer_id"], occasion["occasion_key"]))
             if firing_id is None:
                 continue
             result.decided[occasion["status"]] = result.decided.get(occasion["status"], 0) + 1

@@ -10,6 +10,8 @@ from typing import Any
 
 import polars as pl
 from sqlalchemy import Connection, bindparam, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, func, select
 
 from server.db.models import (
@@ -189,26 +191,30 @@ def decided_keys(connection: Connection, trigger_id: int) -> set[tuple[str, str]
         {"id": trigger_id})}
 
 
-_INSERT_FIRING = text(
-    "INSERT INTO trigger_firing (trigger_id, trigger_version, customer_id, occasion_key, "
-    "status, reason, due_at, decided_at) VALUES (:trigger_id, :version, :customer_id, "
-    ":occasion_key, :status, :reason, :due_at, :decided_at) "
-    "ON CONFLICT (trigger_id, customer_id, occasion_key) DO NOTHING RETURNING id")
-
-
-def insert_firing(connection: Connection, *, trigger_id: int, customer_id: str,
-                  occasion_key: str, status: str, reason: str, due_at: datetime,
-                  version: int = 1) -> int | None:
-    """Record a decided occasion once (by the trigger's ``version``): the id of the new
-    row, or None when the occasion was already decided (a replay, or another worker got
-    there first)."""
-    row = connection.execute(_INSERT_FIRING.bindparams(
-        bindparam("due_at", type_=UTCDateTime()), bindparam("decided_at", type_=UTCDateTime())),
-        {"trigger_id": trigger_id, "version": version, "customer_id": customer_id,
-         "occasion_key": occasion_key,
-         "status": status, "reason": reason, "due_at": due_at,
-         "decided_at": utcnow()}).first()
-    return None if row is None else int(row[0])
+def insert_firings(connection: Connection, trigger_id: int, version: int,
+                   decisions: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], int]:
+    """Record decided occasions (customer_id, occasion_key, status, reason, due_at) of
+    the trigger's ``version`` once each: {(customer, occasion key): id} of the rows
+    this call created. An occasion already decided (a replay, or another worker got
+    there first) is left as it was and not returned. One multi-row statement a chunk."""
+    if not decisions:
+        return {}
+    table = TriggerFiring.__table__  # type: ignore[attr-defined]
+    dialect_insert = sqlite_insert if connection.dialect.name == "sqlite" else pg_insert
+    statement = (dialect_insert(table)
+                 .on_conflict_do_nothing(index_elements=["trigger_id", "customer_id",
+                                                         "occasion_key"])
+                 .returning(table.c.id, table.c.customer_id, table.c.occasion_key))
+    decided_at = utcnow()
+    rows = [{"trigger_id": trigger_id, "trigger_version": version,
+             "customer_id": row["customer_id"], "occasion_key": row["occasion_key"],
+             "status": row["status"], "reason": row["reason"], "due_at": row["due_at"],
+             "decided_at": decided_at} for row in decisions]
+    created: dict[tuple[str, str], int] = {}
+    for start in range(0, len(rows), 5_000):
+        for row in connection.execute(statement, rows[start:start + 5_000]):
+            created[(row.customer_id, row.occasion_key)] = int(row.id)
+    return created
 
 
 @dataclass(frozen=True)
