@@ -351,9 +351,8 @@ def _evaluate_one(engine: Engine, row: TriggerDefinition, customer_ids: Sequence
         due = due_occasions(events, sequence, as_of, zones,
                             get_settings().trigger_timezone).filter(
             pl.col("due_at") >= max(since, row.created_at))
-        decided = repo.decided_keys(connection, trigger_id)
-        due = due.filter([(c, k) not in decided for c, k in
-                          due.select("customer_id", "occasion_key").iter_rows()])
+        due = due.join(repo.decided_frame(connection, trigger_id, customer_ids),
+                       on=["customer_id", "occasion_key"], how="anti")
         if due.is_empty():
             return
         limits = Limits(enabled=row.enabled, max_firings=row.max_firings,
@@ -367,8 +366,8 @@ def _evaluate_one(engine: Engine, row: TriggerDefinition, customer_ids: Sequence
             exits=exited_occasions(due, events, definition.exit),
             everywhere=repo.fired_frame(connection, None, customers, FIRED_SCHEMA),
             cap=frequency_cap())
+        created = repo.insert_firings(connection, trigger_id, row.version, decisions)
         occasions = decisions.to_dicts()
-        created = repo.insert_firings(connection, trigger_id, row.version, occasions)
         added: list[str] = []
         for occasion in occasions:
             firing_id = created.get((occasion["customer_id"], occasion["occasion_key"]))

@@ -10,8 +10,6 @@ from typing import Any
 
 import polars as pl
 from sqlalchemy import Connection, bindparam, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, func, select
 
 from server.db.models import (
@@ -20,6 +18,7 @@ from server.db.models import (
     TriggerFiring,
     TriggerVersion,
 )
+from server.db.repository.bulk import drop_stage, stage_frame
 from server.db.repository.frames import typed
 from server.db.repository.segments import segment_kind
 from server.db.types import UTCDateTime, utcnow
@@ -184,37 +183,51 @@ def fired_frame(connection: Connection, trigger_id: int | None,
     return _frame(connection, sql + " ORDER BY id", params, schema, ["customers"])
 
 
-def decided_keys(connection: Connection, trigger_id: int) -> set[tuple[str, str]]:
-    """(customer, occasion key) of every occasion of the trigger already decided."""
-    return {(row[0], row[1]) for row in connection.execute(text(
-        "SELECT customer_id, occasion_key FROM trigger_firing WHERE trigger_id = :id"),
-        {"id": trigger_id})}
+DECIDED_SCHEMA: dict[str, pl.DataType] = {"customer_id": pl.String(),
+                                          "occasion_key": pl.String()}
+
+
+def decided_frame(connection: Connection, trigger_id: int,
+                  customer_ids: Sequence[str] | None) -> pl.DataFrame:
+    """customer_id, occasion_key of every occasion of the trigger already decided (of
+    ``customer_ids``, or everyone's)."""
+    sql = "SELECT customer_id, occasion_key FROM trigger_firing WHERE trigger_id = :id"
+    params: dict[str, Any] = {"id": trigger_id}
+    if customer_ids is not None:
+        sql += " AND customer_id IN :customers"
+        params["customers"] = list(customer_ids)
+    return _frame(connection, sql, params, DECIDED_SCHEMA,
+                  ["customers"] if customer_ids is not None else [])
+
+
+_FIRING_COLUMNS = ("trigger_id", "trigger_version", "customer_id", "occasion_key", "status",
+                   "reason", "due_at", "decided_at")
 
 
 def insert_firings(connection: Connection, trigger_id: int, version: int,
-                   decisions: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], int]:
-    """Record decided occasions (customer_id, occasion_key, status, reason, due_at) of
-    the trigger's ``version`` once each: {(customer, occasion key): id} of the rows
-    this call created. An occasion already decided (a replay, or another worker got
-    there first) is left as it was and not returned. One multi-row statement a chunk."""
-    if not decisions:
+                   decisions: pl.DataFrame) -> dict[tuple[str, str], int]:
+    """Record decided occasions (``decisions``: customer_id, occasion_key, status,
+    reason, due_at) of the trigger's ``version`` once each: {(customer, occasion key):
+    id} of the rows this call created. An occasion already decided (a replay, or
+    another worker got there first) is left as it was and not returned. The rows are
+    staged in one copy and moved by one INSERT ... SELECT."""
+    if decisions.is_empty():
         return {}
-    table = TriggerFiring.__table__  # type: ignore[attr-defined]
-    dialect_insert = sqlite_insert if connection.dialect.name == "sqlite" else pg_insert
-    statement = (dialect_insert(table)
-                 .on_conflict_do_nothing(index_elements=["trigger_id", "customer_id",
-                                                         "occasion_key"])
-                 .returning(table.c.id, table.c.customer_id, table.c.occasion_key))
-    decided_at = utcnow()
-    rows = [{"trigger_id": trigger_id, "trigger_version": version,
-             "customer_id": row["customer_id"], "occasion_key": row["occasion_key"],
-             "status": row["status"], "reason": row["reason"], "due_at": row["due_at"],
-             "decided_at": decided_at} for row in decisions]
-    created: dict[tuple[str, str], int] = {}
-    for start in range(0, len(rows), 5_000):
-        for row in connection.execute(statement, rows[start:start + 5_000]):
-            created[(row.customer_id, row.occasion_key)] = int(row.id)
-    return created
+    staged = decisions.select(
+        pl.lit(trigger_id, pl.Int64).alias("trigger_id"),
+        pl.lit(version, pl.Int64).alias("trigger_version"),
+        "customer_id", "occasion_key", "status", "reason", "due_at",
+        pl.lit(utcnow()).cast(pl.Datetime("us", "UTC")).alias("decided_at"))
+    stage_frame(connection, "stage_firing", staged)
+    columns = ", ".join(_FIRING_COLUMNS)
+    # Safe SQL (S608): the column names are this module's constants. "WHERE true" lets
+    # SQLite read ON CONFLICT as the upsert clause, not as part of the SELECT.
+    rows = connection.execute(text(
+        f"INSERT INTO trigger_firing ({columns}) SELECT {columns} FROM stage_firing "  # noqa: S608
+        "WHERE true ON CONFLICT (trigger_id, customer_id, occasion_key) DO NOTHING "
+        "RETURNING id, customer_id, occasion_key")).all()
+    drop_stage(connection, "stage_firing")
+    return {(row[1], row[2]): int(row[0]) for row in rows}
 
 
 @dataclass(frozen=True)
