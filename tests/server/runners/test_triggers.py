@@ -367,6 +367,11 @@ def test_a_time_window_is_read_in_the_customers_zone(settings: Settings,
     saturday = datetime(2026, 3, 28, 23, 0, tzinfo=UTC)
     ingest(engine, [{**event(f"w{c}", c, "cart_add", 0, f"k{c}"),
                      "occurred_at": saturday.isoformat()} for c in "bnz"])
+    # An import's batch reads its own customers' zones; the sweep everyone's.
+    triggers.evaluate(engine, customer_ids=["b"], as_of=datetime(2026, 3, 30, tzinfo=UTC),
+                      deliver=False)
+    assert [f.due_at for f in triggers.firings(engine)] == [datetime(2026, 3, 29, 7,
+                                                                      tzinfo=UTC)]
     triggers.evaluate(engine, as_of=datetime(2026, 3, 30, tzinfo=UTC), deliver=False)
     due = {f.customer_id: (f.due_at, f.reason.split(", held for ")[1])
            for f in triggers.firings(engine)}
