@@ -13,10 +13,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from analytics.triggers.windows import DAYS
-from server.csrf import csrf_problem
 from server.web.operations import run_operation
 from server.web.roles import role_refusal
 from server.web.templating import render, render_error, span
+from server.web.triggers import guarded_form
 
 EDITOR_QUERY = """
 query TriggerEditor($id: ID!) {
@@ -152,13 +152,9 @@ async def edit_page(request: Request) -> Response:
 
 async def save_edit(request: Request) -> Response:
     """Save the editor as the trigger's next version, or show the refusals by field."""
-    data = await request.form()
-    problem = csrf_problem(request, data)
-    if problem:
-        return render_error(request, 403, "Form expired", problem)
-    refusal = role_refusal(request, "analyst", "Editing a trigger")
-    if refusal is not None:
-        return refusal
+    data = await guarded_form(request, "Editing a trigger")
+    if isinstance(data, Response):
+        return data
     trigger_id = str(request.path_params["trigger_id"])
     context = await _editor(request, trigger_id)
     if context is None:

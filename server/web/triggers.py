@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -77,6 +78,16 @@ def _can_edit(request: Request) -> bool:
     return has_role(request, "analyst")
 
 
+async def guarded_form(request: Request, action: str) -> FormData | Response:
+    """The posted form when its CSRF token holds and the key may write triggers
+    (analyst); else the refusal to send back."""
+    form = await request.form()
+    problem = csrf_problem(request, form)
+    if problem:
+        return render_error(request, 403, "Form expired", problem)
+    return role_refusal(request, "analyst", action) or form
+
+
 async def _context(request: Request, form: dict[str, str] | None = None,
                    error: str | None = None, created: dict[str, Any] | None = None
                    ) -> dict[str, Any]:
@@ -104,13 +115,9 @@ def _input(form: dict[str, str]) -> dict[str, Any]:
 
 async def create_trigger(request: Request) -> Response:
     """Create a trigger; the page then shows its webhook secret, this once."""
-    form_data = await request.form()
-    problem = csrf_problem(request, form_data)
-    if problem:
-        return render_error(request, 403, "Form expired", problem)
-    refusal = role_refusal(request, "analyst", "Creating a trigger")
-    if refusal is not None:
-        return refusal
+    form_data = await guarded_form(request, "Creating a trigger")
+    if isinstance(form_data, Response):
+        return form_data
     form = {name: str(form_data.get(name, "")) for name in (
         "name", "template", "definition", "webhook_url", "cooldown", "max_firings",
         "priority")}
@@ -128,13 +135,9 @@ async def create_trigger(request: Request) -> Response:
 
 
 async def set_enabled(request: Request) -> Response:
-    form = await request.form()
-    problem = csrf_problem(request, form)
-    if problem:
-        return render_error(request, 403, "Form expired", problem)
-    refusal = role_refusal(request, "analyst", "Pausing or resuming a trigger")
-    if refusal is not None:
-        return refusal
+    form = await guarded_form(request, "Pausing or resuming a trigger")
+    if isinstance(form, Response):
+        return form
     trigger_id = str(request.path_params["trigger_id"])
     enabled = str(form.get("enabled", "")) == "true"
     result = (await run_operation(request, SET_ENABLED,
@@ -146,13 +149,9 @@ async def set_enabled(request: Request) -> Response:
 
 async def archive(request: Request) -> Response:
     """Archive a trigger (for good: its log stays)."""
-    form = await request.form()
-    problem = csrf_problem(request, form)
-    if problem:
-        return render_error(request, 403, "Form expired", problem)
-    refusal = role_refusal(request, "analyst", "Archiving a trigger")
-    if refusal is not None:
-        return refusal
+    refused = await guarded_form(request, "Archiving a trigger")
+    if isinstance(refused, Response):
+        return refused
     trigger_id = str(request.path_params["trigger_id"])
     result = (await run_operation(request, ARCHIVE, {"id": trigger_id}))["archiveTrigger"]
     if result["__typename"] != "Trigger":
