@@ -19,6 +19,7 @@ from server.web.templating import render, render_error
 TRIGGERS_QUERY = """
 query TriggersPage {
   triggers { id name definition enabled priority cooldownSeconds maxFirings webhookUrl }
+  everything: triggers(archived: true) { id name archivedAt }
   triggerTemplates { id name description definition cooldown maxFirings }
 }
 """
@@ -93,6 +94,7 @@ async def _context(request: Request, form: dict[str, str] | None = None,
                    ) -> dict[str, Any]:
     data = await run_operation(request, TRIGGERS_QUERY)
     return {"triggers": data["triggers"], "templates": data["triggerTemplates"],
+            "archived": [t for t in data["everything"] if t["archivedAt"]],
             "form": form or {}, "error": error, "created": created,
             "can_edit": _can_edit(request)}
 

@@ -107,7 +107,11 @@ def test_the_firing_logs_filter_page_and_archive(client: TestClient, engine: Eng
                            follow_redirects=True)
     assert '<strong id="trigger-state">archived</strong>' in archived.text
     assert 'id="edit-link"' not in archived.text
-    assert client.get("/triggers").context["triggers"] == []  # type: ignore[attr-defined]
+    listed = client.get("/triggers")
+    assert listed.context["triggers"] == []  # type: ignore[attr-defined]
+    assert [t["id"] for t in listed.context["archived"]] == [str(trigger_id)]  # type: ignore[attr-defined]
+    assert f'<a href="/triggers/{trigger_id}">Carts</a> <span class="muted">archived' \
+        in listed.text
     assert client.post("/triggers/99/archive", data={"csrf_token": token}).status_code == 404
     assert client.post(f"/triggers/{trigger_id}/archive", data={}).status_code == 403
     log_in(client, viewer_key)
