@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,6 +39,8 @@ class Settings(BaseSettings):
     # (see the README): at most this many in any window of this many days; 0 turns it off.
     trigger_cap: int = Field(default=3, ge=0)
     trigger_cap_days: float = Field(default=7, gt=0)
+    # The zone a trigger time window is read in for customers without a known time zone.
+    trigger_timezone: str = "UTC"
     multitouch_email_kinds: str = "open,click"
     # Budget alerts (``mailscope budget alerts``): ROI below this percent, a month's spend
     # running faster than this multiple of its pace, or a cost per conversion above this
@@ -90,6 +93,16 @@ class Settings(BaseSettings):
             raise ValueError(f"MAILSCOPE_MULTITOUCH_EMAIL_KINDS={value!r}: list one or more "
                              "of delivered, open, click, comma-separated")
         return ",".join(kinds)
+
+    @field_validator("trigger_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"MAILSCOPE_TRIGGER_TIMEZONE={value!r} is not an IANA time zone: "
+                             "use one such as UTC or Europe/Berlin") from None
+        return value
 
     @field_validator("broker_url", "rate_limit_redis_url", mode="before")
     @classmethod

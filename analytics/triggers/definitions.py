@@ -14,6 +14,8 @@ static segment (``{"type": "add_to_segment", "segment": "cart-abandoners"}``) an
 schedule a follow-up check of the customer's triggers (``{"type": "follow_up",
 "after": "1d"}``) and set an attribute on the customer (``{"type": "set_attribute",
 "name": "cart_reminder", "value": "sent"}``);
+``sequence.hours`` (``[9, 21]``) and ``sequence.days`` (``["mon", "fri"]``) make a time
+window in the customer's local time (see ``analytics.triggers.windows``);
 ``reentry`` is ``once`` (a customer fires at most once, ever) or a span (not again until
 that long after the last firing); left out, every occasion may fire. Spans are a whole
 number with a unit: s, m, h or d.
@@ -28,6 +30,7 @@ from datetime import timedelta
 from typing import Any
 
 from analytics.triggers.sequences import Sequence, human
+from analytics.triggers.windows import DAYS
 
 _SPAN = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3_600, "d": 86_400}
@@ -66,6 +69,8 @@ class Definition:
             sequence |= {"then": self.sequence.then, "absent": self.sequence.absent}
         if self.sequence.hours is not None:
             sequence["hours"] = list(self.sequence.hours)
+        if self.sequence.days is not None:
+            sequence["days"] = [DAYS[d] for d in sorted(self.sequence.days)]
         body: dict[str, Any] = {"sequence": sequence}
         if self.profile:
             body["profile"] = self.profile
@@ -130,16 +135,18 @@ def parse_definition(text: str, event_types: tuple[str, ...]) -> Definition:
     hours = raw.get("hours")
     if hours is not None and (not isinstance(hours, list) or len(hours) != 2
                               or not all(isinstance(h, int) for h in hours)):
-        raise DefinitionError("sequence.hours", "give [from, to] in whole UTC hours, such "
-                                                "as [9, 21]")
+        raise DefinitionError("sequence.hours", "give [from, to] in whole hours of the "
+                                                "customer's local time, such as [9, 21]")
     try:
         sequence = Sequence(first=first or "", key=str(raw.get("key", "")), then=then,
                             absent=absent, within=parse_span(raw.get("within", "2h")),
-                            hours=None if hours is None else (hours[0], hours[1]))
+                            hours=None if hours is None else (hours[0], hours[1]),
+                            days=_days(raw.get("days")))
     except ValueError as error:
         if isinstance(error, DefinitionError):
             raise
-        field = "sequence.hours" if "hours" in str(error) else "sequence.key"
+        field = next((f"sequence.{name}" for name in ("hours", "days")
+                      if f"sequence {name}" in str(error)), "sequence.key")
         raise DefinitionError(field, str(error)) from None
     profile = body.get("profile")
     if profile is not None and (not isinstance(profile, str) or not profile.strip()):
@@ -157,6 +164,16 @@ def parse_definition(text: str, event_types: tuple[str, ...]) -> Definition:
     return Definition(sequence=sequence, profile=profile.strip() if profile else None,
                       exit=tuple(exits), reentry=reentry,
                       **_actions(body.get("actions", [])))
+
+
+def _days(days: Any) -> tuple[int, ...] | None:
+    if days is None:
+        return None
+    if not isinstance(days, list) or not days or not all(
+            isinstance(day, str) and day.strip().lower() in DAYS for day in days):
+        raise DefinitionError("sequence.days", "give a list of weekdays (mon, tue, wed, thu, "
+                                               'fri, sat, sun), such as ["mon", "fri"]')
+    return tuple(sorted({DAYS.index(day.strip().lower()) for day in days}))
 
 
 def _actions(actions: Any) -> dict[str, Any]:

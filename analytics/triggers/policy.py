@@ -101,16 +101,20 @@ def decide(due: pl.DataFrame, fired: pl.DataFrame, limits: Limits,
                   exits.select("customer_id", "occasion_key", "reason").iter_rows()}
     statuses: list[str] = []
     reasons: list[str] = []
-    for row in due.sort("due_at", "customer_id", "occasion_key").iter_rows(named=True):
-        customer, at, reason = row["customer_id"], row["due_at"], row["reason"]
+    ordered = due.sort("due_at", "customer_id", "occasion_key")
+    # Plain lists, not row dicts: this loop is the evaluation's hot path.
+    for customer, key, at, reason in zip(ordered["customer_id"].to_list(),
+                                         ordered["occasion_key"].to_list(),
+                                         ordered["due_at"].to_list(),
+                                         ordered["reason"].to_list(), strict=True):
         past = history.get(customer, [])
         last = max((t for t in past if t <= at), default=None)
         if not limits.enabled:
             status, why = "paused", "trigger paused, nothing fired"
         elif eligible is not None and customer not in eligible:
             status, why = "condition", f"profile does not meet {limits.profile_rule}"
-        elif (customer, row["occasion_key"]) in exited:
-            status, why = "exited", exited[(customer, row["occasion_key"])]
+        elif (customer, key) in exited:
+            status, why = "exited", exited[(customer, key)]
         elif (entry := _reentry(limits.reentry, last, at)) is not None:
             status, why = "reentry", entry
         elif limits.max_firings is not None and len(past) >= limits.max_firings:
@@ -130,7 +134,7 @@ def decide(due: pl.DataFrame, fired: pl.DataFrame, limits: Limits,
             capped.setdefault(customer, []).append(at)
         statuses.append(status)
         reasons.append(f"{reason}: {why}")
-    return (due.sort("due_at", "customer_id", "occasion_key")
+    return (ordered
             .with_columns(pl.Series("reason", reasons, dtype=pl.String),
                           pl.Series("status", statuses, dtype=pl.String))
             .select(list(DECISIONS_SCHEMA)))

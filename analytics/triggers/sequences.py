@@ -22,6 +22,8 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
+from analytics.triggers.windows import hold_outside
+
 EVENTS_SCHEMA: dict[str, pl.DataType] = {
     "customer_id": pl.String(), "type": pl.String(),
     "occurred_at": pl.Datetime("us", "UTC"), "product_id": pl.String(),
@@ -47,14 +49,20 @@ class Sequence:
     then: str | None = None
     absent: bool = True
     within: timedelta = timedelta(hours=2)
-    # A time window (UTC hours, from inclusive, to exclusive): an occasion falling due
-    # outside it is held until the window next opens.
+    # A time window in the customer's local time (hours from inclusive, to exclusive;
+    # weekdays 0 = Monday): an occasion falling due outside it is held until the window
+    # next opens (see ``analytics.triggers.windows``).
     hours: tuple[int, int] | None = None
+    days: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.hours is not None and not 0 <= self.hours[0] < self.hours[1] <= 24:
             raise ValueError(f"sequence hours {list(self.hours)} are not a window: give "
                              "[from, to] with 0 <= from < to <= 24, such as [9, 21]")
+        if self.days is not None and (not self.days or not all(0 <= d <= 6
+                                                               for d in self.days)):
+            raise ValueError("sequence days must name at least one weekday, such as "
+                             '["mon", "tue", "wed", "thu", "fri"]')
         if not _KEY.match(self.key):
             raise ValueError(f"sequence key {self.key!r} is not a property name: use "
                              "letters, digits and underscores, such as cart_id")
@@ -83,22 +91,12 @@ def _empty() -> pl.DataFrame:
     return pl.DataFrame(schema=OCCASIONS_SCHEMA)
 
 
-def _in_window(due: pl.DataFrame, start: int, end: int) -> pl.DataFrame:
-    hour = pl.col("due_at").dt.hour()
-    day = pl.col("due_at").dt.truncate("1d")
-    opening = (pl.when(hour < start).then(day).otherwise(day + timedelta(days=1))
-               + timedelta(hours=start))
-    inside = (hour >= start) & (hour < end)
-    return due.with_columns(
-        pl.when(inside).then(pl.col("reason")).otherwise(
-            pl.col("reason") + pl.lit(f", held for the {start}-{end} h UTC window"))
-        .alias("reason"),
-        pl.when(inside).then(pl.col("due_at")).otherwise(opening).alias("due_at"))
-
-
-def due_occasions(events: pl.DataFrame, sequence: Sequence, as_of: datetime) -> pl.DataFrame:
+def due_occasions(events: pl.DataFrame, sequence: Sequence, as_of: datetime,
+                  zones: pl.DataFrame | None = None,
+                  default_zone: str = "UTC") -> pl.DataFrame:
     """The occasions of ``sequence`` in ``events`` that are due at ``as_of``, sorted by
-    due time, customer and key (``OCCASIONS_SCHEMA``)."""
+    due time, customer and key (``OCCASIONS_SCHEMA``). A time window is read in each
+    customer's zone (``zones``: customer_id, timezone), else in ``default_zone``."""
     keyed = _keyed(events.unique(), sequence.key)
     firsts = (keyed.filter((pl.col("type") == sequence.first) & pl.col("key").is_not_null())
           .group_by("customer_id", "key").agg(pl.col("occurred_at").min().alias("started_at"))
@@ -131,8 +129,7 @@ def due_occasions(events: pl.DataFrame, sequence: Sequence, as_of: datetime) -> 
                                  (started + pl.lit(f", then {sequence.then} at ")
                                   + pl.col("then_at").dt.to_string("%Y-%m-%dT%H:%M:%SZ"))
                                  .alias("reason")))
-    if sequence.hours is not None:
-        due = _in_window(due, *sequence.hours)
+    due = hold_outside(due, sequence.hours, sequence.days, zones, default_zone)
     return (due.filter(pl.col("due_at") <= as_of)
             .with_columns((pl.lit(f"{sequence.key}:") + pl.col("key")).alias("occasion_key"))
             .select(list(OCCASIONS_SCHEMA))

@@ -38,15 +38,19 @@ def sweep(as_of: Annotated[str | None, typer.Option(
 
 
 @triggers_app.command("list")
-def list_command(database_url: DatabaseUrl = None) -> None:
-    """Every trigger: id, enabled, priority, name."""
+def list_command(archived: Annotated[bool, typer.Option(
+                     "--archived", help="Also list archived triggers.")] = False,
+                 database_url: DatabaseUrl = None) -> None:
+    """Every trigger in force (with --archived, every trigger): id, state (enabled,
+    paused or archived), priority, version, name."""
     from server.db.engine import get_engine
     from server.runners.triggers import list_triggers
 
     use_database(database_url)
-    for row in list_triggers(get_engine()):
-        state = "enabled" if row.enabled else "paused"
-        typer.echo(f"{row.id}\t{state}\t{row.priority}\t{row.name}")
+    for row in list_triggers(get_engine(), archived=archived):
+        state = ("archived" if row.archived_at is not None
+                 else "enabled" if row.enabled else "paused")
+        typer.echo(f"{row.id}\t{state}\t{row.priority}\tv{row.version}\t{row.name}")
 
 
 def register(app: typer.Typer) -> None:

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import polars as pl
 from sqlalchemy import Connection, Engine
@@ -32,20 +33,23 @@ from analytics.triggers.definitions import (
     parse_definition,
     parse_span,
 )
-from analytics.triggers.policy import FIRED_SCHEMA, Cap, Limits, decide
+from analytics.triggers.policy import FIRED_SCHEMA, STATUSES, Cap, Limits, decide
 from analytics.triggers.sequences import EVENTS_SCHEMA, due_occasions, exited_occasions
+from analytics.triggers.windows import ZONES_SCHEMA
 from jobs.send import send
 from server.db.models import (
     BEHAVIOR_TYPES,
     CustomerAttribute,
     TriggerDefinition,
     TriggerFiring,
+    TriggerVersion,
     webhook_url_problem,
 )
 from server.db.repository import customers as profiles_repo
 from server.db.repository import segments as segments_repo
 from server.db.repository import triggers as repo
 from server.db.repository.changes import bump
+from server.db.repository.triggers import FiringFilter as FiringFilter
 from server.db.types import utcnow
 from server.settings import get_settings
 
@@ -55,11 +59,13 @@ EVENT_TYPES = (*BEHAVIOR_TYPES, *repo.OTHER_EVENT_TYPES)
 
 
 class TriggerProblem(ValueError):
-    """A trigger write that was refused; ``field`` names the input at fault."""
+    """A trigger write that was refused; ``field`` names the input at fault and, for a
+    definition, ``path`` the part of it (such as ``sequence.within``)."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, path: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+        self.path = path
 
 
 def check_definition(text: str) -> Definition:
@@ -67,12 +73,12 @@ def check_definition(text: str) -> Definition:
     try:
         definition = parse_definition(text, EVENT_TYPES)
     except DefinitionError as error:
-        raise TriggerProblem("definition", str(error)) from None
+        raise TriggerProblem("definition", str(error), error.field) from None
     if definition.profile is not None:
         try:
             parse(definition.profile, PROFILE_FIELDS)
         except RuleSyntaxError as error:
-            raise TriggerProblem("definition", f"profile: {error}") from None
+            raise TriggerProblem("definition", f"profile: {error}", "profile") from None
     return definition
 
 
@@ -84,7 +90,7 @@ def _static_segments(engine: Engine, segment_ids: Sequence[str]) -> None:
                 raise TriggerProblem("definition", f"actions: segment {segment_id!r} is a "
                                                    f"{kind} segment whose members are "
                                                    "computed; name a static segment or a "
-                                                   "new id")
+                                                   "new id", "actions")
 
 
 def _limits(cooldown: str | None, max_firings: int | None) -> tuple[int | None, int | None]:
@@ -144,26 +150,120 @@ def create_trigger(engine: Engine, *, name: str, definition: str | None = None,
                             webhook_url=_webhook(webhook_url), webhook_secret=secret)
     with Session(engine, expire_on_commit=False) as session:
         row = repo.create_trigger(session=session, trigger_in=row)
+        repo.save_version(session=session, trigger=row)
         session.commit()
         session.refresh(row)
         session.expunge(row)
     return Created(row, secret)
 
 
-def set_enabled(engine: Engine, trigger_id: int, enabled: bool) -> TriggerDefinition | None:
-    """Pause or resume a trigger; None when there is no such trigger."""
+EDITABLE = ("name", "definition", "webhook_url", "cooldown", "max_firings", "priority",
+            "enabled")
+"""What an edit may change (the secret and the firing log stay)."""
+
+
+def update_trigger(engine: Engine, trigger_id: int,
+                   changes: Mapping[str, Any]) -> TriggerDefinition | None:
+    """Apply ``changes`` (a subset of ``EDITABLE``; None clears the webhook URL, cooldown
+    or maximum) as a new version; None when there is no such trigger. Raises
+    ``TriggerProblem`` naming the field, changing nothing.
+
+    A changed definition first decides, under the old version, every occasion already
+    due, so nothing pending is lost or judged by rules written after it fell due; the
+    new version then decides only occasions falling due from its save on. A decided
+    occasion is never decided again, so an edit never re-fires a past occasion."""
+    unknown = sorted(set(changes) - set(EDITABLE))
+    if unknown:
+        raise TriggerProblem(unknown[0], f"{unknown[0]}: cannot be edited; edit "
+                                         f"{', '.join(EDITABLE)}")
+    current = get_trigger(engine, trigger_id)
+    if current is None:
+        return None
+    if current.archived_at is not None:
+        raise TriggerProblem("id", f"id: trigger {trigger_id} is archived; archived triggers "
+                                   "keep their log but cannot be edited, so create a new one")
+    values = _edited_values(engine, current, changes)
+    values = {name: value for name, value in values.items()
+              if getattr(current, name) != value}
+    if not values:
+        return current
+    if "definition" in values:
+        evaluate(engine, as_of=utcnow(), trigger_ids=[trigger_id])
     with Session(engine, expire_on_commit=False) as session:
         row = repo.update_trigger(session=session, trigger_id=trigger_id,
-                                  values={"enabled": enabled})
+                                  values={**values, "version": current.version + 1})
+        if row is None:  # pragma: no cover - deleted between the two reads
+            return None
+        repo.save_version(session=session, trigger=row)
         session.commit()
+        session.expunge(row)
+        return row
+
+
+def _edited_values(engine: Engine, current: TriggerDefinition,
+                   changes: Mapping[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if "name" in changes:
+        name = changes["name"]
+        if not isinstance(name, str) or not name.strip():
+            raise TriggerProblem("name", "name: give the trigger a name")
+        values["name"] = name.strip()
+    if "definition" in changes:
+        text = changes["definition"]
+        if not isinstance(text, str) or not text.strip():
+            raise TriggerProblem("definition", "definition: give a definition")
+        parsed = check_definition(text)
+        _static_segments(engine, parsed.add_to_segments)
+        values["definition"] = parsed.to_json()
+    if "webhook_url" in changes:
+        values["webhook_url"] = _webhook(changes["webhook_url"])
+    if "cooldown" in changes or "max_firings" in changes:
+        seconds, maximum = _limits(changes.get("cooldown"), changes.get("max_firings"))
+        if "cooldown" in changes:
+            values["cooldown_seconds"] = seconds
+        if "max_firings" in changes:
+            values["max_firings"] = maximum
+    for name in ("priority", "enabled"):
+        if name in changes:
+            if changes[name] is None:
+                raise TriggerProblem(name, f"{name}: give a value")
+            values[name] = changes[name]
+    return values
+
+
+def set_enabled(engine: Engine, trigger_id: int, enabled: bool) -> TriggerDefinition | None:
+    """Pause or resume a trigger (a new version); None when there is no such trigger.
+    Raises ``TriggerProblem`` for an archived one."""
+    return update_trigger(engine, trigger_id, {"enabled": enabled})
+
+
+def archive_trigger(engine: Engine, trigger_id: int) -> TriggerDefinition | None:
+    """Archive a trigger for good: it decides nothing more and leaves the list, and its
+    firing log stays (so the log never points at a deleted trigger). None when there is
+    no such trigger; archiving twice keeps the first time."""
+    with Session(engine, expire_on_commit=False) as session:
+        row = repo.get_trigger(session=session, trigger_id=trigger_id)
+        if row is not None and row.archived_at is None:
+            row = repo.update_trigger(session=session, trigger_id=trigger_id,
+                                      values={"archived_at": utcnow(), "enabled": False})
+            session.commit()
         if row is not None:
             session.expunge(row)
         return row
 
 
-def list_triggers(engine: Engine) -> list[TriggerDefinition]:
+def list_triggers(engine: Engine, *, archived: bool = False) -> list[TriggerDefinition]:
+    """The triggers in force (or, with ``archived``, every trigger), by priority."""
     with Session(engine, expire_on_commit=False) as session:
-        rows = repo.list_triggers(session=session)
+        rows = repo.list_triggers(session=session, archived=archived)
+        session.expunge_all()
+        return rows
+
+
+def versions(engine: Engine, trigger_id: int) -> list[TriggerVersion]:
+    """Every saved version of a trigger, newest first."""
+    with Session(engine, expire_on_commit=False) as session:
+        rows = repo.list_versions(session=session, trigger_id=trigger_id)
         session.expunge_all()
         return rows
 
@@ -179,11 +279,23 @@ def get_trigger(engine: Engine, trigger_id: int) -> TriggerDefinition | None:
 def firings(engine: Engine, *, trigger_id: int | None = None, customer_id: str | None = None,
             status: str | None = None, first: int = 50) -> list[TriggerFiring]:
     """The firing log, newest due first."""
+    rows, _ = firing_page(engine, FiringFilter(trigger_id=trigger_id, customer_id=customer_id,
+                                               status=status), first=first, count=False)
+    return rows
+
+
+def firing_page(engine: Engine, filter: FiringFilter, *, first: int, offset: int = 0,
+                count: bool = True) -> tuple[list[TriggerFiring], int]:
+    """``first`` firings of the log ``filter`` selects from ``offset``, newest due first,
+    and how many it selects in all (0 unless ``count``)."""
+    if filter.status is not None and filter.status not in STATUSES:
+        raise TriggerProblem("status", f"status: unknown {filter.status!r}; use one of "
+                                       f"{', '.join(STATUSES)}")
     with Session(engine, expire_on_commit=False) as session:
-        rows = repo.list_firings(session=session, trigger_id=trigger_id,
-                                 customer_id=customer_id, status=status, first=first)
+        rows = repo.list_firings(session=session, filter=filter, first=first, offset=offset)
+        total = repo.count_firings(session=session, filter=filter) if count else 0
         session.expunge_all()
-        return rows
+        return rows, total
 
 
 @dataclass
@@ -230,10 +342,17 @@ def _evaluate_one(engine: Engine, row: TriggerDefinition, customer_ids: Sequence
     with engine.begin() as connection:
         repo.lock_decisions(connection)
         events = repo.event_frame(connection, types, customer_ids, EVENTS_SCHEMA)
-        due = due_occasions(events, sequence, as_of).filter(pl.col("due_at") >= row.created_at)
-        decided = repo.decided_keys(connection, trigger_id)
-        due = due.filter([(c, k) not in decided for c, k in
-                          due.select("customer_id", "occasion_key").iter_rows()])
+        zones = None
+        if sequence.hours is not None or sequence.days is not None:
+            zones = repo.zone_frame(connection, customer_ids, ZONES_SCHEMA)
+        # The current definition decides what fell due from its save on (earlier
+        # occasions were decided by the version before, when it was saved).
+        since = repo.definition_since(connection, trigger_id, row.definition) or row.created_at
+        due = due_occasions(events, sequence, as_of, zones,
+                            get_settings().trigger_timezone).filter(
+            pl.col("due_at") >= max(since, row.created_at))
+        due = due.join(repo.decided_frame(connection, trigger_id, customer_ids),
+                       on=["customer_id", "occasion_key"], how="anti")
         if due.is_empty():
             return
         limits = Limits(enabled=row.enabled, max_firings=row.max_firings,
@@ -247,12 +366,11 @@ def _evaluate_one(engine: Engine, row: TriggerDefinition, customer_ids: Sequence
             exits=exited_occasions(due, events, definition.exit),
             everywhere=repo.fired_frame(connection, None, customers, FIRED_SCHEMA),
             cap=frequency_cap())
+        created = repo.insert_firings(connection, trigger_id, row.version, decisions)
+        occasions = decisions.to_dicts()
         added: list[str] = []
-        for occasion in decisions.iter_rows(named=True):
-            firing_id = repo.insert_firing(
-                connection, trigger_id=trigger_id, customer_id=occasion["customer_id"],
-                occasion_key=occasion["occasion_key"], status=occasion["status"],
-                reason=occasion["reason"], due_at=occasion["due_at"])
+        for occasion in occasions:
+            firing_id = created.get((occasion["customer_id"], occasion["occasion_key"]))
             if firing_id is None:
                 continue
             result.decided[occasion["status"]] = result.decided.get(occasion["status"], 0) + 1
@@ -284,12 +402,16 @@ def _add_to_segments(connection: Connection, trigger_name: str, segment_ids: Seq
 
 
 def evaluate(engine: Engine, *, customer_ids: Sequence[str] | None = None,
-             as_of: datetime | None = None, deliver: bool = True) -> Evaluated:
-    """Decide the due occasions of every trigger (for ``customer_ids``, or everyone),
-    by priority; enqueue a webhook delivery for each new firing when ``deliver``."""
+             as_of: datetime | None = None, deliver: bool = True,
+             trigger_ids: Sequence[int] | None = None) -> Evaluated:
+    """Decide the due occasions of every trigger in force (or of ``trigger_ids``) for
+    ``customer_ids`` (or everyone), by priority; enqueue a webhook delivery for each new
+    firing when ``deliver``."""
     as_of = as_of or utcnow()
     result = Evaluated()
     for row in list_triggers(engine):
+        if trigger_ids is not None and row.id not in trigger_ids:
+            continue
         try:
             _evaluate_one(engine, row, customer_ids, as_of, result)
         except DefinitionError:
@@ -316,6 +438,7 @@ def evaluate(engine: Engine, *, customer_ids: Sequence[str] | None = None,
 
 
 def has_enabled_triggers(engine: Engine) -> bool:
+    """True when a trigger in force (not archived) is enabled."""
     return any(row.enabled for row in list_triggers(engine))
 
 

@@ -35,7 +35,15 @@ from server.web.segments import (
 )
 from server.web.targets import save_targets, targets_page
 from server.web.templating import render_error
-from server.web.triggers import create_trigger, set_enabled, trigger_page, triggers_page
+from server.web.trigger_editor import edit_page, save_edit
+from server.web.triggers import (
+    archive,
+    create_trigger,
+    firings_page,
+    set_enabled,
+    trigger_page,
+    triggers_page,
+)
 from server.web.webhooks import reprocess, webhooks_page
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -93,7 +101,13 @@ routes: list[Route] = [
     Route("/segments", shows_operation_errors(segments_page), methods=["GET"]),
     Route("/triggers", shows_operation_errors(triggers_page), methods=["GET"]),
     Route("/triggers", shows_operation_errors(create_trigger), methods=["POST"]),
+    Route("/triggers/firings", shows_operation_errors(firings_page), methods=["GET"]),
     Route("/triggers/{trigger_id:int}", shows_operation_errors(trigger_page), methods=["GET"]),
+    Route("/triggers/{trigger_id:int}/edit", shows_operation_errors(edit_page), methods=["GET"]),
+    Route("/triggers/{trigger_id:int}/edit", shows_operation_errors(save_edit),
+          methods=["POST"]),
+    Route("/triggers/{trigger_id:int}/archive", shows_operation_errors(archive),
+          methods=["POST"]),
     Route("/triggers/{trigger_id:int}/enabled", shows_operation_errors(set_enabled),
           methods=["POST"]),
     Route("/segments", shows_operation_errors(create_segment), methods=["POST"]),

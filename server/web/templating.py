@@ -57,6 +57,17 @@ def _label(value: Any) -> str:
     return str(value).replace("_", " ").lower()
 
 
+def span(seconds: Any) -> str:
+    """Seconds as the largest whole unit: 86400 -> ``1d``, 5400 -> ``90m``; empty for none."""
+    if not seconds:
+        return ""
+    seconds = int(seconds)
+    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
 def build_environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
@@ -66,7 +77,7 @@ def build_environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(number=_number, money=_money, when=_date, label=_label,
-                       percent=_percent)
+                       percent=_percent, span=span)
     return env
 
 

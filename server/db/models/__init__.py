@@ -86,7 +86,12 @@ from server.db.models.reports import (
     ReportRollupState,
 )
 from server.db.models.rollups import ROLLUP_COUNTERS, CampaignDailyRollup
-from server.db.models.triggers import CustomerAttribute, TriggerDefinition, TriggerFiring
+from server.db.models.triggers import (
+    CustomerAttribute,
+    TriggerDefinition,
+    TriggerFiring,
+    TriggerVersion,
+)
 from server.db.models.webhooks import (
     WEBHOOK_PROVIDERS,
     WebhookDelivery,
@@ -111,7 +116,7 @@ __all__ = [
     "ALERT_KINDS", "BudgetAlert", "BudgetAudit", "BudgetCostType", "BudgetPlan",
     "BudgetPlanBase",
     "WEBHOOK_PROVIDERS", "WebhookDelivery", "WebhookQuarantine", "WebhookToken",
-    "TriggerDefinition", "TriggerFiring", "CustomerAttribute",
+    "TriggerDefinition", "TriggerFiring", "TriggerVersion", "CustomerAttribute",
     "MODEL_KINDS", "SCORED_KINDS", "SERVED_MODELS", "CustomerScore", "ModelVersion",
     "ScoreRun", "ScoreShard", "SendTimeScore",
     "TEMPLATE_KINDS", "CampaignTemplate", "ContentTemplate", "PersonalisationRule",

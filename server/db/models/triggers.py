@@ -29,6 +29,29 @@ class TriggerDefinition(SQLModel, table=True):
     webhook_secret: str = Field(max_length=128)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Bumped by every saved edit; each version is kept in trigger_version and each
+    # firing names the version that decided it.
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    # Archived triggers decide nothing and leave the list; their firing log stays.
+    archived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class TriggerVersion(SQLModel, table=True):
+    """One saved version of a trigger: what it was from ``saved_at`` until the next
+    version, so the firing log can say which definition fired."""
+
+    __tablename__ = "trigger_version"
+
+    trigger_id: int = Field(primary_key=True, foreign_key="trigger_definition.id")
+    version: int = Field(primary_key=True)
+    name: str = Field(max_length=200)
+    definition: str = Field(sa_column=Column(Text, nullable=False))
+    enabled: bool
+    priority: int
+    cooldown_seconds: int | None = None
+    max_firings: int | None = None
+    webhook_url: str | None = Field(default=None, max_length=2000)
+    saved_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class TriggerFiring(SQLModel, table=True):
@@ -45,6 +68,8 @@ class TriggerFiring(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     trigger_id: int = Field(foreign_key="trigger_definition.id")
+    # The trigger's version that decided the occasion (trigger_version).
+    trigger_version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     customer_id: str = Field(max_length=128)
     occasion_key: str = Field(max_length=300)
     status: str = Field(max_length=16)

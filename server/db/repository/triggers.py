@@ -4,14 +4,21 @@ exactly-once insert of decided occasions."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import polars as pl
 from sqlalchemy import Connection, bindparam, text
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
-from server.db.models import CustomerAttribute, TriggerDefinition, TriggerFiring
+from server.db.models import (
+    CustomerAttribute,
+    TriggerDefinition,
+    TriggerFiring,
+    TriggerVersion,
+)
+from server.db.repository.bulk import drop_stage, stage_frame
 from server.db.repository.frames import typed
 from server.db.repository.segments import segment_kind
 from server.db.types import UTCDateTime, utcnow
@@ -47,10 +54,58 @@ def get_trigger(*, session: Session, trigger_id: int) -> TriggerDefinition | Non
     return session.get(TriggerDefinition, trigger_id)
 
 
-def list_triggers(*, session: Session) -> list[TriggerDefinition]:
-    """Every trigger, highest priority first, then by id."""
-    return list(session.exec(select(TriggerDefinition).order_by(
-        col(TriggerDefinition.priority).desc(), col(TriggerDefinition.id))))
+def list_triggers(*, session: Session, archived: bool = False) -> list[TriggerDefinition]:
+    """The triggers in force (with ``archived``, every trigger), highest priority first,
+    then by id."""
+    query = select(TriggerDefinition)
+    if not archived:
+        query = query.where(col(TriggerDefinition.archived_at).is_(None))
+    return list(session.exec(query.order_by(col(TriggerDefinition.priority).desc(),
+                                            col(TriggerDefinition.id))))
+
+
+def save_version(*, session: Session, trigger: TriggerDefinition) -> TriggerVersion:
+    """Keep the trigger as it now is as its version ``trigger.version``."""
+    row = TriggerVersion(trigger_id=trigger.id or 0, version=trigger.version, name=trigger.name,
+                         definition=trigger.definition, enabled=trigger.enabled,
+                         priority=trigger.priority, cooldown_seconds=trigger.cooldown_seconds,
+                         max_firings=trigger.max_firings, webhook_url=trigger.webhook_url,
+                         saved_at=trigger.updated_at)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def list_versions(*, session: Session, trigger_id: int) -> list[TriggerVersion]:
+    """Every saved version of the trigger, newest first."""
+    return list(session.exec(select(TriggerVersion).where(
+        col(TriggerVersion.trigger_id) == trigger_id).order_by(
+        col(TriggerVersion.version).desc())))
+
+
+def definition_since(connection: Connection, trigger_id: int,
+                     definition: str) -> datetime | None:
+    """When ``definition`` took effect: the save of the first version after the last
+    one with another definition; None when every version had this one."""
+    row = connection.execute(text(
+        "SELECT v.saved_at FROM trigger_version v WHERE v.trigger_id = :id AND v.version = "
+        "(SELECT MAX(o.version) + 1 FROM trigger_version o WHERE o.trigger_id = :id "
+        "AND o.definition <> :definition)").columns(saved_at=UTCDateTime()),
+        {"id": trigger_id, "definition": definition}).first()
+    return None if row is None else row[0]
+
+
+def zone_frame(connection: Connection, customer_ids: Sequence[str] | None,
+               schema: Schema) -> pl.DataFrame:
+    """customer_id, timezone of the customers (of ``customer_ids``, or everyone) whose
+    time zone is known."""
+    sql = "SELECT customer_id, timezone FROM customer WHERE timezone IS NOT NULL"
+    params: dict[str, Any] = {}
+    if customer_ids is not None:
+        sql += " AND customer_id IN :customers"
+        params["customers"] = list(customer_ids)
+    return _frame(connection, sql, params, schema,
+                  ["customers"] if customer_ids is not None else [])
 
 
 def update_trigger(*, session: Session, trigger_id: int,
@@ -128,45 +183,92 @@ def fired_frame(connection: Connection, trigger_id: int | None,
     return _frame(connection, sql + " ORDER BY id", params, schema, ["customers"])
 
 
-def decided_keys(connection: Connection, trigger_id: int) -> set[tuple[str, str]]:
-    """(customer, occasion key) of every occasion of the trigger already decided."""
-    return {(row[0], row[1]) for row in connection.execute(text(
-        "SELECT customer_id, occasion_key FROM trigger_firing WHERE trigger_id = :id"),
-        {"id": trigger_id})}
+DECIDED_SCHEMA: dict[str, pl.DataType] = {"customer_id": pl.String(),
+                                          "occasion_key": pl.String()}
 
 
-_INSERT_FIRING = text(
-    "INSERT INTO trigger_firing (trigger_id, customer_id, occasion_key, status, reason, "
-    "due_at, decided_at) VALUES (:trigger_id, :customer_id, :occasion_key, :status, "
-    ":reason, :due_at, :decided_at) "
-    "ON CONFLICT (trigger_id, customer_id, occasion_key) DO NOTHING RETURNING id")
+def decided_frame(connection: Connection, trigger_id: int,
+                  customer_ids: Sequence[str] | None) -> pl.DataFrame:
+    """customer_id, occasion_key of every occasion of the trigger already decided (of
+    ``customer_ids``, or everyone's)."""
+    sql = "SELECT customer_id, occasion_key FROM trigger_firing WHERE trigger_id = :id"
+    params: dict[str, Any] = {"id": trigger_id}
+    if customer_ids is not None:
+        sql += " AND customer_id IN :customers"
+        params["customers"] = list(customer_ids)
+    return _frame(connection, sql, params, DECIDED_SCHEMA,
+                  ["customers"] if customer_ids is not None else [])
 
 
-def insert_firing(connection: Connection, *, trigger_id: int, customer_id: str,
-                  occasion_key: str, status: str, reason: str, due_at: datetime) -> int | None:
-    """Record a decided occasion once: the id of the new row, or None when the occasion
-    was already decided (a replay, or another worker got there first)."""
-    row = connection.execute(_INSERT_FIRING.bindparams(
-        bindparam("due_at", type_=UTCDateTime()), bindparam("decided_at", type_=UTCDateTime())),
-        {"trigger_id": trigger_id, "customer_id": customer_id, "occasion_key": occasion_key,
-         "status": status, "reason": reason, "due_at": due_at,
-         "decided_at": utcnow()}).first()
-    return None if row is None else int(row[0])
+_FIRING_COLUMNS = ("trigger_id", "trigger_version", "customer_id", "occasion_key", "status",
+                   "reason", "due_at", "decided_at")
 
 
-def list_firings(*, session: Session, trigger_id: int | None = None,
-                 customer_id: str | None = None, status: str | None = None,
-                 first: int = 50) -> list[TriggerFiring]:
-    """The firing log, newest due first."""
-    query = select(TriggerFiring)
-    if trigger_id is not None:
-        query = query.where(col(TriggerFiring.trigger_id) == trigger_id)
-    if customer_id is not None:
-        query = query.where(col(TriggerFiring.customer_id) == customer_id)
-    if status is not None:
-        query = query.where(col(TriggerFiring.status) == status)
+def insert_firings(connection: Connection, trigger_id: int, version: int,
+                   decisions: pl.DataFrame) -> dict[tuple[str, str], int]:
+    """Record decided occasions (``decisions``: customer_id, occasion_key, status,
+    reason, due_at) of the trigger's ``version`` once each: {(customer, occasion key):
+    id} of the rows this call created. An occasion already decided (a replay, or
+    another worker got there first) is left as it was and not returned. The rows are
+    staged in one copy and moved by one INSERT ... SELECT."""
+    if decisions.is_empty():
+        return {}
+    staged = decisions.select(
+        pl.lit(trigger_id, pl.Int64).alias("trigger_id"),
+        pl.lit(version, pl.Int64).alias("trigger_version"),
+        "customer_id", "occasion_key", "status", "reason", "due_at",
+        pl.lit(utcnow()).cast(pl.Datetime("us", "UTC")).alias("decided_at"))
+    stage_frame(connection, "stage_firing", staged)
+    columns = ", ".join(_FIRING_COLUMNS)
+    # Safe SQL (S608): the column names are this module's constants. "WHERE true" lets
+    # SQLite read ON CONFLICT as the upsert clause, not as part of the SELECT.
+    rows = connection.execute(text(
+        f"INSERT INTO trigger_firing ({columns}) SELECT {columns} FROM stage_firing "  # noqa: S608
+        "WHERE true ON CONFLICT (trigger_id, customer_id, occasion_key) DO NOTHING "
+        "RETURNING id, customer_id, occasion_key")).all()
+    drop_stage(connection, "stage_firing")
+    return {(row[1], row[2]): int(row[0]) for row in rows}
+
+
+@dataclass(frozen=True)
+class FiringFilter:
+    """Which firings a log shows: of a trigger, of a customer, with a status, due in
+    ``[since, until)``."""
+
+    trigger_id: int | None = None
+    customer_id: str | None = None
+    status: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def conditions(self) -> list[Any]:
+        found: list[Any] = []
+        if self.trigger_id is not None:
+            found.append(col(TriggerFiring.trigger_id) == self.trigger_id)
+        if self.customer_id is not None:
+            found.append(col(TriggerFiring.customer_id) == self.customer_id)
+        if self.status is not None:
+            found.append(col(TriggerFiring.status) == self.status)
+        if self.since is not None:
+            found.append(col(TriggerFiring.due_at) >= self.since)
+        if self.until is not None:
+            found.append(col(TriggerFiring.due_at) < self.until)
+        return found
+
+
+def list_firings(*, session: Session, filter: FiringFilter | None = None,
+                 first: int = 50, offset: int = 0) -> list[TriggerFiring]:
+    """The firing log, newest due first: ``first`` rows from ``offset``."""
+    query = select(TriggerFiring).where(*(filter or FiringFilter()).conditions())
     return list(session.exec(query.order_by(col(TriggerFiring.due_at).desc(),
-                                            col(TriggerFiring.id).desc()).limit(first)))
+                                            col(TriggerFiring.id).desc())
+                             .offset(offset).limit(first)))
+
+
+def count_firings(*, session: Session, filter: FiringFilter | None = None) -> int:
+    """How many firings ``filter`` selects."""
+    return int(session.exec(select(func.count()).select_from(TriggerFiring).where(
+        *(filter or FiringFilter()).conditions())).one())
 
 
 def get_firing(*, session: Session, firing_id: int) -> TriggerFiring | None:

@@ -15,6 +15,7 @@ from analytics.triggers.definitions import (
     parse_definition,
     parse_span,
 )
+from analytics.triggers.sequences import Sequence
 
 TYPES = ("cart_add", "checkout", "product_view")
 
@@ -86,6 +87,12 @@ def test_canonical_json_and_templates() -> None:
      '"add_to_segment", "segment": "Big Spenders"}]}', "actions", "needs a segment id"),
     ('{"sequence": {"first": "cart_add", "key": "c"}, "actions": {}}', "actions",
      "give a list of actions"),
+    ('{"sequence": {"first": "cart_add", "key": "c", "days": ["monday"]}}', "sequence.days",
+     "give a list of weekdays"),
+    ('{"sequence": {"first": "cart_add", "key": "c", "days": []}}', "sequence.days",
+     "give a list of weekdays"),
+    ('{"sequence": {"first": "cart_add", "key": "c", "days": "mon"}}', "sequence.days",
+     "give a list of weekdays"),
 ])
 def test_errors_name_the_field(text: str, field: str, message: str) -> None:
     with pytest.raises(DefinitionError, match=message) as error:
@@ -97,3 +104,15 @@ def test_errors_name_the_field(text: str, field: str, message: str) -> None:
 def test_spans_round_trip(amount: int, unit: str) -> None:
     span = parse_span(f"{amount}{unit}")
     assert span == timedelta(seconds=amount * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit])
+
+
+def test_weekdays_are_stored_monday_first_and_lower_case() -> None:
+    text = ('{"sequence": {"first": "cart_add", "key": "c", "hours": [9, 20], '
+            '"days": ["FRI", "mon", "mon"]}}')
+    definition = parse_definition(text, TYPES)
+    assert definition.sequence.days == (0, 4)
+    assert json.loads(definition.to_json())["sequence"] == {
+        "first": "cart_add", "key": "c", "within": "2h", "hours": [9, 20],
+        "days": ["mon", "fri"]}
+    with pytest.raises(ValueError, match="at least one weekday"):
+        Sequence(first="cart_add", key="c", days=(7,))

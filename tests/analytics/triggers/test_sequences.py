@@ -134,8 +134,8 @@ def test_a_time_window_holds_occasions_until_it_opens() -> None:
     held = due_occasions(EVENTS, windowed, datetime(2026, 3, 2, tzinfo=UTC))
     assert held.select("customer_id", "due_at").rows() == [
         ("u2", datetime(2026, 3, 2, tzinfo=UTC)), ("u4", datetime(2026, 3, 2, tzinfo=UTC))]
-    assert held["reason"][0].endswith("then no checkout within 2h, held for the 0-11 h UTC "
-                                      "window")
+    assert held["reason"][0].endswith("then no checkout within 2h, held for the 0-11 h window in "
+                                      "UTC")
     late = Sequence(first="cart_add", then="checkout", key="cart_id", hours=(11, 24))
     assert_frame_equal(due_occasions(EVENTS, late, at(300)), due_occasions(EVENTS, CART,
                                                                             at(300)))

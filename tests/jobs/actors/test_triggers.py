@@ -119,10 +119,11 @@ SWEEPS = 8
 
 @pytest.fixture
 def redis_broker_url(redis_url: str) -> Iterator[str]:
-    # A Redis database of its own, flushed before and after.
+    # The test run's own Redis database (MAILSCOPE_TEST_REDIS_URL), flushed before and
+    # after: a fixed shared number would let parallel runs consume each other's messages.
     import redis
 
-    url = redis_url.rsplit("/", 1)[0] + "/12"
+    url = redis_url
     client = redis.Redis.from_url(url)
     client.flushdb()
     yield url

@@ -6,6 +6,7 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from server.cli import app
+from server.runners import triggers
 from server.settings import Settings
 from tests.server.runners.test_triggers import CART, END, SCENARIO, ingest, make
 
@@ -20,7 +21,11 @@ def test_sweep_twice_decides_once(settings: Settings, engine: Engine) -> None:
     again = runner.invoke(app, ["triggers", "sweep", "--as-of", END.isoformat()])
     assert again.output == "decided: no occasion due; 0 webhooks enqueued\n"
     listed = runner.invoke(app, ["triggers", "list"])
-    assert listed.output == "1\tenabled\t0\tCart\n"
+    assert listed.output == "1\tenabled\t0\tv1\tCart\n"
+    triggers.archive_trigger(engine, 1)
+    assert runner.invoke(app, ["triggers", "list"]).output == ""
+    archived = runner.invoke(app, ["triggers", "list", "--archived"])
+    assert archived.output == "1\tarchived\t0\tv1\tCart\n"
 
 
 def test_sweep_refuses_a_bad_time(settings: Settings) -> None:

@@ -276,3 +276,121 @@ def test_the_sweep_enqueues_deliveries_left_behind(settings: Settings, engine: E
         assert sorted(json.loads(run.args or "{}")["firing_id"] for run in runs) == \
             sorted(decided.fired)
     assert {f.delivery_job_id for f in triggers.firings(engine)} == {run.id for run in runs}
+
+
+def test_an_edit_decides_what_was_due_under_the_old_version_and_never_refires(
+        settings: Settings, engine: Engine) -> None:
+    trigger_id = make(engine, definition=CART)
+    ingest(engine, SCENARIO)
+    shorter = json.dumps({"sequence": {**json.loads(CART)["sequence"], "within": "1h"}})
+    edited = triggers.update_trigger(engine, trigger_id, {"definition": shorter,
+                                                          "cooldown": "6h", "name": " Carts "})
+    assert edited is not None
+    assert (edited.version, edited.name, edited.cooldown_seconds) == (2, "Carts", 21_600)
+    # The carts already due were decided by version 1 before the save.
+    assert [(f.customer_id, f.status, f.trigger_version)
+            for f in triggers.firings(engine)] == [("u3", "fired", 1), ("u2", "fired", 1)]
+    assert triggers.evaluate(engine, as_of=END, deliver=False).decided == {}
+    # Version 2 decides only what falls due from its save on (moved back to 11:00 here):
+    # a cart added at 10:30 is due at 11:30 under the 1 h window; one at 09:40 is past.
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE trigger_version SET saved_at = :at WHERE version = 2")
+                           .bindparams(bindparam("at", type_=UTCDateTime())),
+                           {"at": T0 + timedelta(hours=2)})
+    ingest(engine, [event("n1", "u7", "cart_add", 90, "c7"),
+                    event("n2", "u8", "cart_add", 40, "c8")])
+    triggers.evaluate(engine, as_of=END, deliver=False)
+    assert [(f.customer_id, f.trigger_version, f.due_at) for f in
+            triggers.firings(engine, customer_id="u7")] == [("u7", 2, T0 + timedelta(hours=2.5))]
+    assert triggers.firings(engine, customer_id="u8") == []
+    # Only changed values make a version; each version is kept, newest first.
+    assert triggers.update_trigger(engine, trigger_id, {"definition": shorter}) == edited
+    assert [(v.version, json.loads(v.definition)["sequence"]["within"], v.cooldown_seconds)
+            for v in triggers.versions(engine, trigger_id)] == [(2, "1h", 21_600),
+                                                                (1, "2h", None)]
+    cleared = triggers.update_trigger(engine, trigger_id, {"cooldown": None,
+                                                           "webhook_url": None})
+    assert cleared is not None and (cleared.version, cleared.cooldown_seconds) == (3, None)
+    assert triggers.update_trigger(engine, 99, {"name": "x"}) is None
+
+
+def test_refused_edits_name_the_field_and_change_nothing(settings: Settings,
+                                                         engine: Engine) -> None:
+    trigger_id = make(engine, definition=CART)
+    window = json.dumps({"sequence": {**json.loads(CART)["sequence"], "days": ["someday"]}})
+    cases = [({"name": ""}, "name", None), ({"definition": " "}, "definition", None),
+             ({"definition": window}, "definition", "sequence.days"),
+             ({"definition": json.dumps({**json.loads(CART), "profile": "nope > 1"})},
+              "definition", "profile"),
+             ({"cooldown": "soon"}, "cooldown", None), ({"max_firings": 0}, "maxFirings", None),
+             ({"webhook_url": "ftp://x"}, "webhookUrl", None),
+             ({"priority": None}, "priority", None), ({"secret": "x"}, "secret", None)]
+    for changes, field, path in cases:
+        with pytest.raises(triggers.TriggerProblem) as problem:
+            triggers.update_trigger(engine, trigger_id, changes)
+        assert (problem.value.field, problem.value.path) == (field, path), changes
+    [row] = triggers.list_triggers(engine)
+    assert (row.version, row.definition) == (1, json.dumps(json.loads(CART), sort_keys=True))
+
+
+def test_an_archived_trigger_decides_nothing_and_keeps_its_log(settings: Settings,
+                                                               engine: Engine) -> None:
+    trigger_id = make(engine, definition=CART)
+    ingest(engine, SCENARIO)
+    triggers.evaluate(engine, as_of=T0 + timedelta(minutes=130), deliver=False)
+    archived = triggers.archive_trigger(engine, trigger_id)
+    assert archived is not None and archived.archived_at is not None
+    assert triggers.list_triggers(engine) == []
+    assert [row.id for row in triggers.list_triggers(engine, archived=True)] == [trigger_id]
+    assert not triggers.has_enabled_triggers(engine)
+    # u3's cart falls due after the archive: nothing decides it; u2's firing stays.
+    assert triggers.evaluate(engine, as_of=END, deliver=False).decided == {}
+    assert [f.customer_id for f in triggers.firings(engine)] == ["u2"]
+    again = triggers.archive_trigger(engine, trigger_id)
+    assert again is not None and again.archived_at == archived.archived_at
+    with pytest.raises(triggers.TriggerProblem, match="archived") as problem:
+        triggers.set_enabled(engine, trigger_id, True)
+    assert problem.value.field == "id"
+    assert triggers.archive_trigger(engine, 99) is None
+
+
+def test_a_time_window_is_read_in_the_customers_zone(settings: Settings,
+                                                     engine: Engine) -> None:
+    # 29 March 2026: Berlin moves to summer time at 01:00 UTC. Carts abandoned on the
+    # Saturday evening wait for 09:00 local on Sunday: 07:00 UTC in Berlin (CEST), 09:00
+    # UTC for a customer without a zone (the default), 13:00 UTC in New York (EDT).
+    load_frame("customers", pl.DataFrame({
+        "customer_id": ["b", "n", "z"], "email": ["b@x.com", "n@x.com", "z@x.com"],
+        "timezone": ["Europe/Berlin", "America/New_York", None]}), engine=engine)
+    windowed = json.dumps({"sequence": {**json.loads(CART)["sequence"], "hours": [9, 20]}})
+    make(engine, definition=windowed)
+    saturday = datetime(2026, 3, 28, 23, 0, tzinfo=UTC)
+    ingest(engine, [{**event(f"w{c}", c, "cart_add", 0, f"k{c}"),
+                     "occurred_at": saturday.isoformat()} for c in "bnz"])
+    # An import's batch reads its own customers' zones; the sweep everyone's.
+    triggers.evaluate(engine, customer_ids=["b"], as_of=datetime(2026, 3, 30, tzinfo=UTC),
+                      deliver=False)
+    assert [f.due_at for f in triggers.firings(engine)] == [datetime(2026, 3, 29, 7,
+                                                                      tzinfo=UTC)]
+    triggers.evaluate(engine, as_of=datetime(2026, 3, 30, tzinfo=UTC), deliver=False)
+    due = {f.customer_id: (f.due_at, f.reason.split(", held for ")[1])
+           for f in triggers.firings(engine)}
+    assert due == {"b": (datetime(2026, 3, 29, 7, tzinfo=UTC),
+                         "the 9-20 h window in Europe/Berlin: fired"),
+                   "n": (datetime(2026, 3, 29, 13, tzinfo=UTC),
+                         "the 9-20 h window in America/New_York: fired"),
+                   "z": (datetime(2026, 3, 29, 9, tzinfo=UTC), "the 9-20 h window in UTC: fired")}
+
+
+def test_the_default_zone_is_a_setting(settings: Settings, engine: Engine) -> None:
+    configure(database_url=settings.database_url, secret_key=settings.secret_key,
+              broker_url=None, trigger_timezone="Asia/Tokyo")
+    windowed = json.dumps({"sequence": {**json.loads(CART)["sequence"], "hours": [9, 20],
+                                        "days": ["mon"]}})
+    make(engine, definition=windowed)
+    ingest(engine, SCENARIO)
+    triggers.evaluate(engine, as_of=T0 + timedelta(days=3), deliver=False)
+    # Sunday 1 March: Monday 09:00 in Tokyo is Monday 00:00 UTC.
+    assert {f.due_at for f in triggers.firings(engine)} == {datetime(2026, 3, 2, tzinfo=UTC)}
+    with pytest.raises(ValueError, match="'Mars/Olympus' is not an IANA time zone"):
+        configure(trigger_timezone="Mars/Olympus")

@@ -14,7 +14,7 @@ from server.db.repository.triggers import update_trigger
 from server.runners import triggers
 from tests.server.ingest.conftest import load_world
 from tests.server.runners.test_triggers import END, SCENARIO, T0, ingest
-from tests.server.web.conftest import log_in
+from tests.server.web.conftest import csrf_from, log_in
 
 
 def test_create_watch_the_log_and_pause(client: TestClient, engine: Engine,
@@ -64,3 +64,57 @@ def test_create_watch_the_log_and_pause(client: TestClient, engine: Engine,
     viewer = client.get("/triggers").text
     assert 'id="editor"' not in viewer and '<td>paused</td>' in viewer
 
+
+
+def test_the_firing_logs_filter_page_and_archive(client: TestClient, engine: Engine,
+                                                 admin_key: str, viewer_key: str) -> None:
+    load_world(engine)
+    ingest(engine, SCENARIO)
+    carts = triggers.create_trigger(engine, name="Carts", template="cart_abandonment")
+    trigger_id = carts.trigger.id or 0
+    with Session(engine) as session:
+        update_trigger(session=session, trigger_id=trigger_id,
+                       values={"created_at": T0 - timedelta(days=1)})
+        session.commit()
+    triggers.evaluate(engine, as_of=END, deliver=False)
+    token = log_in(client, admin_key)
+    page = client.get(f"/triggers/{trigger_id}?customer=u3")
+    assert page.template == "trigger.html"  # type: ignore[attr-defined]
+    context = page.context  # type: ignore[attr-defined]
+    assert [(f["customerId"], f["triggerVersion"]) for f in context["firings"]] == [("u3", 1)]
+    assert (context["total"], context["next_cursor"], context["problems"]) == (1, None, [])
+    # Due days: u2's cart fell due on 1 March, as did u3's; nothing on 2 March.
+    assert client.get(f"/triggers/{trigger_id}?since=2026-03-01&until=2026-03-01")\
+        .context["total"] == 2  # type: ignore[attr-defined]
+    assert client.get(f"/triggers/{trigger_id}?since=2026-03-02")\
+        .context["total"] == 0  # type: ignore[attr-defined]
+    bad = client.get(f"/triggers/{trigger_id}?status=fird&since=March")
+    assert bad.context["problems"] == [  # type: ignore[attr-defined]
+        "status: unknown 'fird'; use one of fired, paused, condition, exited, reentry, "
+        "maximum, cooldown, frequency_cap",
+        "since: 'March' is not a date; write one such as 2026-03-01"]
+    assert bad.context["total"] == 2  # type: ignore[attr-defined]
+
+    # Every trigger's log, by trigger, one page after another.
+    everything = client.get("/triggers/firings")
+    assert everything.template == "trigger_firings.html"  # type: ignore[attr-defined]
+    assert everything.context["total"] == 2  # type: ignore[attr-defined]
+    assert client.get("/triggers/firings?trigger=7").context["total"] == 0  # type: ignore[attr-defined]
+    assert client.get("/triggers/firings?trigger=x").context["problems"] == [  # type: ignore[attr-defined]
+        "trigger: 'x' is not a trigger id"]
+
+    archived = client.post(f"/triggers/{trigger_id}/archive", data={"csrf_token": token},
+                           follow_redirects=True)
+    assert '<strong id="trigger-state">archived</strong>' in archived.text
+    assert 'id="edit-link"' not in archived.text
+    listed = client.get("/triggers")
+    assert listed.context["triggers"] == []  # type: ignore[attr-defined]
+    assert [t["id"] for t in listed.context["archived"]] == [str(trigger_id)]  # type: ignore[attr-defined]
+    assert f'<a href="/triggers/{trigger_id}">Carts</a> <span class="muted">archived' \
+        in listed.text
+    assert client.post("/triggers/99/archive", data={"csrf_token": token}).status_code == 404
+    assert client.post(f"/triggers/{trigger_id}/archive", data={}).status_code == 403
+    log_in(client, viewer_key)
+    assert client.post(f"/triggers/{trigger_id}/archive",
+                       data={"csrf_token": csrf_from(client.get("/triggers").text)}
+                       ).status_code == 403
