@@ -28,8 +28,10 @@ from schema.experiments.queries import ExperimentQuery
 from schema.ingest.mutations import IngestMutation
 from schema.jobs.mutations import JobMutation
 from schema.jobs.queries import JobQuery
+from schema.personalisation.variants import VariantMutation, VariantQuery
 from schema.predictions.mutations import PredictionMutation
 from schema.predictions.queries import PredictionQuery
+from schema.recommendations.queries import RecommendationQuery
 from schema.triggers.mutations import TriggerMutation
 from schema.triggers.queries import TriggerQuery
 from schema.webhooks.mutations import WebhookMutation
@@ -39,10 +41,11 @@ from schema.webhooks.queries import WebhookQuery
 # order the fields appear in schema.graphql.
 QUERIES: tuple[type, ...] = (CampaignQuery, CustomerQuery, JobQuery, AttributionQuery,
                              ExperimentQuery, DashboardQuery, BudgetQueryRoot, WebhookQuery,
-                             TriggerQuery, PredictionQuery)
+                             TriggerQuery, PredictionQuery, VariantQuery, RecommendationQuery)
 MUTATIONS: tuple[type, ...] = (CampaignMutation, CustomerMutation, IngestMutation, JobMutation,
                                ExperimentMutation, DashboardMutation, BudgetMutation,
-                               WebhookMutation, TriggerMutation, PredictionMutation)
+                               WebhookMutation, TriggerMutation, PredictionMutation,
+                               VariantMutation)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)

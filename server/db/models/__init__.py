@@ -60,6 +60,7 @@ from server.db.models.people import (
     SegmentMember,
     SegmentMembership,
 )
+from server.db.models.personalisation import VariantChoice
 from server.db.models.predictions import (
     MODEL_KINDS,
     SCORED_KINDS,
@@ -105,5 +106,5 @@ __all__ = [
     "WEBHOOK_PROVIDERS", "WebhookDelivery", "WebhookQuarantine", "WebhookToken",
     "TriggerDefinition", "TriggerFiring", "CustomerAttribute",
     "MODEL_KINDS", "SCORED_KINDS", "SERVED_MODELS", "CustomerScore", "ModelVersion",
-    "ScoreRun", "ScoreShard", "SendTimeScore",
+    "ScoreRun", "ScoreShard", "SendTimeScore", "VariantChoice",
 ]

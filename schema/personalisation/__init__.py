@@ -1,0 +1,1 @@
+"""Personalisation: templates, rules, variant selection and their GraphQL fields."""
