@@ -20,6 +20,7 @@ from server.web.jobs import jobs_page, run_rebuild
 from server.web.login import login_page, login_submit, logout
 from server.web.operations import OperationError
 from server.web.predictions import PREDICTION_ROUTES
+from server.web.variants import VARIANT_ROUTES
 from server.web.reports_export import routes as report_export_routes
 from server.web.segments import (
     clusters_page,
@@ -99,6 +100,8 @@ routes: list[Route] = [
     Route("/segments/{segment_id}", shows_operation_errors(segment_page), methods=["GET"]),
     *(Route(path, shows_operation_errors(endpoint), methods=methods)
       for path, endpoint, methods in PREDICTION_ROUTES),
+    *(Route(path, shows_operation_errors(endpoint), methods=methods)
+      for path, endpoint, methods in VARIANT_ROUTES),
 ]
 
 __all__ = ["not_found", "render_error", "routes"]
