@@ -20,7 +20,6 @@ from server.web.jobs import jobs_page, run_rebuild
 from server.web.login import login_page, login_submit, logout
 from server.web.operations import OperationError
 from server.web.predictions import PREDICTION_ROUTES
-from server.web.variants import VARIANT_ROUTES
 from server.web.reports_export import routes as report_export_routes
 from server.web.segments import (
     clusters_page,
@@ -34,6 +33,7 @@ from server.web.segments import (
 from server.web.targets import save_targets, targets_page
 from server.web.templating import render_error
 from server.web.triggers import create_trigger, set_enabled, trigger_page, triggers_page
+from server.web.variants import VARIANT_ROUTES
 from server.web.webhooks import reprocess, webhooks_page
 
 Endpoint = Callable[[Request], Awaitable[Response]]
