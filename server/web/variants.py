@@ -44,7 +44,7 @@ mutation Select($id: ID!) {
 
 def interval_chart(rows: Sequence[dict[str, Any]], *, label: str) -> Markup:
     """Each estimate as a point with its interval on a shared 0..top open-rate axis."""
-    top = max([0.05, *(min(1.0, r["upper"]) for r in rows)]) * 1.1
+    top = float(max([0.05, *(min(1.0, r["upper"]) for r in rows)])) * 1.1
     plot = WIDTH - LABEL - RIGHT
     height = TOP + ROW * max(len(rows), 1) + 8
 
