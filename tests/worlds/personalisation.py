@@ -3,8 +3,8 @@ ingestion.
 
 Catalog: shoes p1-p3, socks p4-p5, books p6-p8. Before 2026-03-15 (the split):
 u1, u2 bought p1 + p4; u3 bought p1 + p5; u4 bought p2 + p4; u5 bought p6; u6 bought
-p6 + p7; u7 bought p1 and viewed p4; u9 viewed p6; u8's order has items that are not
-JSON (no lines). After the split: u7 buys p4, u5 buys p7, u9 buys p6.
+p6 + p7; u7 bought p1 and viewed p4; u9 viewed p6; u8's order lists items without
+product ids (no lines). After the split: u7 buys p4, u5 buys p7, u9 buys p6.
 
 Campaign ``sel`` (variants A and B) was sent on 2026-03-10 to u1-u12, A to the odd and
 B to the even customers; the B sends to u2, u4, u6, u8 and the A send to u1 were opened.
@@ -47,7 +47,7 @@ def frames() -> dict[str, pl.DataFrame]:
         "customer_id": [b[1] for b in BASKETS] + ["u8"],
         "occurred_at": [f"{b[2]}T12:00:00Z" for b in BASKETS] + ["2026-03-08T12:00:00Z"],
         "amount": ["10.00"] * (len(BASKETS) + 1), "currency": ["USD"] * (len(BASKETS) + 1),
-        "items": [_items(b[3]) for b in BASKETS] + ["p1;p2"]})
+        "items": [_items(b[3]) for b in BASKETS] + ['[{"sku": "p1", "quantity": 1}]']})
     sends = [(f"m{i}", "sel", "AB"[(i + 1) % 2], f"u{i}") for i in range(1, 13)]
     events = [(f"d{i}", "delivered", "2026-03-10T09:00:05Z", m) for i, (m, *_) in
               enumerate(sends)]
