@@ -143,7 +143,7 @@ class VariantQuery:
 
 def _problem(error: Exception, campaign_id: strawberry.ID) -> NotFound | InvalidSelection:
     if isinstance(error, LookupError):
-        return NotFound(id=campaign_id, message=str(error).strip("'\""))
+        return NotFound(id=campaign_id, message=str(error))
     return InvalidSelection(message=str(error))
 
 

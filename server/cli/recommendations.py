@@ -109,7 +109,7 @@ def select(
                 shown[0] = max(shown[0], step)
             result = runner.select(engine, params, progress=report)
     except (LookupError, ValueError) as error:
-        raise fail(str(error).strip("'\"")) from None
+        raise fail(str(error)) from None
     typer.echo(f"{result.chosen:,} customers chosen, {result.already_logged:,} already "
                f"logged for {result.occasion!r} ({result.method}, exploration "
                f"{result.exploration:.0%})")

@@ -85,13 +85,14 @@ def check_campaign(engine: Engine, campaign_id: str) -> None:
     _variants(engine, campaign_id)
 
 
-def _variants(engine: Engine, campaign_id: str) -> tuple[list[str], list[str]]:
+def _variants(engine: Engine, campaign_id: str,
+              minimum: int = 2) -> tuple[list[str], list[str]]:
     exists, _ = prediction_repo.campaign_send(engine=engine, campaign_id=campaign_id)
     if not exists:
         raise LookupError(f"campaign {campaign_id!r} does not exist")
     with Session(engine) as session:
         rows = repo.campaign_variants(session=session, campaign_id=campaign_id)
-    if len(rows) < 2:
+    if len(rows) < minimum:
         raise ValueError(f"campaign {campaign_id!r} has {len(rows)} variant(s); variant "
                          "selection needs at least 2 (add variants with their subject lines)")
     return [row.variant_id for row in rows], [row.subject_line or "" for row in rows]
@@ -227,7 +228,7 @@ class SelectionReport:
 def report(engine: Engine, campaign_id: str) -> SelectionReport:
     """The campaign's variant-selection report; raises ``LookupError`` for an unknown
     campaign."""
-    variants, subjects = _variants(engine, campaign_id)
+    variants, subjects = _variants(engine, campaign_id, minimum=0)
     outcomes = repo.choice_outcomes(engine=engine, campaign_id=campaign_id)
     followed = outcomes.filter(pl.col("sent_variant") == pl.col("variant_id"))
     rows = []
