@@ -93,5 +93,6 @@ async def test_choose_lists_and_reports(shop: Engine) -> None:
 async def test_choose_names_bad_campaigns(shop: Engine) -> None:
     data = await data_of(shop, CHOOSE, {"id": "plain", "customer": "u1"}, user=ANALYST)
     assert data["chooseVariant"] == {
-        "__typename": "InvalidSelection", "message": "campaign 'plain' has 0 variant(s); variant selection needs at least 2 "
+        "__typename": "InvalidSelection",
+        "message": "campaign 'plain' has 0 variant(s); variant selection needs at least 2 "
                    "(add variants with their subject lines)"}
