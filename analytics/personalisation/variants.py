@@ -39,6 +39,24 @@ DRAWS = 2_000
 SEED = 7
 
 
+# Without a model: P(open) assumed for a customer without history, and the pseudo-sends
+# at that rate that shrink a customer's own rate.
+DEFAULT_RATE = 0.2
+SHRINK = 3.0
+
+
+def fallback_predictions(events: np.ndarray, sends: np.ndarray,
+                         subject_rates: np.ndarray) -> np.ndarray:
+    """Per customer (rows) and variant (columns) without an engagement model: the
+    customer's own rate, (events + SHRINK·DEFAULT_RATE) / (sends + SHRINK), moved on the
+    logit scale by each subject's shift (``subject_rates``: the fallback subject score at
+    a base rate of 0.5, i.e. sigmoid(shift))."""
+    base = (events + SHRINK * DEFAULT_RATE) / (sends + SHRINK)
+    shift = np.log(subject_rates / (1 - subject_rates))
+    logit = np.log(base / (1 - base))[:, None] + shift[None, :]
+    return np.asarray(np.clip(1 / (1 + np.exp(-logit)), 1e-4, 1 - 1e-4), dtype=np.float64)
+
+
 @dataclass(frozen=True)
 class ArmEvidence:
     """A variant's observed outcomes so far: ``sends`` that followed a choice (with a

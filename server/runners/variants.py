@@ -22,6 +22,7 @@ from analytics.personalisation.variants import (
     POLICY,
     POLICY_VERSION,
     ArmEvidence,
+    fallback_predictions,
     occasion_uniform,
     select_variants,
 )
@@ -39,10 +40,6 @@ from server.db.types import utcnow
 TARGETS = ("open", "click")
 CHUNK = 5_000
 MAX_OCCASION = 64
-# P(open) assumed for a customer without any send history, before the subject's shift.
-DEFAULT_RATE = 0.2
-# Pseudo-sends at DEFAULT_RATE that shrink a customer's own rate in the fallback.
-SHRINK = 3.0
 Progress = Callable[[int, int], None]
 
 
@@ -129,11 +126,8 @@ def _predictions(engine: Engine, customers: list[str], subjects: list[str], targ
         if rates is not None:
             return np.clip(rates, 1e-4, 1 - 1e-4), "model", version.id
     events = features["opens_90d" if target == "open" else "clicks_90d"].to_numpy()
-    sends = features["sends_90d"].to_numpy()
-    base = (events + SHRINK * DEFAULT_RATE) / (sends + SHRINK)
-    shift = np.log(fallback_open_rates(table, 0.5) / (1 - fallback_open_rates(table, 0.5)))
-    logit = np.log(base / (1 - base))[:, None] + shift[None, :]
-    return np.clip(1 / (1 + np.exp(-logit)), 1e-4, 1 - 1e-4), "fallback", None
+    return (fallback_predictions(events, features["sends_90d"].to_numpy(),
+                                 fallback_open_rates(table, 0.5)), "fallback", None)
 
 
 def select(engine: Engine, params: SelectParams, *,
