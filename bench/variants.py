@@ -124,7 +124,7 @@ def main() -> None:
     campaigns = data.frames["campaigns"]
     rng = np.random.default_rng(args.seed)
     pooled: dict[str, list[np.ndarray]] = {key: [] for key in (
-        "ours", "uniform", "best", "propensity", "reward", "target_uniform", "target_best")}
+        "ours", "uniform", "oracle", "best", "propensity", "reward", "target_uniform", "target_best")}
     covered = {"ips": 0, "snips": 0}
     count = 0
     print(f"{'campaign':<9}{'arms':>5}{'ours':>9}{'uniform':>9}{'oracle':>9}   "
@@ -162,7 +162,8 @@ def main() -> None:
         print(f"{row['campaign_id']:<9}{len(variants):>5}{ours.mean():>9.4f}"
               f"{uniform.mean():>9.4f}{p_true.max(axis=1).mean():>9.4f}   "
               f"{covers(estimate, float(uniform.mean()))}")
-        for key, value in (("ours", ours), ("uniform", uniform), ("best", best_truth),
+        for key, value in (("ours", ours), ("uniform", uniform),
+                           ("oracle", p_true.max(axis=1)[who]), ("best", best_truth),
                            ("propensity", logs["propensity"]), ("reward", logs["reward"]),
                            ("target_uniform", target_uniform), ("target_best", target_best)):
             pooled[key].append(value)
@@ -170,7 +171,8 @@ def main() -> None:
     true_ours, true_uniform = flat["ours"].mean(), flat["uniform"].mean()
     print(f"\npooled over {count} A/B campaigns, {flat['ours'].size:,} simulated sends:")
     print(f"  true open rate, our policy: {true_ours:.4f}; uniform: {true_uniform:.4f} "
-          f"(ratio {true_ours / true_uniform:.3f}, {true_ours - true_uniform:+.4f})")
+          f"(ratio {true_ours / true_uniform:.3f}, {true_ours - true_uniform:+.4f}); each "
+          f"customer's truly best variant (oracle): {flat['oracle'].mean():.4f}")
     print(f"  observed open rate of our policy's sends: {flat['reward'].mean():.4f}")
     for name, method in (("IPS", ips), ("SNIPS", snips)):
         value = method(flat["propensity"], flat["target_uniform"], flat["reward"])
