@@ -124,7 +124,8 @@ def main() -> None:
     campaigns = data.frames["campaigns"]
     rng = np.random.default_rng(args.seed)
     pooled: dict[str, list[np.ndarray]] = {key: [] for key in (
-        "ours", "uniform", "oracle", "best", "propensity", "reward", "target_uniform", "target_best")}
+        "ours", "uniform", "oracle", "best", "propensity", "reward", "target_uniform",
+        "target_best")}
     covered = {"ips": 0, "snips": 0}
     count = 0
     print(f"{'campaign':<9}{'arms':>5}{'ours':>9}{'uniform':>9}{'oracle':>9}   "

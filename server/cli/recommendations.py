@@ -4,26 +4,14 @@ process."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 
-from server.cli.common import DatabaseUrl, fail, use_database
+from server.cli.common import DatabaseUrl, fail, parse_date, use_database
 
 recommendations_app = typer.Typer(help="Product recommendations.", no_args_is_help=True)
 variants_app = typer.Typer(help="Per-customer variant selection.", no_args_is_help=True)
-
-
-def _split(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise fail(f"--split {text!r} is not a date; use YYYY-MM-DD or an ISO 8601 time, "
-                   "e.g. 2026-09-15") from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def recommend(
@@ -63,7 +51,8 @@ def evaluate(
 
     engine = engine_for(use_database(database_url).database_url)
     try:
-        result = runner.run_evaluation(engine, split=_split(split), horizon_days=horizon_days)
+        result = runner.run_evaluation(engine, split=parse_date(split, "--split", "2026-09-15"),
+                                       horizon_days=horizon_days)
     except ValueError as error:
         raise fail(str(error)) from None
     typer.echo(f"split {result.split.isoformat()}, {result.horizon_days} days after; "

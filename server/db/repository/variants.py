@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Engine, insert, text
+from sqlalchemy import Engine, insert
 from sqlmodel import Session, col, select
 
 from server.db.models import CampaignVariant, VariantChoice
-from server.db.repository.frames import typed
+from server.db.repository.frames import query_frame
 from server.db.repository.listing import page_of
 
 CHOICE_COLUMNS = ("campaign_id", "customer_id", "occasion", "variant_id", "variants",
@@ -22,15 +22,6 @@ OUTCOME_SCHEMA: dict[str, pl.DataType] = {
     "opened": pl.Int64(), "clicked": pl.Int64()}
 
 
-def _rows(engine: Engine, sql: str, params: dict[str, Any],
-          schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    with engine.connect() as connection:
-        rows = connection.execute(text(sql), params).all()
-    raw = pl.DataFrame([tuple(row) for row in rows], schema=list(schema), orient="row",
-                       infer_schema_length=None)
-    return typed(raw, schema)
-
-
 def campaign_variants(*, session: Session, campaign_id: str) -> list[CampaignVariant]:
     """The campaign's variants, by id."""
     return list(session.exec(select(CampaignVariant)
@@ -40,27 +31,26 @@ def campaign_variants(*, session: Session, campaign_id: str) -> list[CampaignVar
 
 def campaign_audience(*, engine: Engine, campaign_id: str) -> list[str]:
     """The customers the campaign was sent to; every customer when it has no sends yet."""
-    sent = _rows(engine, "SELECT DISTINCT customer_id FROM message WHERE campaign_id = :id "
-                 "ORDER BY customer_id", {"id": campaign_id}, {"customer_id": pl.String()})
+    sent = query_frame(engine, "SELECT DISTINCT customer_id FROM message WHERE campaign_id "
+                       "= :id ORDER BY customer_id", {"id": campaign_id},
+                       {"customer_id": pl.String()})
     if not sent.is_empty():
         return sent["customer_id"].to_list()
-    everyone = _rows(engine, "SELECT customer_id FROM customer ORDER BY customer_id", {},
-                     {"customer_id": pl.String()})
+    everyone = query_frame(engine, "SELECT customer_id FROM customer ORDER BY customer_id",
+                           {}, {"customer_id": pl.String()})
     return everyone["customer_id"].to_list()
 
 
 def logged_customers(*, engine: Engine, campaign_id: str, occasion: str) -> set[str]:
     """The customers who already have a choice for this campaign and occasion."""
-    frame = _rows(engine, "SELECT customer_id FROM variant_choice WHERE campaign_id = :id "
-                  "AND occasion = :occasion", {"id": campaign_id, "occasion": occasion},
-                  {"customer_id": pl.String()})
+    frame = query_frame(engine, "SELECT customer_id FROM variant_choice WHERE campaign_id "
+                        "= :id AND occasion = :occasion",
+                        {"id": campaign_id, "occasion": occasion}, {"customer_id": pl.String()})
     return set(frame["customer_id"].to_list())
 
 
 def insert_choices(*, engine: Engine, rows: list[dict[str, Any]]) -> int:
     """Insert new choices in one transaction (callers skip logged customers first)."""
-    if not rows:
-        return 0
     with engine.begin() as connection:
         connection.execute(insert(VariantChoice), rows)
     return len(rows)
@@ -69,7 +59,7 @@ def insert_choices(*, engine: Engine, rows: list[dict[str, Any]]) -> int:
 def choice_outcomes(*, engine: Engine, campaign_id: str) -> pl.DataFrame:
     """Every logged choice of the campaign with the variant its send carried (null before
     the send) and whether a person opened or clicked it."""
-    return _rows(engine, """
+    return query_frame(engine, """
         SELECT v.customer_id, v.variant_id, v.variants, v.propensity, v.best_variant,
                m.variant_id,
                CASE WHEN m.first_human_open_at IS NOT NULL OR m.first_click_at IS NOT NULL
@@ -83,15 +73,12 @@ def choice_outcomes(*, engine: Engine, campaign_id: str) -> pl.DataFrame:
 
 
 def list_choices(*, session: Session, campaign_id: str, offset: int, first: int,
-                 variant_id: str | None = None,
-                 customer_id: str | None = None) -> tuple[list[VariantChoice], int]:
+                 variant_id: str | None = None) -> tuple[list[VariantChoice], int]:
     """Up to ``first + 1`` of the campaign's logged choices from ``offset`` (by customer;
     the extra row tells there is a next page) and the total that match."""
     conditions = [col(VariantChoice.campaign_id) == campaign_id]
     if variant_id is not None:
         conditions.append(col(VariantChoice.variant_id) == variant_id)
-    if customer_id is not None:
-        conditions.append(col(VariantChoice.customer_id) == customer_id)
     return page_of(session=session, model=VariantChoice, conditions=conditions,
                    order=[col(VariantChoice.customer_id), col(VariantChoice.occasion)],
                    offset=offset, first=first)

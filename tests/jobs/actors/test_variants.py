@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import dramatiq
-import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -16,14 +13,6 @@ from server.db.repository.jobs import get_job_run
 from server.settings import Settings
 from tests.server.ingest.conftest import table_rows
 from tests.worlds.personalisation import load_shop
-
-
-@pytest.fixture
-def worker() -> Iterator[dramatiq.Worker]:
-    worker = dramatiq.Worker(broker, worker_timeout=50, worker_threads=1)
-    worker.start()
-    yield worker
-    worker.stop()
 
 
 def _job(engine: Engine, job_id: int):

@@ -3,12 +3,23 @@ propensities, one customer on demand, and the report's estimates."""
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
+
+import lightgbm as lgb
 import numpy as np
+import polars as pl
 import pytest
 from sqlalchemy import Engine
 
 from analytics.personalisation.variants import EPSILON, POLICY
+from analytics.predictions import checksum
+from analytics.predictions.engagement import ENGAGEMENT_FEATURES
+from server.db.engine import session_scope
+from server.db.models import ModelVersion
 from server.db.repository import variants as repo
+from server.db.repository.predictions import create_model_version
+from server.ingest.load import load_frame
 from server.runners import variants as runner
 from tests.server.ingest.conftest import table_rows
 from tests.worlds.personalisation import OPENED, load_shop
@@ -103,3 +114,48 @@ def test_evidence_counts_only_sends_that_carried_the_choice(shop: Engine) -> Non
     assert [arm.successes for arm in arms] == [0, 0]
     assert sum(arm.sends for arm in arms) == runner.report(shop, "sel").outcomes
     assert EPSILON < 1
+
+
+def _open_model(engine: Engine) -> int:
+    """An active open model whose LightGBM booster prefers personalised subjects."""
+    rng = np.random.default_rng(3)
+    x = rng.random((400, len(ENGAGEMENT_FEATURES)))
+    personalised = ENGAGEMENT_FEATURES.index("subject_personalised")
+    x[:, personalised] = rng.integers(0, 2, 400)
+    y = (rng.random(400) < 0.2 + 0.5 * x[:, personalised]).astype(float)
+    booster = lgb.train({"objective": "binary", "verbose": -1, "num_threads": 1,
+                         "min_data_in_leaf": 20, "deterministic": True, "seed": 3},
+                        lgb.Dataset(x, y, feature_name=list(ENGAGEMENT_FEATURES)),
+                        num_boost_round=20)
+    artifact = json.dumps({"kind": "open", "served": "lightgbm",
+                           "features": list(ENGAGEMENT_FEATURES),
+                           "booster": booster.model_to_string()}).encode()
+    when = datetime(2026, 3, 1, tzinfo=UTC)
+    with session_scope(engine) as session:
+        row = create_model_version(session=session, version=ModelVersion(
+            kind="open", served="lightgbm", reason="test", metrics="{}", calibration="[]",
+            importance="[]", features="[]", train_cutoff=when, holdout_cutoff=when,
+            data_to=when, horizon_days=7, train_rows=400, holdout_rows=0,
+            artifact=artifact, checksum=checksum(artifact)))
+        return row.id or 0
+
+
+def test_an_active_open_model_predicts_each_customer_and_variant(shop: Engine) -> None:
+    version = _open_model(shop)
+    result = runner.select(shop, runner.SelectParams(campaign_id="sel"))
+
+    assert (result.method, result.model_version) == ("model", version)
+    rows = table_rows(shop, "SELECT best_variant, model_version, predicted FROM variant_choice")
+    assert {row[0] for row in rows} == {"B"} and {row[1] for row in rows} == {version}
+    assert all(0 < row[2] < 1 for row in rows)
+
+
+def test_before_the_first_send_the_audience_is_every_customer(shop: Engine) -> None:
+    load_frame("campaigns", pl.DataFrame({"campaign_id": ["next"], "name": ["Next"],
+                                          "subject_line": ["Soon"]}), engine=shop)
+    load_frame("variants", pl.DataFrame({"campaign_id": ["next", "next"],
+                                         "variant_id": ["A", "B"],
+                                         "subject_line": ["Soon", "Soon!"],
+                                         "weight": ["1", "1"]}), engine=shop)
+    result = runner.select(shop, runner.SelectParams(campaign_id="next"))
+    assert (result.audience, result.chosen) == (13, 13)
