@@ -13,9 +13,18 @@ from server.db.models import CampaignVariant, VariantChoice
 from server.db.repository.frames import query_frame
 from server.db.repository.listing import page_of
 
-CHOICE_COLUMNS = ("campaign_id", "customer_id", "occasion", "variant_id", "variants",
-                  "propensity", "predicted", "best_variant", "target", "policy",
-                  "policy_version", "model_version", "chosen_at")
+# A logged choice joined with its campaign's delivered send to the customer (if any).
+OUTCOMES_SQL = """
+        SELECT v.customer_id, v.variant_id, v.variants, v.propensity, v.best_variant,
+               m.variant_id,
+               CASE WHEN m.first_human_open_at IS NOT NULL OR m.first_click_at IS NOT NULL
+                    THEN 1 ELSE 0 END,
+               CASE WHEN m.first_click_at IS NOT NULL THEN 1 ELSE 0 END
+        FROM variant_choice v
+        LEFT JOIN message m ON m.campaign_id = v.campaign_id
+             AND m.customer_id = v.customer_id AND m.delivered_at IS NOT NULL
+        WHERE v.campaign_id = :id
+        ORDER BY v.customer_id, v.occasion"""
 OUTCOME_SCHEMA: dict[str, pl.DataType] = {
     "customer_id": pl.String(), "variant_id": pl.String(), "variants": pl.Int64(),
     "propensity": pl.Float64(), "best_variant": pl.String(), "sent_variant": pl.String(),
@@ -59,17 +68,7 @@ def insert_choices(*, engine: Engine, rows: list[dict[str, Any]]) -> int:
 def choice_outcomes(*, engine: Engine, campaign_id: str) -> pl.DataFrame:
     """Every logged choice of the campaign with the variant its send carried (null before
     the send) and whether a person opened or clicked it."""
-    return query_frame(engine, """
-        SELECT v.customer_id, v.variant_id, v.variants, v.propensity, v.best_variant,
-               m.variant_id,
-               CASE WHEN m.first_human_open_at IS NOT NULL OR m.first_click_at IS NOT NULL
-                    THEN 1 ELSE 0 END,
-               CASE WHEN m.first_click_at IS NOT NULL THEN 1 ELSE 0 END
-        FROM variant_choice v
-        LEFT JOIN message m ON m.campaign_id = v.campaign_id
-             AND m.customer_id = v.customer_id AND m.delivered_at IS NOT NULL
-        WHERE v.campaign_id = :id
-        ORDER BY v.customer_id, v.occasion""", {"id": campaign_id}, OUTCOME_SCHEMA)
+    return query_frame(engine, OUTCOMES_SQL, {"id": campaign_id}, OUTCOME_SCHEMA)
 
 
 def list_choices(*, session: Session, campaign_id: str, offset: int, first: int,
