@@ -32,7 +32,7 @@ from analytics.predictions.subject_lines import (
     pair_rates,
     subject_features,
 )
-from server.db.models import VariantChoice
+from server.db.models import Customer, VariantChoice
 from server.db.repository import predictions as prediction_repo
 from server.db.repository import variants as repo
 from server.db.types import utcnow
@@ -179,7 +179,11 @@ def select(engine: Engine, params: SelectParams, *,
 
 def choose_for_customer(engine: Engine, campaign_id: str, customer_id: str, *,
                         occasion: str = "send", target: str = "open") -> VariantChoice:
-    """The logged choice for one customer, made now when there is none yet."""
+    """The logged choice for one customer, made now when there is none yet. Raises
+    ``LookupError`` for an unknown campaign or customer."""
+    with Session(engine) as session:
+        if session.get(Customer, customer_id) is None:
+            raise LookupError(f"customer {customer_id!r} does not exist")
     select(engine, SelectParams(campaign_id=campaign_id, occasion=occasion, target=target,
                                 customers=(customer_id,)))
     with Session(engine) as session:

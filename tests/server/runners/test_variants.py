@@ -66,6 +66,8 @@ def test_a_new_occasion_chooses_again_and_one_customer_on_demand(shop: Engine) -
     assert later.customer_id == "fresh" and 0 < later.propensity <= 1
     assert runner.choose_for_customer(shop, "sel", "fresh", occasion="reminder").id == later.id
     assert len(_choices(shop)) == 13
+    with pytest.raises(LookupError, match="customer 'ghost' does not exist"):
+        runner.choose_for_customer(shop, "sel", "ghost")
 
 
 def test_bad_requests_name_the_problem(shop: Engine) -> None:
