@@ -42,7 +42,7 @@ def test_snips_normalises_by_the_weights_and_its_interval_matches_a_bootstrap() 
     assert estimate.value == pytest.approx((weights * OPENED).sum() / weights.sum())
     assert round(estimate.value, 6) == 0.615385
     rng = np.random.default_rng(1)
-    draws = rng.integers(0, 10, size=(20_000, 10))
+    draws = rng.integers(0, 10, size=(5_000, 10))
     boot = (weights[draws] * OPENED[draws]).sum(1) / np.maximum(weights[draws].sum(1), 1e-12)
     half = (estimate.upper - estimate.lower) / 2
     assert half == pytest.approx(1.96 * boot.std(), rel=0.15)

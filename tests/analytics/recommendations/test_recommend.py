@@ -90,7 +90,7 @@ def test_bad_arguments_are_refused(model) -> None:
         fit(interactions(), PRODUCTS, as_of=datetime(2026, 3, 15))  # noqa: DTZ001
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=12, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["a", "b", "c"]),
                           st.sampled_from([f"p{i}" for i in range(1, 9)]),
                           st.sampled_from(["purchase", "cart_add", "product_view"]),
