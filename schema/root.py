@@ -32,8 +32,10 @@ from schema.jobs.mutations import JobMutation
 from schema.jobs.queries import JobQuery
 from schema.personalisation.mutations import PersonalisationMutation
 from schema.personalisation.queries import PersonalisationQuery
+from schema.personalisation.variants import VariantMutation, VariantQuery
 from schema.predictions.mutations import PredictionMutation
 from schema.predictions.queries import PredictionQuery
+from schema.recommendations.queries import RecommendationQuery
 from schema.triggers.mutations import TriggerMutation
 from schema.triggers.queries import TriggerQuery
 from schema.webhooks.mutations import WebhookMutation
@@ -43,11 +45,12 @@ from schema.webhooks.queries import WebhookQuery
 # order the fields appear in schema.graphql.
 QUERIES: tuple[type, ...] = (CampaignQuery, CustomerQuery, JobQuery, AttributionQuery,
                              ExperimentQuery, DashboardQuery, BudgetQueryRoot, WebhookQuery,
-                             TriggerQuery, PredictionQuery, PersonalisationQuery, AuditQuery)
+                             TriggerQuery, PredictionQuery, PersonalisationQuery, AuditQuery,
+                             VariantQuery, RecommendationQuery)
 MUTATIONS: tuple[type, ...] = (CampaignMutation, CustomerMutation, IngestMutation, JobMutation,
                                ExperimentMutation, DashboardMutation, BudgetMutation,
                                WebhookMutation, TriggerMutation, PredictionMutation,
-                               PersonalisationMutation)
+                               PersonalisationMutation, VariantMutation)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)

@@ -117,9 +117,18 @@ def open_model_rates(artifact: bytes, recipients: pl.DataFrame,
     """Mean P(open) over ``recipients`` (customer features) of each row of
     ``subject_features``, from an open-model artifact (``train_engagement``); None when
     the artifact serves its baseline, which does not look at the subject."""
+    rates = pair_rates(artifact, recipients, subjects, kind="open", num_threads=num_threads)
+    return None if rates is None else np.asarray(rates.mean(axis=0), dtype=np.float64)
+
+
+def pair_rates(artifact: bytes, recipients: pl.DataFrame, subjects: pl.DataFrame, *,
+               kind: str = "open", num_threads: int = 1) -> np.ndarray | None:
+    """P(``kind``) of every recipient (rows) for every row of ``subject_features``
+    (columns), from an open- or click-model artifact; None when the artifact serves its
+    baseline or there are no recipients."""
     body = json.loads(artifact)
-    if body.get("kind") != "open":
-        raise ValueError(f"the artifact is a {body.get('kind')} model; pass an open model")
+    if body.get("kind") != kind:
+        raise ValueError(f"the artifact is a {body.get('kind')} model; pass an {kind} model")
     if body["served"] != "lightgbm" or recipients.is_empty():
         return None
     booster = lgb.Booster(model_str=body["booster"])
@@ -137,5 +146,5 @@ def open_model_rates(artifact: bytes, recipients: pl.DataFrame,
         pairs = pairs.with_columns(
             hours_from_preferred=pl.min_horizontal("distance", 24 - pl.col("distance")))
         matrix = pairs.select(names).to_numpy().astype(np.float64)
-        rates.append(float(np.mean(booster.predict(matrix, num_threads=num_threads))))
-    return np.asarray(rates, dtype=np.float64)
+        rates.append(np.asarray(booster.predict(matrix, num_threads=num_threads)))
+    return np.column_stack(rates).astype(np.float64)

@@ -10,8 +10,9 @@ from jobs.actors import (
     rollups,
     segments,
     triggers,
+    variants,
     webhook_fold,
 )
 
 __all__ = ["budget_alerts", "experiment_webhook", "predictions", "report_rollups", "rollups",
-           "segments", "triggers", "webhook_fold"]
+           "segments", "triggers", "variants", "webhook_fold"]

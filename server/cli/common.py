@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -25,3 +26,16 @@ def use_database(database_url: str | None) -> Settings:
 def fail(message: str, code: int = 1) -> typer.Exit:
     typer.secho(message, fg=typer.colors.RED, err=True)
     return typer.Exit(code)
+
+
+def parse_date(text: str | None, option: str, example: str) -> datetime | None:
+    """``--option`` as an aware datetime (a date or ISO 8601 time; UTC when it names no
+    zone), None when not given; exits naming the option when it is not a date."""
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise fail(f"{option} {text!r} is not a date; use YYYY-MM-DD or an ISO 8601 "
+                   f"time, e.g. {example}") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -3,13 +3,13 @@ prediction jobs run in this process, with progress bars."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from server.cli.common import DatabaseUrl, fail, use_database
+from server.cli.common import DatabaseUrl, fail, parse_date, use_database
 
 if TYPE_CHECKING:
     import polars as pl
@@ -23,14 +23,7 @@ SEND_TIME_NAMES = ("send-time", "send_time")
 
 
 def _as_of(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise fail(f"--as-of {text!r} is not a date; use YYYY-MM-DD or an ISO 8601 "
-                   "time, e.g. 2026-06-01") from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return parse_date(text, "--as-of", "2026-06-01")
 
 
 class _Bar:

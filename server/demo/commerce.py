@@ -26,6 +26,18 @@ CATEGORY_PRICE = {"apparel": 45.0, "electronics": 180.0, "home": 70.0, "beauty":
 CLICK_ORDER_PROBABILITY = {"newsletter": 0.04, "promotional": 0.09, "abandoned_cart": 0.22,
                            "welcome": 0.06, "reengagement": 0.05, "product_launch": 0.07}
 SOURCES = ("repeat_purchase", "email_click", "touchpoint", "media")
+# Basket structure (recorded in the truth): within a category, the item at position j is
+# chosen with weight (j + 1)^-POPULARITY_EXPONENT; each item after an order's first is,
+# with chance COMPLEMENT_PROBABILITY, the first item's complement (same position in the
+# complementary category); see also FOLLOW_UP_PROBABILITY.
+POPULARITY_EXPONENT = 0.7
+COMPLEMENT_PROBABILITY = 0.4
+# Chance that an order's first item is the complement of the customer's previous
+# order's first item (the charger a month after the headphones).
+FOLLOW_UP_PROBABILITY = 0.3
+COMPLEMENT_CATEGORY = {"apparel": "sports", "sports": "apparel", "electronics": "home",
+                       "home": "garden", "garden": "home", "beauty": "apparel",
+                       "books": "toys", "toys": "books"}
 _ADJECTIVES = ("Classic", "Everyday", "Premium", "Compact", "Organic", "Urban", "Vintage",
                "Smart", "Cozy", "Bold", "Essential", "Deluxe")
 _NOUNS = {"apparel": ("Tee", "Hoodie", "Jacket"), "electronics": ("Headphones", "Speaker",
@@ -109,10 +121,46 @@ def _items(rng: np.random.Generator, people: Population, catalog: Catalog,
     first = np.r_[True, order[1:] != order[:-1]] if len(order) else np.zeros(0, bool)
     wanted = draft.category[order]
     category = np.where(first & (wanted >= 0), wanted, drawn)
-    product = category * PRODUCTS_PER_CATEGORY + rng.integers(0, PRODUCTS_PER_CATEGORY,
-                                                              len(order))
+    rng.integers(0, PRODUCTS_PER_CATEGORY, len(order))  # kept: later draws stay the same
     quantity = 1 + (rng.random(len(order)) < 0.15)
+    product = _structured(rng.spawn(1)[0], order, first, category, draft.customer)
     return order, product, quantity
+
+
+def _structured(rng: np.random.Generator, order: np.ndarray, first: np.ndarray,
+                category: np.ndarray, customer: np.ndarray) -> np.ndarray:
+    """Products with the basket structure: skewed popularity within each category and
+    complements of the order's first item (drawn from a child generator, so the demo's
+    other draws do not move)."""
+    weights = (np.arange(PRODUCTS_PER_CATEGORY) + 1.0) ** -POPULARITY_EXPONENT
+    position = rng.choice(PRODUCTS_PER_CATEGORY, size=len(order), p=weights / weights.sum())
+    product = category * PRODUCTS_PER_CATEGORY + position
+    if not len(order):
+        return product
+    partner = np.array([CATEGORIES.index(COMPLEMENT_CATEGORY[c]) for c in CATEGORIES])
+
+    def complement_of(items: np.ndarray) -> np.ndarray:
+        return np.asarray(partner[items // PRODUCTS_PER_CATEGORY] * PRODUCTS_PER_CATEGORY
+                          + items % PRODUCTS_PER_CATEGORY)
+
+    # Follow-ups, round by round of each customer's orders (orders are in time order).
+    heads = np.flatnonzero(first)
+    who = customer[order[heads]]
+    by_customer = np.lexsort((np.arange(len(heads)), who))
+    rank = np.zeros(len(heads), dtype=np.int64)
+    same = np.r_[False, who[by_customer][1:] == who[by_customer][:-1]]
+    run_start = np.maximum.accumulate(np.where(~same, np.arange(len(heads)), 0))
+    rank[by_customer] = np.arange(len(heads)) - run_start
+    previous = np.full(len(heads), -1)
+    previous[by_customer[same]] = by_customer[np.flatnonzero(same) - 1]
+    follow = rng.random(len(heads)) < FOLLOW_UP_PROBABILITY
+    for step in range(1, int(rank.max(initial=0)) + 1):
+        now = np.flatnonzero((rank == step) & follow)
+        product[heads[now]] = complement_of(product[heads[previous[now]]])
+    head = heads[np.cumsum(first) - 1]  # index of each item's order head
+    complement = complement_of(product[head])
+    swap = ~first & (rng.random(len(order)) < COMPLEMENT_PROBABILITY)
+    return np.where(swap, complement, product)
 
 
 def finish_orders(rng: np.random.Generator, people: Population, catalog: Catalog,

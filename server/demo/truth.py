@@ -115,6 +115,13 @@ def _orders(orders: pl.DataFrame, draft: com.OrderDraft,
                            "revenue": round(float(amount[draft.source == i].sum()), 2)}
                     for i, name in enumerate(com.SOURCES)},
         "click_order_probability": dict(com.CLICK_ORDER_PROBABILITY),
+        "baskets": {"items_per_order": "1 + Poisson(0.6), at most 5",
+                    "popularity_exponent": com.POPULARITY_EXPONENT,
+                    "complement_probability": com.COMPLEMENT_PROBABILITY,
+                    "follow_up_probability": com.FOLLOW_UP_PROBABILITY,
+                    "complement_category": dict(com.COMPLEMENT_CATEGORY),
+                    "complement_rule": "the product at the same position (1-24) in the "
+                                       "complementary category"},
         "touch_channels": {c: {"touchpoints_per_customer_day": r, "conversion_probability": p,
                                "touchpoints": channels.touch_counts[c],
                                "orders": channels.touch_orders[c]}

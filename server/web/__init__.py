@@ -44,6 +44,7 @@ from server.web.triggers import (
     trigger_page,
     triggers_page,
 )
+from server.web.variants import VARIANT_ROUTES
 from server.web.webhooks import reprocess, webhooks_page
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -120,6 +121,8 @@ routes: list[Route] = [
       for path, endpoint, methods in PREDICTION_ROUTES),
     *(Route(path, shows_operation_errors(endpoint), methods=methods)
       for path, endpoint, methods in PERSONALISATION_ROUTES),
+    *(Route(path, shows_operation_errors(endpoint), methods=methods)
+      for path, endpoint, methods in VARIANT_ROUTES),
     *key_routes,
     *(Route(route.path, shows_operation_errors(route.endpoint), methods=route.methods)
       for route in audit_routes),

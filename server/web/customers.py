@@ -40,6 +40,8 @@ query CustomerPage($id: ID!) {
       nextAction { after action probability observed }
       timeline { at source action detail } }
   }
+  recommendations(customerId: $id, limit: 10) {
+    rank score source reason product { id name category } }
 }
 """
 
@@ -62,4 +64,5 @@ async def customer_page(request: Request) -> Response:
         return render_error(request, 404, "No such customer",
                             f"No customer has id {customer_id!r}. Search on /customers.")
     return render(request, "customer.html", {"customer": customer,
-                                             "profile": customer["profile"]})
+                                             "profile": customer["profile"],
+                                             "recommendations": data["recommendations"]})

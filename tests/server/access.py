@@ -63,6 +63,10 @@ QUERIES: dict[str, str] = {
     "personalisationRules": "viewer",
     "personalisationRule": "viewer",
     "personalizedContent": "viewer",
+    "variantChoices": "viewer",
+    "variantSelectionReport": "viewer",
+    "recommendations": "viewer",
+    "recommendationEvaluation": "viewer",
 }
 
 MUTATIONS: dict[str, str] = {
@@ -101,6 +105,8 @@ MUTATIONS: dict[str, str] = {
     "updatePersonalisationRule": "analyst",
     "deletePersonalisationRule": "analyst",
     "installExampleRules": "analyst",
+    "selectVariants": "analyst",
+    "chooseVariant": "analyst",
 }
 
 # "METHOD path" as the route declares it (HEAD goes with GET).
@@ -164,6 +170,9 @@ ROUTES: dict[str, str] = {
     "POST /predictions/send-times": "analyst",
     "GET /predictions/customers/{customer_id}": "viewer",
     "GET /campaigns/{campaign_id}/optimisation": "viewer",
+    "GET /campaigns/{campaign_id}/variants": "viewer",
+    "GET /campaigns/{campaign_id}/variants.csv": "viewer",
+    "POST /campaigns/{campaign_id}/variants": "analyst",
     "GET /predictions/{model_id:int}": "viewer",
     "POST /predictions/{model_id:int}/activate": "analyst",
     "GET /static/{path}": "public",

@@ -66,6 +66,7 @@ from server.db.models.personalisation import (
     CampaignTemplate,
     ContentTemplate,
     PersonalisationRule,
+    VariantChoice,
 )
 from server.db.models.predictions import (
     MODEL_KINDS,
@@ -120,4 +121,5 @@ __all__ = [
     "MODEL_KINDS", "SCORED_KINDS", "SERVED_MODELS", "CustomerScore", "ModelVersion",
     "ScoreRun", "ScoreShard", "SendTimeScore",
     "TEMPLATE_KINDS", "CampaignTemplate", "ContentTemplate", "PersonalisationRule",
+    "VariantChoice",
 ]

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 
 from server.db.engine import arrow_uri
 
@@ -48,6 +48,17 @@ def read_table(engine: Engine, sql: str, *,
             return read_frame(connection, sql, schema=schema)
     uri = arrow_uri(engine.url.render_as_string(hide_password=False))
     return typed(pl.read_database_uri(sql, uri, engine="connectorx"), schema)
+
+
+def query_frame(engine: Engine, sql: str, params: Mapping[str, Any],
+                schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
+    """The rows of a small parameterised query (bound with SQLAlchemy ``:name``
+    parameters) with the columns and types of ``schema``."""
+    with engine.connect() as connection:
+        rows = connection.execute(text(sql), dict(params)).all()
+    raw = pl.DataFrame([tuple(row) for row in rows], schema=list(schema), orient="row",
+                       infer_schema_length=None)
+    return typed(raw, schema)
 
 
 def typed(raw: pl.DataFrame, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from server.db.models import CustomerScore, ModelVersion, ScoreRun, ScoreShard, SendTimeScore
 from server.db.repository.bulk import copy_into
-from server.db.repository.frames import UTC_DATETIME, read_table, typed
+from server.db.repository.frames import UTC_DATETIME, query_frame, read_table, typed
 from server.db.types import utcnow
 
 ORDERS_SCHEMA: dict[str, pl.DataType] = {"customer_id": pl.String(),
@@ -299,11 +299,7 @@ def customer_send_time(*, session: Session, customer_id: str) -> SendTimeScore |
 
 def _query(engine: Engine, sql: str, params: dict[str, Any],
            schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    with engine.connect() as connection:
-        rows = connection.execute(text(sql), params).all()
-    raw = pl.DataFrame([tuple(row) for row in rows], schema=list(schema), orient="row",
-                       infer_schema_length=None)
-    return typed(raw, schema)
+    return query_frame(engine, sql, params, schema)
 
 
 def campaign_send(*, engine: Engine, campaign_id: str) -> tuple[bool, datetime | None]:

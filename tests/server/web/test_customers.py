@@ -165,3 +165,20 @@ def test_the_customer_page_shows_attributes_set_by_triggers(client: TestClient, 
     page = client.get("/customers/u3").text
     assert '<ul id="attributes"><li><code>cart_reminder</code> = sent' in page
     assert "<td><code>cart_id:c3</code></td>" in page
+
+
+def test_the_customer_page_recommends_products_with_reasons(client: TestClient, engine: Engine,
+                                                            viewer_key: str) -> None:
+    from server.runners.base import MEMO
+    from tests.worlds.shop import load_shop
+
+    MEMO.clear()
+    load_shop(engine)
+    log_in(client, viewer_key)
+    page = client.get("/customers/u7")
+
+    recommended = page.context["recommendations"]
+    assert [(r["product"]["id"], r["reason"]) for r in recommended[:2]] == [
+        ("p2", "bought with Ankle socks"), ("p5", "bought with Runner")]
+    assert '<section class="card" id="recommendations">' in page.text
+    assert "<td>bought with Ankle socks</td>" in page.text

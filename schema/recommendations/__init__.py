@@ -1,0 +1,1 @@
+"""Product recommendations for a customer, with reasons."""
