@@ -4,16 +4,24 @@ assembled; variant choice and recommendations join it as fields of their own."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime
 from enum import Enum
+from typing import Any
 
 import strawberry
+from strawberry.types import Info
 
 from analytics.personalisation.lint import LintMessage as LintRow
 from analytics.personalisation.render import Rendered
 from analytics.personalisation.rules import RuleOutcome, RuleResult
+from schema.context import Context
+from schema.personalisation.variants import VariantChoice
+from schema.recommendations.types import ProductRecommendation
 from server.db import models
+from server.runners import recommendations as recommendations_runner
+from server.runners import variants as variants_runner
 from server.runners.personalisation import CustomerPreview
 from server.runners.personalisation import PersonalizedContent as Content
 
@@ -193,6 +201,24 @@ class PersonalizedContent:
                    chosen=_choices(content.outcome),
                    fired_rules=[decision for decision in decisions if decision.fired],
                    rules=decisions)
+
+    @strawberry.field(description="Products to show this customer, each with its reason "
+                                  "(the recommendations field's list).")
+    async def recommendations(self, info: Info[Context, Any],
+                              limit: int = 4) -> list[ProductRecommendation]:
+        rows = await asyncio.to_thread(recommendations_runner.for_customer,
+                                       info.context.engine, str(self.customer_id), limit=limit)
+        return [ProductRecommendation.from_row(row) for row in rows]
+
+    @strawberry.field(description="The subject/content variant the selection policy logged "
+                                  "for this customer on this occasion, with its propensity; "
+                                  "null until selectVariants or chooseVariant has chosen.")
+    async def variant(self, info: Info[Context, Any],
+                      occasion: str = "send") -> VariantChoice | None:
+        row = await asyncio.to_thread(variants_runner.logged_choice, info.context.engine,
+                                      str(self.campaign_id), str(self.customer_id),
+                                      occasion=occasion)
+        return None if row is None else VariantChoice.from_row(row)
 
 
 @strawberry.type(description="A token templates may use, and how often it is empty.")

@@ -193,6 +193,14 @@ def choose_for_customer(engine: Engine, campaign_id: str, customer_id: str, *,
     return row
 
 
+def logged_choice(engine: Engine, campaign_id: str, customer_id: str, *,
+                  occasion: str = "send") -> VariantChoice | None:
+    """The choice already logged for one customer, or None; reading never chooses."""
+    with Session(engine) as session:
+        return repo.get_choice(session=session, campaign_id=campaign_id,
+                               customer_id=customer_id, occasion=occasion)
+
+
 def list_choices(engine: Engine, campaign_id: str, *, offset: int, first: int,
                  variant_id: str | None = None) -> tuple[list[VariantChoice], int]:
     with Session(engine) as session:
