@@ -205,25 +205,33 @@ def test_training_reports_both_models_and_is_deterministic(target):
 
 
 def test_boosting_stops_on_the_latest_sends():
-    times = pl.Series([T0 + timedelta(days=d) for d in (3, 0, 9, 1, 2, 8, 4, 5, 6, 7)])
-    assert _stopping_slice(times).tolist() == [False, False, True, False, False, True,
-                                               False, False, False, False]
-    # All at one moment: a seeded random fifth instead, never every row.
+    days = [(7 * d) % 60 for d in range(60)]  # 60 send-outs, shuffled
+    stop = _stopping_slice(pl.Series([T0 + timedelta(days=d) for d in days]))
+    assert sorted(d for d, s in zip(days, stop.tolist(), strict=True) if s) == list(range(48, 60))
+    # The latest fifth of a window of ten send-outs is two campaigns: a seeded random
+    # fifth instead, as when everything went out at one moment (never every row).
+    few = pl.Series([T0 + timedelta(days=d) for d in (3, 0, 9, 1, 2, 8, 4, 5, 6, 7)] * 5)
+    assert 0 < _stopping_slice(few).sum() < 50
+    assert _stopping_slice(few).tolist() == _stopping_slice(few).tolist()
     same = _stopping_slice(pl.Series([T0] * 50))
     assert 0 < same.sum() < 50
     assert same.tolist() == _stopping_slice(pl.Series([T0] * 50)).tolist()
 
 
 def test_negatives_are_subsampled_with_weights_that_restore_their_total():
-    y = np.array([1.0] * 100 + [0.0] * 900)
+    y = np.array([1.0] * 10_000 + [0.0] * 90_000)
     fit = np.ones(y.size, dtype=bool)
     fit[:10] = False
     keep, weight = _subsample(y, fit)
 
-    assert keep[10:100].all() and not keep[:10].any()  # every fitting positive is kept
-    assert 0.2 < keep[100:].mean() < 0.4
+    assert keep[10:10_000].all() and not keep[:10].any()  # every fitting positive is kept
+    assert 0.28 < keep[10_000:].mean() < 0.32
     assert set(weight[y[keep] == 1].tolist()) == {1.0}
-    assert weight[y[keep] == 0].sum() == pytest.approx(900, rel=0.1)
+    assert weight[y[keep] == 0].sum() == pytest.approx(90_000, rel=0.02)
+    # A small window keeps every fitting row, unweighted: subsampling would only add noise.
+    small = np.array([1.0] * 100 + [0.0] * 900)
+    keep, weight = _subsample(small, fit[:1000])
+    assert keep.tolist() == fit[:1000].tolist() and set(weight.tolist()) == {1.0}
 
 
 @pytest.mark.parametrize("target", ["open", "click"])
