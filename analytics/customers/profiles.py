@@ -19,6 +19,10 @@ a web visit; signing up counts as activity too):
 4. ``active``: last activity within 30 days;
 5. ``at_risk``: last activity 31-90 days ago;
 6. ``dormant``: last activity 91-180 days ago.
+
+Churn: ``churn_probability`` and ``churn_risk`` (low < 0.2 <= medium < 0.5 <= high < 0.8
+<= critical) are copied from the published churn scores given; without a score both
+are null, so a rule on them does not hold for an unscored customer.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from analytics.customers.schemas import (
     CUSTOMER_SCHEMA,
     ORDER_SCHEMA,
     PROFILE_SCHEMA,
+    SCORE_SCHEMA,
     SEND_SCHEMA,
     conform,
 )
@@ -208,12 +213,14 @@ def engagement_level(score: pl.Expr) -> pl.Expr:
 
 def compute_profiles(*, customers: pl.DataFrame, sends: pl.DataFrame, orders: pl.DataFrame,
                      behavior: pl.DataFrame, agents: pl.DataFrame,
-                     as_of: datetime) -> pl.DataFrame:
+                     as_of: datetime, scores: pl.DataFrame | None = None) -> pl.DataFrame:
     """One row per customer of ``customers`` with the columns of ``PROFILE_SCHEMA``.
 
     ``sends``: ``SEND_SCHEMA`` (one row per send); ``orders``: ``ORDER_SCHEMA``;
     ``behavior``: ``BEHAVIOR_SCHEMA`` (web events with their product's category);
-    ``agents``: ``AGENT_SCHEMA`` (user agents of human opens and clicks). Rows of
+    ``agents``: ``AGENT_SCHEMA`` (user agents of human opens and clicks); ``scores``:
+    ``SCORE_SCHEMA`` (the published churn scores; a customer without one, or no
+    ``scores`` at all, has a null ``churn_probability`` and ``churn_risk``). Rows of
     customers not in ``customers`` are ignored.
     """
     customers = conform(customers, CUSTOMER_SCHEMA)
@@ -221,11 +228,14 @@ def compute_profiles(*, customers: pl.DataFrame, sends: pl.DataFrame, orders: pl
     orders = conform(orders, ORDER_SCHEMA)
     behavior = conform(behavior, BEHAVIOR_SCHEMA)
     agents = conform(agents, AGENT_SCHEMA)
+    scores = conform(scores if scores is not None else pl.DataFrame(schema=SCORE_SCHEMA),
+                     SCORE_SCHEMA).unique("customer_id", keep="first")
     joined = (customers.lazy()
               .join(_send_measures(sends, as_of).lazy(), on="customer_id", how="left")
               .join(_order_measures(orders, as_of).lazy(), on="customer_id", how="left")
               .join(_behavior_measures(behavior).lazy(), on="customer_id", how="left")
-              .join(_device_preference(agents).lazy(), on="customer_id", how="left"))
+              .join(_device_preference(agents).lazy(), on="customer_id", how="left")
+              .join(scores.lazy(), on="customer_id", how="left"))
     months = (_days_since(pl.col("first_purchase_at"), as_of) / 30.0).clip(lower_bound=1.0)
     score = pl.col("email_score").fill_null(0.0) + pl.col("order_score").fill_null(0.0)
     profiles = (joined.with_columns(

@@ -12,9 +12,11 @@ from typing import Any
 
 import polars as pl
 from sqlalchemy import Connection, Engine, text
+from sqlmodel import Session
 
 from server.db.repository import bulk
 from server.db.repository.frames import read_frame, read_table, typed
+from server.db.repository.predictions import published_run
 
 SCOPE = "stage_profile_customers"
 
@@ -45,11 +47,30 @@ def drop_scope(connection: Connection) -> None:
     bulk.drop_stage(connection, SCOPE)
 
 
+def churn_run(source: Source) -> int | None:
+    """The id of the published churn scoring run (the one readers see), None before
+    any churn scores are published."""
+    with Session(bind=source) as session:
+        run = published_run(session=session, kind="churn")
+    return None if run is None else run.id
+
+
 def profile_inputs(source: Source, schemas: Mapping[str, Schema]) -> dict[str, pl.DataFrame]:
     """The frames a profile is computed from (customers, sends, orders, behavior,
-    agents), each typed by its entry in ``schemas``, for everyone (an engine) or the
-    staged scope (a connection)."""
+    agents, and the published churn scores), each typed by its entry in ``schemas``, for
+    everyone (an engine) or the staged scope (a connection)."""
+    run = churn_run(source)
+    if run is None:
+        scores = pl.DataFrame(schema=dict(schemas["scores"]))
+    else:
+        scores = _read(source, (
+            # Safe SQL (S608): table and column names are code constants; the run id is
+            # an int.
+            "SELECT s.customer_id, s.probability AS churn_probability, "  # noqa: S608
+            "s.risk_level AS churn_risk FROM customer_score s" + _join(source, "s")
+            + f" WHERE s.run_id = {int(run)}"), schemas["scores"])
     return {
+        "scores": scores,
         "customers": _read(source, (
             # Safe SQL (S608): table and column names are code constants; values are bound.
             "SELECT c.customer_id, c.signup_at, c.country, c.email_domain FROM customer c"  # noqa: S608
