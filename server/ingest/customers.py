@@ -161,9 +161,9 @@ def refresh_imported(connection: Connection, kind: str, stage: str,
                      touched: set[str], *, may_defer: bool = True) -> Refreshed:
     """After an import of ``kind`` whose stored rows are staged in ``stage``: refresh the
     profiles and rule segments of the customers those rows name, plus ``touched`` (the
-    customers of rows the import replaced). Over ``inline_limit`` customers (None: no
-    limit) nothing is refreshed and ``deferred`` says how many: the caller queues the job
-    once its transaction commits (``request_refresh``)."""
+    customers of rows the import replaced). Over ``INLINE_CUSTOMERS`` customers, when
+    ``may_defer``, nothing is refreshed and ``deferred`` says how many: the caller queues
+    the job once its transaction commits (``request_refresh``)."""
     if kind == "events":
         # Safe SQL (S608): the stage name is a code constant.
         sql = (f"SELECT DISTINCT m.customer_id FROM {stage} s "  # noqa: S608
