@@ -31,7 +31,7 @@ from analytics.customers.membership import membership_change
 from analytics.customers.profiles import LIFECYCLE_STAGES, compute_profiles
 from analytics.customers.rfm import RFM_NAMES, rfm_scores
 from analytics.customers.rules import PROFILE_FIELDS, members
-from analytics.customers.schemas import INPUT_SCHEMAS
+from analytics.customers.schemas import INPUT_SCHEMAS, PROFILE_SCHEMA
 from analytics.customers.tiers import VALUE_TIERS, value_tiers
 from analytics.predictions.churn import RISK_LEVELS
 from jobs.send import send
@@ -255,6 +255,13 @@ def refresh_everyone(engine: Engine, at: datetime | None = None) -> Refreshed:
     at = at or utcnow()
     profiles = compute_profiles(**customers.profile_inputs(engine, INPUT_SCHEMAS), as_of=at)
     with engine.begin() as connection:
+        # An import that committed while this refresh read and computed wrote newer
+        # profiles for its customers (its rows are not in what this refresh read): keep
+        # them, rather than put back the older state until the next refresh.
+        newer = customers.profiles_newer_than(connection, at, PROFILE_SCHEMA)
+        if newer.height:
+            profiles = pl.concat([profiles.filter(~pl.col("customer_id").is_in(
+                newer["customer_id"].implode())), newer]).sort("customer_id")
         customers.write_profiles(connection, profiles, everyone=True)
         _ensure_rule_families(connection)
         result = refresh_rule_segments(connection, profiles, None, at)

@@ -8,12 +8,14 @@ caller's transaction so an import sees its own uncommitted rows).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import polars as pl
 from sqlalchemy import Connection, Engine, text
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
+from server.db.models import CustomerProfile
 from server.db.repository import bulk
 from server.db.repository.frames import read_frame, read_table, typed
 from server.db.repository.predictions import published_run
@@ -134,6 +136,21 @@ def profile_frame(source: Source, schema: Schema) -> pl.DataFrame:
     # Safe SQL (S608): table and column names are code constants; values are bound.
     return _read(source, f"SELECT {columns} FROM customer_profile p" + _join(source, "p")  # noqa: S608
                  + " ORDER BY p.customer_id", schema)
+
+
+def profiles_newer_than(connection: Connection, at: datetime,
+                        schema: Schema) -> pl.DataFrame:
+    """Stored profiles computed after ``at`` (by imports that committed while a full
+    refresh that started at ``at`` was computing), with the columns of ``schema``."""
+    # Through the model's column, so ``at`` is bound as the column stores it.
+    ids = [row[0] for row in connection.execute(
+        select(CustomerProfile.customer_id).where(col(CustomerProfile.computed_at) > at))]
+    if not ids:
+        return pl.DataFrame(schema=dict(schema))
+    stage_scope(connection, ids)
+    newer = profile_frame(connection, schema)
+    drop_scope(connection)
+    return newer
 
 
 def profile_of(connection: Connection, customer_id: str,

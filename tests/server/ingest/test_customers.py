@@ -9,13 +9,14 @@ import numpy as np
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
-from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlalchemy import Engine, update
+from sqlmodel import Session, col
 
 from analytics.customers.expressions import parse
 from analytics.customers.profiles import compute_profiles
 from analytics.customers.rules import PROFILE_FIELDS, members
 from analytics.customers.schemas import INPUT_SCHEMAS, PROFILE_SCHEMA
+from server.db.models import CustomerProfile
 from server.db.repository.customers import profile_frame, profile_inputs
 from server.db.repository.segments import current_members
 from server.ingest import customers as refresh
@@ -235,3 +236,24 @@ def test_churn_risk_segments_follow_the_published_scores(engine: Engine, frozen:
     load_csv("orders", "order_id,customer_id,occurred_at,amount,currency\n"
                        "o9,u2,2026-03-09T10:00:00Z,5,USD\n", engine)
     assert membership_drift(engine) == {}
+
+
+def test_a_full_refresh_keeps_profiles_an_import_wrote_while_it_computed(
+        engine: Engine, frozen: datetime, monkeypatch: pytest.MonkeyPatch):
+    load_world(engine)
+    compute = refresh.compute_profiles
+    later = datetime(2026, 3, 20, 0, 1, tzinfo=UTC)
+
+    def computed_then_an_import_commits(**inputs: object) -> pl.DataFrame:
+        profiles = compute(**inputs)  # from the refresh's read: u2 has no order
+        # what an import's refresh writes for u2 meanwhile (a later, newer profile)
+        with engine.begin() as connection:
+            connection.execute(update(CustomerProfile).where(
+                col(CustomerProfile.customer_id) == "u2").values(purchases=7,
+                                                                  computed_at=later))
+        return profiles
+
+    monkeypatch.setattr(refresh, "compute_profiles", computed_then_an_import_commits)
+    refresh.refresh_everyone(engine, AS_OF)
+    assert table_rows(engine, "SELECT customer_id, purchases FROM customer_profile "
+                              "ORDER BY customer_id") == [("u1", 3), ("u2", 7), ("u3", 1)]
