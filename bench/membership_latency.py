@@ -2,10 +2,10 @@
 
 Loads the demo into a fresh SQLite file with ``mailscope demo`` (timed: the load time of
 the demo, whose large imports hand the profile refresh to the ``refresh_segments`` job),
-runs that job (timed), starts ``mailscope serve`` (uvicorn, embedded workers) in a
-subprocess and defines a rule segment over lifetime revenue. Each trial then imports one
-order through the REST import endpoint (``POST /api/import/orders``) that moves one
-customer into the segment (or, re-importing the same order at amount 0, out of it) and
+starts ``mailscope serve`` (uvicorn, embedded workers, which run the refresh job the
+load queued: timed until it is done) in a subprocess and defines a rule segment over
+lifetime revenue. Each trial then imports one order through the REST import endpoint
+(``POST /api/import/orders``) that moves one customer into the segment (or, re-importing the same order at amount 0, out of it) and
 polls that customer's segments over GraphQL until the change shows; the latency is from
 the start of the upload to the first poll that sees it (goal: p95 under 5 s).
 
@@ -125,6 +125,17 @@ def _customers(url: str, count: int) -> list[str]:
             "SELECT customer_id FROM customer ORDER BY customer_id LIMIT :n"), {"n": count})]
 
 
+def _unfinished_refreshes(url: str) -> int:
+    from sqlalchemy import text
+
+    from server.db.engine import engine_for
+
+    with engine_for(url).connect() as connection:
+        return int(connection.execute(text(
+            "SELECT COUNT(*) FROM job_run WHERE actor = 'refresh_segments' AND state IN "
+            "('queued', 'running')")).scalar() or 0)
+
+
 def _percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
@@ -157,11 +168,16 @@ def main() -> None:
         seconds = _timed_run(command, env)
         how = "every import refreshed inline" if args.inline else "large imports deferred"
         print(f"  mailscope demo ({how}): {seconds:.1f} s")
-        seconds = _timed_run([*MAILSCOPE, "jobs", "run", "refresh_segments", "--wait"], env)
-        print(f"  refresh_segments job after the load: {seconds:.1f} s")
     key = _admin_key(url)
+    started = time.perf_counter()
     server = Server(env, key)
     try:
+        # The server's embedded workers run the refresh the load queued; trials start
+        # once profiles and segments are current.
+        while _unfinished_refreshes(url):
+            time.sleep(0.5)
+        print(f"  server start and the queued refresh_segments job: "
+              f"{time.perf_counter() - started:.1f} s")
         server.graphql("mutation($input: SegmentInput!) { createSegment(input: $input) { "
                        "__typename } }", {"input": {"id": SEGMENT, "name": "Bench latency",
                                                     "definition": RULE}})
