@@ -6,8 +6,9 @@ starts ``mailscope serve`` (uvicorn, embedded workers, which run the refresh job
 load queued: timed until it is done) in a subprocess and defines a rule segment over
 lifetime revenue. Each trial then imports one order through the REST import endpoint
 (``POST /api/import/orders``) that moves one customer into the segment (or,
-re-importing the same order at amount 0, out of it) and polls that customer's segments over GraphQL until the change shows; the latency is from
-the start of the upload to the first poll that sees it (goal: p95 under 5 s).
+re-importing the same order at amount 0, out of it) and polls that customer's segments
+over GraphQL until the change shows; the latency is from the start of the upload to the
+first poll that sees it (goal: p95 under 5 s).
 
     python bench/membership_latency.py                      # 100k customers (scale M)
     python bench/membership_latency.py --customers 20000 --campaigns 60 --trials 40
