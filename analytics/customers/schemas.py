@@ -26,6 +26,10 @@ BEHAVIOR_SCHEMA: dict[str, pl.DataType] = {
 AGENT_SCHEMA: dict[str, pl.DataType] = {
     "customer_id": pl.String(), "user_agent": pl.String(),
 }
+SCORE_SCHEMA: dict[str, pl.DataType] = {
+    "customer_id": pl.String(), "churn_probability": pl.Float64(), "churn_risk": pl.String(),
+}
+"""A customer's published churn score: the probability and its risk level."""
 
 PROFILE_SCHEMA: dict[str, pl.DataType] = {
     "customer_id": pl.String(),
@@ -55,6 +59,8 @@ PROFILE_SCHEMA: dict[str, pl.DataType] = {
     "lifecycle_stage": pl.String(),
     "last_activity_at": UTC,
     "opted_out": pl.Boolean(),
+    "churn_probability": pl.Float64(),
+    "churn_risk": pl.String(),
     "computed_at": UTC,
 }
 """A profile's columns; ``preferred_categories`` holds up to three, most browsed first,
@@ -63,7 +69,7 @@ joined by ", "."""
 
 INPUT_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     "customers": CUSTOMER_SCHEMA, "sends": SEND_SCHEMA, "orders": ORDER_SCHEMA,
-    "behavior": BEHAVIOR_SCHEMA, "agents": AGENT_SCHEMA,
+    "behavior": BEHAVIOR_SCHEMA, "agents": AGENT_SCHEMA, "scores": SCORE_SCHEMA,
 }
 """The schema of each frame ``compute_profiles`` takes, by its argument name."""
 

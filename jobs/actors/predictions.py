@@ -89,6 +89,10 @@ def score_customers(job_id: int, version: int, shard: int, shards: int,
         detail = f"{result.rows} customers scored in run {run}"
         if result.published:
             detail += "; run published"
+            if result.kind == "churn":
+                # Profiles carry the published churn scores (rules and the churn-risk
+                # segments read them): recompute them with the new run.
+                detail += f"; segment refresh queued (job {send('refresh_segments')})"
         if result.drift_warning:
             detail += f"; {result.drift_warning}"
         job.done(detail)

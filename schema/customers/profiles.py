@@ -39,7 +39,15 @@ class CustomerProfile:
     lifecycle_stage: str
     last_activity_at: datetime | None
     opted_out: bool
+    churn_probability: float | None = strawberry.field(
+        description="From the published churn scores; null while the customer has none.")
+    churn_risk: str | None = strawberry.field(
+        description="low, medium, high or critical (of churnProbability); null without a "
+                    "score.")
     computed_at: datetime
+    pending: bool = strawberry.field(
+        description="True while a refresh job is recomputing profiles (after a large "
+                    "import): the values may be behind the data until it finishes.")
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> CustomerProfile:

@@ -43,7 +43,10 @@ class Customer:
     @strawberry.field(description="Null until the customer's profile is first computed.")
     async def profile(self, info: Info[Context, Any]) -> CustomerProfile | None:
         row = await asyncio.to_thread(runner.profile, info.context.engine, str(self.id))
-        return None if row is None else CustomerProfile.from_row(row)
+        if row is None:
+            return None
+        pending = await asyncio.to_thread(runner.pending, info.context.engine)
+        return CustomerProfile.from_row({**row, "pending": pending})
 
     @strawberry.field(description="Segments the customer is in (with history: "
                                   "current: false), each with why.")
@@ -118,7 +121,7 @@ class Segment:
     name: str
     description: str | None
     kind: str = strawberry.field(
-        description="rule, lifecycle, value_tier, rfm, cluster or static.")
+        description="rule, lifecycle, churn_risk, value_tier, rfm, cluster or static.")
     definition: str | None = strawberry.field(
         description="The rule (rule segments) or the RFM name (rfm segments).")
     computed_at: datetime | None = strawberry.field(
@@ -131,6 +134,18 @@ class Segment:
         return cls(id=strawberry.ID(row.segment_id), name=row.name,
                    description=row.description, kind=row.kind, definition=row.definition,
                    computed_at=row.computed_at, refreshed_at=row.refreshed_at)
+
+    @strawberry.field(description="True while a refresh job is recomputing profiles and "
+                                  "segments (after a large import): members may be "
+                                  "behind the data until it finishes.")
+    async def pending(self, info: Info[Context, Any]) -> bool:
+        return await asyncio.to_thread(runner.pending, info.context.engine)
+
+    @strawberry.field(description="Why the members may not be what the name suggests (a "
+                                  "churn-risk segment before any churn scores exist); null "
+                                  "when there is nothing to say.")
+    async def note(self, info: Info[Context, Any]) -> str | None:
+        return await asyncio.to_thread(runner.segment_note, info.context.engine, self.kind)
 
     @strawberry.field
     async def member_count(self, info: Info[Context, Any]) -> int:

@@ -110,6 +110,13 @@ def _score(engine: Engine, version_id: int, shards: int) -> None:
                 typer.secho(f"warning: {result.drift_warning}", fg=typer.colors.YELLOW,
                             err=True)
     typer.echo(f"{rows:,} customers scored with version {version_id} (run {run.id})")
+    if result.published and result.kind == "churn":
+        from server.runners.customers import refresh_all
+
+        # Profiles carry the published churn scores (rules and churn-risk segments).
+        refreshed = refresh_all(engine)
+        typer.echo(f"{refreshed['profiles']:,} profiles and their segments refreshed with "
+                   "the new churn scores")
 
 
 def score(

@@ -2,21 +2,28 @@
 
 ``refresh_touched`` runs inside an import's transaction for the customers the import
 touched: their profiles are recomputed and every rule segment re-evaluated for them
-alone. ``refresh_everyone`` (the refresh job) recomputes every profile and every rule,
-RFM and behavioural-cluster segment (RFM scores and clusters depend on the whole
-population, so only the full refresh moves them). For data that has not moved, and the
+alone. An import that touches more than ``INLINE_CUSTOMERS`` customers commits its facts
+without it and queues the ``refresh_segments`` job instead (``request_refresh``), which
+recomputes everyone; until that job finishes, profiles and segments report themselves
+pending (``refresh_pending``), so pages say "recomputing" rather than showing the
+previous values as current. ``refresh_everyone`` (the refresh job) recomputes every
+profile and every rule, churn-risk, value-tier, RFM and behavioural-cluster segment
+(RFM scores, tiers and clusters depend on the whole population, so only the full
+refresh moves them). For data that has not moved, and the
 same ``as_of``, the touched refreshes end exactly where one full refresh does
 (``tests/server/ingest/test_customers.py``).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import polars as pl
 from sqlalchemy import Connection, Engine, text
+from sqlmodel import Session
 
 from analytics.customers.clusters import cluster_customers
 from analytics.customers.expressions import RuleSyntaxError, parse
@@ -24,19 +31,54 @@ from analytics.customers.membership import membership_change
 from analytics.customers.profiles import LIFECYCLE_STAGES, compute_profiles
 from analytics.customers.rfm import RFM_NAMES, rfm_scores
 from analytics.customers.rules import PROFILE_FIELDS, members
-from analytics.customers.schemas import INPUT_SCHEMAS
+from analytics.customers.schemas import INPUT_SCHEMAS, PROFILE_SCHEMA
 from analytics.customers.tiers import VALUE_TIERS, value_tiers
+from analytics.predictions.churn import RISK_LEVELS
+from jobs.send import send
 from server.db.repository import changes, customers, segments
+from server.db.repository.jobs import unfinished_job_runs
 from server.db.types import utcnow
+
+log = logging.getLogger(__name__)
+
+REFRESH_ACTOR = "refresh_segments"
+# Touched customers an import refreshes inside its own transaction at most (well under a
+# second); a larger import hands the refresh to the job, which recomputes everyone set-
+# based in one pass instead of holding the import's write lock for it.
+INLINE_CUSTOMERS = 2_000
 
 # segment ids of the RFM segments, made by the refresh job: "rfm-champions", ...
 RFM_SEGMENTS = {name: "rfm-" + name.lower().replace(" ", "-") for name in RFM_NAMES}
 """RFM name -> the id of its segment."""
 # Segments whose membership is a rule over the profile, evaluated on every import:
-# users' rule segments, and one lifecycle segment per stage made by the refresh.
-RULE_KINDS = ("rule", "lifecycle")
+# users' rule segments, and the families the refresh makes: one lifecycle segment per
+# stage and one churn-risk segment per risk level.
+RULE_KINDS = ("rule", "lifecycle", "churn_risk")
 LIFECYCLE_SEGMENTS = {f"lifecycle-{stage.replace('_', '-')}": stage
                       for stage in LIFECYCLE_STAGES}
+CHURN_RISK_SEGMENTS = {f"churn-risk-{level}": level for level in RISK_LEVELS}
+"""Segment id -> the churn risk level (of the published churn scores) it holds."""
+
+
+@dataclass(frozen=True)
+class _Family:
+    """Rule segments the refresh makes, one per value of a profile field."""
+
+    kind: str
+    field: str
+    label: str
+    description: str
+    segments: dict[str, str]
+
+
+_FAMILIES = (
+    _Family("lifecycle", "lifecycle_stage", "Lifecycle",
+            "Customers whose lifecycle stage is {value} (see the README)",
+            LIFECYCLE_SEGMENTS),
+    _Family("churn_risk", "churn_risk", "Churn risk",
+            "Customers whose published churn score is {value} risk (low < 0.2 <= medium "
+            "< 0.5 <= high < 0.8 <= critical)", CHURN_RISK_SEGMENTS),
+)
 
 
 @dataclass
@@ -46,6 +88,8 @@ class Refreshed:
     profiles: int = 0
     entered: dict[str, int] = field(default_factory=dict)
     left: dict[str, int] = field(default_factory=dict)
+    deferred: int = 0
+    """Touched customers left to the refresh job (an import over ``INLINE_CUSTOMERS``)."""
 
     @property
     def moved(self) -> int:
@@ -114,10 +158,12 @@ _PROFILE_KINDS = ("customers", "messages", "orders", "behavior")
 
 
 def refresh_imported(connection: Connection, kind: str, stage: str,
-                     touched: set[str]) -> Refreshed:
+                     touched: set[str], *, may_defer: bool = True) -> Refreshed:
     """After an import of ``kind`` whose stored rows are staged in ``stage``: refresh the
     profiles and rule segments of the customers those rows name, plus ``touched`` (the
-    customers of rows the import replaced)."""
+    customers of rows the import replaced). Over ``INLINE_CUSTOMERS`` customers, when
+    ``may_defer``, nothing is refreshed and ``deferred`` says how many: the caller queues
+    the job once its transaction commits (``request_refresh``)."""
     if kind == "events":
         # Safe SQL (S608): the stage name is a code constant.
         sql = (f"SELECT DISTINCT m.customer_id FROM {stage} s "  # noqa: S608
@@ -128,7 +174,37 @@ def refresh_imported(connection: Connection, kind: str, stage: str,
     else:
         return Refreshed()
     customer_ids = {row[0] for row in connection.execute(text(sql)) if row[0] is not None}
-    return refresh_touched(connection, sorted(customer_ids | touched))
+    customer_ids |= touched
+    if may_defer and len(customer_ids) > INLINE_CUSTOMERS:
+        return Refreshed(deferred=len(customer_ids))
+    return refresh_touched(connection, sorted(customer_ids))
+
+
+def _refresh_jobs(engine: Engine) -> list[tuple[int, str]]:
+    with Session(engine) as session:
+        return [(job.id or 0, job.state) for job in unfinished_job_runs(session=session)
+                if job.actor == REFRESH_ACTOR]
+
+
+def request_refresh(engine: Engine) -> int | None:
+    """Queue ``refresh_segments`` after an import deferred its profile refresh; returns the
+    job id (an already queued, not yet started, job is reused: it will read this
+    import's rows). None when the job could not be queued (logged; the data stays
+    stored and the next refresh catches up)."""
+    queued = [job_id for job_id, state in _refresh_jobs(engine) if state == "queued"]
+    if queued:
+        return queued[0]
+    try:
+        return send(REFRESH_ACTOR)
+    except Exception:  # the broker is down: the import is stored; a refresh catches up
+        log.exception("could not queue %s after a large import", REFRESH_ACTOR)
+        return None
+
+
+def refresh_pending(engine: Engine) -> bool:
+    """Whether a refresh job is queued or running: profiles and segments may be behind
+    the stored facts until it finishes."""
+    return bool(_refresh_jobs(engine))
 
 
 def _slug(name: str) -> str:
@@ -148,17 +224,19 @@ def _ensure_segments(connection: Connection, kind: str, names: dict[str, str],
                  "at": utcnow(), "description": description + name})
 
 
-def _ensure_lifecycle_segments(connection: Connection) -> None:
-    existing = {segment_id for segment_id, _ in
-                segments.segments_of_kind(connection, ["lifecycle"])}
-    for segment_id, stage in LIFECYCLE_SEGMENTS.items():
-        if segment_id not in existing:
-            connection.execute(text(
-                "INSERT INTO segment (segment_id, name, description, definition, kind, "
-                "created_at) VALUES (:id, :label, :description, :rule, 'lifecycle', :at)"),
-                {"id": segment_id, "label": f"Lifecycle: {stage.replace('_', ' ')}",
-                 "rule": f'lifecycle_stage == "{stage}"', "at": utcnow(),
-                 "description": f"Customers whose lifecycle stage is {stage} (see the README)"})
+def _ensure_rule_families(connection: Connection) -> None:
+    """Make the lifecycle and churn-risk segments (rules over one profile field)."""
+    for family in _FAMILIES:
+        existing = {segment_id for segment_id, _ in
+                    segments.segments_of_kind(connection, [family.kind])}
+        for segment_id, value in family.segments.items():
+            if segment_id not in existing:
+                connection.execute(text(
+                    "INSERT INTO segment (segment_id, name, description, definition, kind, "
+                    "created_at) VALUES (:id, :label, :description, :rule, :kind, :at)"),
+                    {"id": segment_id, "label": f"{family.label}: {value.replace('_', ' ')}",
+                     "rule": f'{family.field} == "{value}"', "kind": family.kind,
+                     "at": utcnow(), "description": family.description.format(value=value)})
 
 
 def _refresh_computed(connection: Connection, result: Refreshed, kind: str,
@@ -177,8 +255,15 @@ def refresh_everyone(engine: Engine, at: datetime | None = None) -> Refreshed:
     at = at or utcnow()
     profiles = compute_profiles(**customers.profile_inputs(engine, INPUT_SCHEMAS), as_of=at)
     with engine.begin() as connection:
+        # An import that committed while this refresh read and computed wrote newer
+        # profiles for its customers (its rows are not in what this refresh read): keep
+        # them, rather than put back the older state until the next refresh.
+        newer = customers.profiles_newer_than(connection, at, PROFILE_SCHEMA)
+        if newer.height:
+            profiles = pl.concat([profiles.filter(~pl.col("customer_id").is_in(
+                newer["customer_id"].implode())), newer]).sort("customer_id")
         customers.write_profiles(connection, profiles, everyone=True)
-        _ensure_lifecycle_segments(connection)
+        _ensure_rule_families(connection)
         result = refresh_rule_segments(connection, profiles, None, at)
         _ensure_segments(connection, "value_tier",
                          {f"value-{tier}": tier for tier in VALUE_TIERS}, "Value tier",

@@ -8,7 +8,7 @@ touched, all in one transaction: either every row is stored or nothing is.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +86,8 @@ class _Written:
     unchanged: int
     campaigns: set[str]
     customers: set[str]
+    # Touched customers whose profile refresh is left to the job (queued after commit).
+    deferred: int = 0
 
 
 def _write(connection: Connection, spec: Kind, stage: str,
@@ -114,7 +116,8 @@ def _write(connection: Connection, spec: Kind, stage: str,
 
 
 def _store(connection: Connection, spec: Kind, stage: str, skip_invalid: bool,
-           prefold: events.Prefold | None = None) -> tuple[_Written, list[RowError]]:
+           prefold: events.Prefold | None = None, *,
+           may_defer: bool = True) -> tuple[_Written, list[RowError]]:
     problems = _reference_errors(connection, spec, stage)
     if spec.name == "events":
         problems += [RowError(p.row, p.column, p.value, p.message)
@@ -130,7 +133,9 @@ def _store(connection: Connection, spec: Kind, stage: str, skip_invalid: bool,
     if campaigns:
         rollups.refresh_rollups(connection, campaigns)
     if written.inserted or written.updated:
-        customers.refresh_imported(connection, spec.name, stage, written.customers)
+        refreshed = customers.refresh_imported(connection, spec.name, stage,
+                                               written.customers, may_defer=may_defer)
+        written = replace(written, deferred=refreshed.deferred)
         # Last, so the row it locks (on PostgreSQL) is held only until the commit.
         changes.bump(connection, spec.name)
     return written, problems
@@ -182,6 +187,10 @@ def load_frame(kind: str, frame: pl.DataFrame, *, engine: Engine | None = None,
     report = None if progress is None else lambda done: progress(done, total)
     with engine.connect() as connection:
         written, problems = _stage_and_store(connection, spec, staged, skip_invalid, report)
+    if written.deferred:
+        # After the commit, so the job reads this import's rows (and on SQLite the
+        # job_run row is not written while the import holds the write lock).
+        customers.request_refresh(engine)
     if spec.name in triggers.BATCH_KINDS and written.inserted + written.updated:
         triggers.evaluate_batch(engine, staged)
     inserted, updated, unchanged = written.inserted, written.updated, written.unchanged
@@ -212,7 +221,9 @@ def store_frames(connection: Connection, frames: Sequence[tuple[str, pl.DataFram
             raise IngestError(list(result.errors))
         name = f"stage_{spec.name}"
         bulk.stage_frame(connection, name, _stage_frame(spec, result.valid))
-        written, _ = _store(connection, spec, name, skip_invalid=False)
+        # The caller commits later: refresh inline whatever the size (a job queued now
+        # could run before the caller's commit).
+        written, _ = _store(connection, spec, name, skip_invalid=False, may_defer=False)
         bulk.drop_stage(connection, name)
         reports.append(IngestReport(kind=spec.name, received=frame.height,
                                     inserted=written.inserted, updated=written.updated,

@@ -30,6 +30,7 @@ from server.db.types import utcnow
 from server.ingest.customers import (
     RULE_KINDS,
     refresh_everyone,
+    refresh_pending,
     refresh_rule_segments,
 )
 from server.runners.base import MEMO
@@ -89,7 +90,7 @@ def _why(segment: Segment, row: dict[str, Any] | None,
          rfm: dict[str, Any] | None) -> Explanation | None:
     if row is None:
         return None
-    if segment.kind in ("rule", "lifecycle") and segment.definition:
+    if segment.kind in RULE_KINDS and segment.definition:
         try:
             return explain(parse(segment.definition, PROFILE_FIELDS), row)
         except RuleSyntaxError:
@@ -291,6 +292,29 @@ def clusters(engine: Engine, k: int | None = None) -> Clusters:
     silhouette), cached per data version; raises ``ValueError`` for an impossible k."""
     return MEMO.of(engine, ("clusters", k, generations(engine)),
                    lambda: cluster_customers(all_profiles(engine), k))
+
+
+NO_CHURN_SCORES = ("No churn scores are published yet, so this segment has no members: "
+                   "train a churn model and score the customers (mailscope train churn); "
+                   "it fills when the scoring run is published.")
+
+
+def pending(engine: Engine) -> bool:
+    """Whether a refresh job is recomputing profiles and segments (after an import too
+    large to refresh inline, or a refresh someone started): until it finishes they may
+    be behind the stored data."""
+    return refresh_pending(engine)
+
+
+def segment_note(engine: Engine, kind: str) -> str | None:
+    """What a reader must know to read the members of a segment of ``kind`` (churn-risk
+    segments before any churn scores exist are empty for that reason, not because nobody
+    is at risk)."""
+    if kind == "churn_risk":
+        with engine.connect() as connection:
+            if profiles_repo.churn_run(connection) is None:
+                return NO_CHURN_SCORES
+    return None
 
 
 def refresh_all(engine: Engine) -> dict[str, int]:

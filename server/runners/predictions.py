@@ -321,6 +321,7 @@ class ShardResult:
     rows: int
     published: bool
     drift_warning: str | None
+    kind: str
 
 
 def score_shard(engine: Engine, run_id: int, shard: int, *,
@@ -376,7 +377,8 @@ def score_shard(engine: Engine, run_id: int, shard: int, *,
     written = repo.write_score_shard(engine=engine, run_id=run_id, shard=shard, scores=scores)
     progress(1.0, f"{mine.height:,} customers scored")
     return ShardResult(run_id=run_id, shard=shard, rows=mine.height,
-                       published=written.completed_at is not None, drift_warning=warning)
+                       published=written.completed_at is not None, drift_warning=warning,
+                       kind=version.kind)
 
 
 def activate(engine: Engine, version_id: int) -> ModelVersion:

@@ -30,7 +30,7 @@ query CustomerPage($id: ID!) {
       daysSinceLastPurchase sends openRate30d openRate90d clickRate30d clickRate90d
       sessions pagesPerSession sessionDuration preferredCategories devicePreference
       preferredSendHour engagementScore engagementLevel lifecycleStage lastActivityAt
-      optedOut computedAt
+      optedOut churnProbability churnRisk computedAt pending
     }
     segments { segmentId name kind enteredAt
       why { matches reasons { condition held values { field value } } } }

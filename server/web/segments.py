@@ -15,7 +15,7 @@ from server.web.templating import is_htmx, render, render_error
 
 SEGMENTS_QUERY = """
 query SegmentsPage {
-  segments { id name kind definition memberCount computedAt refreshedAt }
+  segments { id name kind definition memberCount computedAt refreshedAt pending note }
 }
 """
 
@@ -49,7 +49,7 @@ query ClustersPage($k: Int) {
 SEGMENT_QUERY = """
 query SegmentPage($id: ID!, $since: DateTime!) {
   segment(id: $id) {
-    id name kind definition description memberCount computedAt refreshedAt
+    id name kind definition description memberCount computedAt refreshedAt pending note
     performance { members openRate90d clickRate90d lifetimeRevenue averageEngagement }
     members(first: 50) { totalCount edges { node { customerId enteredAt } } }
   }

@@ -42,4 +42,7 @@ class CustomerProfile(SQLModel, table=True):
     lifecycle_stage: str = Field(default="new", index=True, max_length=16)
     last_activity_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     opted_out: bool = False
+    # From the published churn scoring run; null while the customer has no score.
+    churn_probability: float | None = None
+    churn_risk: str | None = Field(default=None, max_length=16)
     computed_at: datetime = Field(sa_type=UTCDateTime)

@@ -19,6 +19,7 @@ from analytics.customers.schemas import (
     BEHAVIOR_SCHEMA,
     ORDER_SCHEMA,
     PROFILE_SCHEMA,
+    SCORE_SCHEMA,
     SEND_SCHEMA,
 )
 
@@ -87,8 +88,21 @@ def test_golden_profile_of_a_hand_made_customer():
         "device_preference": "mobile", "preferred_send_hour": 14,
         "engagement_level": "high",
         "lifecycle_stage": "win_back",  # an order 5 days ago after a 95-day gap
-        "last_activity_at": ago(2), "opted_out": False, "computed_at": AS_OF,
+        "last_activity_at": ago(2), "opted_out": False,
+        "churn_probability": None, "churn_risk": None,  # no scores given
+        "computed_at": AS_OF,
     }
+
+
+def test_profiles_carry_the_published_churn_scores():
+    scores = pl.DataFrame({"customer_id": ["ann", "cid", "zed"],
+                           "churn_probability": [0.15, 0.82, 0.5],
+                           "churn_risk": ["low", "critical", "high"]}, schema=SCORE_SCHEMA)
+    frame = compute_profiles(customers=CUSTOMERS, sends=SENDS, orders=ORDERS,
+                             behavior=BEHAVIOR, agents=AGENTS, as_of=AS_OF, scores=scores)
+    # bob has no score (null, so rules on it do not hold); zed is no customer (ignored)
+    assert frame.select("customer_id", "churn_probability", "churn_risk").rows() == [
+        ("ann", 0.15, "low"), ("bob", None, None), ("cid", 0.82, "critical")]
 
 
 def test_a_new_customer_without_data_and_an_unsubscriber():

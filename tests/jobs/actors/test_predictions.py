@@ -52,9 +52,16 @@ def test_training_queues_sharded_scoring_that_publishes(settings: Settings, stor
     broker.join(QUEUE)
     worker.join()
 
+    # The shard that published the run queued the segment refresh: profiles (and the
+    # churn-risk segments) carry the new scores.
     assert _jobs(store) == [("train_model", "done", None),
                             ("score_customers", "done", None),
-                            ("score_customers", "done", None)]
+                            ("score_customers", "done", None),
+                            ("refresh_segments", "done", None)]
+    with store.connect() as connection:
+        assert connection.execute(text(
+            "SELECT COUNT(*) FROM customer_profile WHERE churn_risk IS NOT NULL")).scalar() \
+            == CUSTOMERS
     with Session(store) as session:
         detail = session.get(JobRun, job_id).detail
     assert detail is not None and detail.endswith("; scoring queued in 2 shards (run 1)")
@@ -104,7 +111,7 @@ def test_a_shard_killed_before_its_write_leaves_nothing_and_its_retry_completes(
     broker.join(QUEUE)
     worker.join()
 
-    assert [state for _, state, _ in _jobs(store)] == ["done", "done"]
+    assert [state for _, state, _ in _jobs(store)] == ["done", "done", "done"]  # + refresh
     assert _count(store, "customer_score") == CUSTOMERS
     assert len(runner.customer_scores(store, "u0001")) == 1
 

@@ -11,6 +11,7 @@ from starlette.testclient import TestClient
 
 from server.ingest.customers import refresh_everyone
 from server.runners import triggers
+from server.runners.customers import NO_CHURN_SCORES
 from tests.server.ingest.conftest import load_world
 from tests.server.runners.test_triggers import CART, END, SCENARIO, ingest, make
 from tests.server.web.conftest import log_in
@@ -182,3 +183,27 @@ def test_the_customer_page_recommends_products_with_reasons(client: TestClient, 
         ("p2", "bought with Ankle socks"), ("p5", "bought with Runner")]
     assert '<section class="card" id="recommendations">' in page.text
     assert "<td>bought with Ankle socks</td>" in page.text
+
+
+def test_pages_say_recomputing_while_a_refresh_is_queued_and_why_churn_risk_is_empty(
+        client: TestClient, shop: Engine, viewer_key: str) -> None:
+    from jobs.send import send
+
+    log_in(client, viewer_key)
+    listing = client.get("/segments")
+    churn = [s for s in listing.context["segments"] if s["kind"] == "churn_risk"]
+    assert [s["id"] for s in churn] == ["churn-risk-critical", "churn-risk-high",
+                                        "churn-risk-low", "churn-risk-medium"]
+    assert all(s["note"] == NO_CHURN_SCORES and not s["pending"] for s in churn)
+    assert "recomputing" not in listing.text
+    page = client.get("/customers/u1")
+    assert page.context["customer"]["profile"]["pending"] is False
+    assert "no published churn score" in page.text and 'id="pending"' not in page.text
+
+    send("refresh_segments")  # as a large import does; nothing runs it in this test
+    assert '<span class="badge">recomputing</span>' in client.get("/segments").text
+    segment = client.get("/segments/churn-risk-high")
+    assert segment.context["segment"]["pending"] is True
+    assert '<p class="notice" id="pending">Recomputing' in segment.text
+    assert NO_CHURN_SCORES in segment.text
+    assert '<p class="notice" id="pending">Recomputing' in client.get("/customers/u1").text
