@@ -8,7 +8,7 @@ touched, all in one transaction: either every row is stored or nothing is.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlmodel import SQLModel
 
 from server.db.engine import get_engine
-from server.db.repository import arrow_stage, bulk, changes, events, rollups
+from server.db.repository import arrow_stage, bulk, changes, events, rollups, tombstones
 from server.ingest import customers, last_touch, triggers
 from server.ingest.errors import IngestError, IngestReport, RowError
 from server.ingest.kinds import Kind, get_kind
@@ -86,6 +86,7 @@ class _Written:
     unchanged: int
     campaigns: set[str]
     customers: set[str]
+    erased: int = 0
 
 
 def _write(connection: Connection, spec: Kind, stage: str,
@@ -115,6 +116,8 @@ def _write(connection: Connection, spec: Kind, stage: str,
 
 def _store(connection: Connection, spec: Kind, stage: str, skip_invalid: bool,
            prefold: events.Prefold | None = None) -> tuple[_Written, list[RowError]]:
+    erased = tombstones.drop_erased(connection, spec.name, stage,
+                                    [*spec.names, *spec.derived])
     problems = _reference_errors(connection, spec, stage)
     if spec.name == "events":
         problems += [RowError(p.row, p.column, p.value, p.message)
@@ -123,7 +126,7 @@ def _store(connection: Connection, spec: Kind, stage: str, skip_invalid: bool,
         raise IngestError(sorted(problems, key=lambda error: error.row))
     if problems:
         bulk.delete_rows(connection, stage, (error.row for error in problems))
-    written = _write(connection, spec, stage, prefold)
+    written = replace(_write(connection, spec, stage, prefold), erased=erased)
     campaigns = set(written.campaigns)
     if written.customers:
         campaigns |= last_touch.reattribute(connection, sorted(written.customers))
@@ -192,7 +195,8 @@ def load_frame(kind: str, frame: pl.DataFrame, *, engine: Engine | None = None,
         rejects_file = str(write_rejects(frame, errors, first_row, rejects_path))
     return IngestReport(kind=spec.name, received=frame.height, inserted=inserted,
                         updated=updated, unchanged=unchanged, rejected=len(rejected_rows),
-                        rejects_path=rejects_file, errors=tuple(errors))
+                        rejects_path=rejects_file, errors=tuple(errors),
+                        erased=written.erased)
 
 
 def store_frames(connection: Connection, frames: Sequence[tuple[str, pl.DataFrame]],
@@ -216,7 +220,8 @@ def store_frames(connection: Connection, frames: Sequence[tuple[str, pl.DataFram
         bulk.drop_stage(connection, name)
         reports.append(IngestReport(kind=spec.name, received=frame.height,
                                     inserted=written.inserted, updated=written.updated,
-                                    unchanged=written.unchanged, rejected=0))
+                                    unchanged=written.unchanged, rejected=0,
+                                    erased=written.erased))
     return reports
 
 

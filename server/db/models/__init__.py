@@ -70,6 +70,7 @@ from server.db.models.predictions import (
     ScoreShard,
     SendTimeScore,
 )
+from server.db.models.privacy import TOMBSTONE_KINDS, ErasureTombstone, PrivacySalt
 from server.db.models.profiles import CustomerProfile
 from server.db.models.reports import (
     CampaignBreakdownRollup,
@@ -106,4 +107,5 @@ __all__ = [
     "TriggerDefinition", "TriggerFiring", "CustomerAttribute",
     "MODEL_KINDS", "SCORED_KINDS", "SERVED_MODELS", "CustomerScore", "ModelVersion",
     "ScoreRun", "ScoreShard", "SendTimeScore",
+    "TOMBSTONE_KINDS", "ErasureTombstone", "PrivacySalt",
 ]
