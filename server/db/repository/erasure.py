@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Table, select, text, update
+from sqlalchemy import ColumnElement, Connection, Table, select, text, update
 from sqlmodel import SQLModel
 
 from server.db.models import JobRun, ScoreRun, ScoreShard, Segment, WebhookDelivery
@@ -50,25 +50,27 @@ def _table(name: str) -> Table:
     return SQLModel.metadata.tables[name]
 
 
-def _rows(connection: Connection, name: str, where: str,
-          customer_id: str) -> list[dict[str, Any]]:
+def _rows(connection: Connection, name: str, customer_id: str) -> list[dict[str, Any]]:
+    """The table's rows about the customer, through its column types (aware datetimes,
+    decimals), in key order."""
     table = _table(name)
-    order = ", ".join(column.name for column in table.primary_key.columns)
-    result = connection.execute(text(
-        # Safe SQL (S608): table, column and condition names are code constants; the
-        # customer id is bound.
-        f"SELECT * FROM {name} WHERE {where} ORDER BY {order}"),  # noqa: S608
-        {"customer": customer_id})
+    condition: ColumnElement[bool]
+    if name == "email_event":
+        sends = _table("message")
+        condition = table.c.message_id.in_(select(sends.c.message_id)
+                                           .where(sends.c.customer_id == customer_id))
+    else:
+        condition = table.c.customer_id == customer_id
+    result = connection.execute(select(table).where(condition)
+                                .order_by(*table.primary_key.columns))
     return [dict(row._mapping) for row in result]
 
 
 def holdings(connection: Connection, customer_id: str) -> dict[str, list[dict[str, Any]]]:
     """Every row held about the customer, by table (empty lists included): the raw
     events of their sends and the rows of each table keyed by them."""
-    held = {"email_event": _rows(connection, "email_event", _EVENTS_OF, customer_id)}
-    for name in CUSTOMER_TABLES:
-        held[name] = _rows(connection, name, "customer_id = :customer", customer_id)
-    return held
+    return {name: _rows(connection, name, customer_id)
+            for name in ("email_event", *CUSTOMER_TABLES)}
 
 
 @dataclass(frozen=True)
