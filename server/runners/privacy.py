@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from server.db.repository import erasure
-from server.db.repository.erasure import Erased, ErasureRefused
+from server.db.repository.erasure import Erased, ErasureRefused, erased_counts
 from server.db.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 EXPORT_FORMAT = "mailscope-customer-export/1"
 
 __all__ = ["EXPORT_FORMAT", "Erased", "ErasureRefused", "NoSuchCustomer", "erase",
-           "export"]
+           "erased_counts", "export"]
 
 
 class NoSuchCustomer(LookupError):
@@ -36,7 +36,7 @@ def erase(engine: Engine, customer_id: str) -> Erased:
         erased = erasure.erase_customer(connection, customer_id)
     # The id is personal data: the log says only that an erasure happened and its size.
     log.info("customer erased: %d rows in %d tables, %d campaigns' counters corrected",
-             erased.total, len(erasure.erased_counts(erased)), len(erased.campaigns))
+             erased.total, len(erased_counts(erased)), len(erased.campaigns))
     return erased
 
 
