@@ -20,6 +20,7 @@ from schema.budget.queries import BudgetQueryRoot
 from schema.campaigns.mutations import CampaignMutation
 from schema.campaigns.queries import CampaignQuery
 from schema.customers.mutations import CustomerMutation
+from schema.customers.privacy import PrivacyMutation, PrivacyQuery
 from schema.customers.queries import CustomerQuery
 from schema.dashboard.mutations import DashboardMutation
 from schema.dashboard.queries import DashboardQuery
@@ -39,10 +40,11 @@ from schema.webhooks.queries import WebhookQuery
 # order the fields appear in schema.graphql.
 QUERIES: tuple[type, ...] = (CampaignQuery, CustomerQuery, JobQuery, AttributionQuery,
                              ExperimentQuery, DashboardQuery, BudgetQueryRoot, WebhookQuery,
-                             TriggerQuery, PredictionQuery)
+                             TriggerQuery, PredictionQuery, PrivacyQuery)
 MUTATIONS: tuple[type, ...] = (CampaignMutation, CustomerMutation, IngestMutation, JobMutation,
                                ExperimentMutation, DashboardMutation, BudgetMutation,
-                               WebhookMutation, TriggerMutation, PredictionMutation)
+                               WebhookMutation, TriggerMutation, PredictionMutation,
+                               PrivacyMutation)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)
