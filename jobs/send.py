@@ -31,6 +31,7 @@ ACTORS: dict[str, str] = {
     "train_model": "train_model",
     "score_customers": "score_customers",
     "score_send_times": "score_send_times",
+    "apply_retention": "apply_retention",
 }
 
 

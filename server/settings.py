@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     ltv_horizon_days: int = Field(default=90, ge=1, le=730)
     score_shards: int = Field(default=2, ge=1, le=256)
     prediction_threads: int = Field(default=1, ge=1, le=64)
+    # Privacy (see "Privacy" in the README): raw email events older than this many days
+    # are deleted by ``mailscope retention apply`` (and its job) and refused at import;
+    # unset keeps them forever.
+    raw_event_retention_days: int | None = Field(default=None, ge=1, le=36_500)
 
     @field_validator("multitouch_email_kinds")
     @classmethod

@@ -7,11 +7,12 @@ from jobs.actors import (
     experiment_webhook,
     predictions,
     report_rollups,
+    retention,
     rollups,
     segments,
     triggers,
     webhook_fold,
 )
 
-__all__ = ["budget_alerts", "experiment_webhook", "predictions", "report_rollups", "rollups",
-           "segments", "triggers", "webhook_fold"]
+__all__ = ["budget_alerts", "experiment_webhook", "predictions", "report_rollups",
+           "retention", "rollups", "segments", "triggers", "webhook_fold"]

@@ -164,6 +164,8 @@ def openapi_document() -> dict[str, Any]:
                     "unchanged": {"type": "integer"}, "rejected": {"type": "integer"},
                     "erased": {"type": "integer", "description":
                                "Rows skipped: they name customers erased on request."},
+                    "expired": {"type": "integer", "description":
+                                "Events skipped: older than the raw-event retention."},
                     "summary": {"type": "string"},
                     "errors": {"type": "array", "items": {"type": "object"}}}},
                 "WebhookReceipt": {"type": "object", "properties": {

@@ -17,7 +17,8 @@ app = typer.Typer(
 _COMMAND_MODULES = ("server.cli.db", "server.cli.data", "server.cli.demo", "server.cli.keys",
                     "server.cli.run", "server.cli.jobs",
                     "server.cli.attribute", "server.cli.budget", "server.cli.triggers",
-                    "server.cli.predictions", "server.cli.customers")
+                    "server.cli.predictions", "server.cli.customers",
+                    "server.cli.retention")
 
 
 def _register() -> None:

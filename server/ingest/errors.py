@@ -76,6 +76,8 @@ class IngestReport:
     errors: tuple[RowError, ...] = ()
     # Rows skipped because they name an erased customer (see "Privacy" in the README).
     erased: int = 0
+    # Events older than the raw-event retention period, left out (README, "Privacy").
+    expired: int = 0
 
     @property
     def duplicates(self) -> int:
@@ -99,4 +101,7 @@ class IngestReport:
         if self.erased:
             text += (f"; {self.erased:,} skipped: they name customers erased on request "
                      "(their tombstones refuse them)")
+        if self.expired:
+            text += (f"; {self.expired:,} events older than the raw-event retention "
+                     "period skipped")
         return text
