@@ -33,6 +33,7 @@ from server.api import webhooks as webhooks_api
 from server.api.persisted_queries import PersistedQueries
 from server.auth import ApiKeyBackend, Principal, is_public_path
 from server.db.engine import engine_for
+from server.db.repository import stage_sweep
 from server.observability import Metrics, MetricsMiddleware, metrics_endpoint
 from server.settings import Settings, get_settings
 
@@ -146,6 +147,9 @@ async def http_error(request: Request, exc: Exception) -> Response:
 def _lifespan(settings: Settings) -> Callable[[Starlette], Any]:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Before any import of this process starts: folders of killed imports go, those
+        # of live imports (another process) stay.
+        await run_in_threadpool(stage_sweep.sweep_for, settings.database_url)
         workers = None
         if settings.broker_url is None:
             from jobs import embedded
