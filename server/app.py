@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy import text
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -18,7 +19,13 @@ from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -144,6 +151,20 @@ async def http_error(request: Request, exc: Exception) -> Response:
                         headers=exc.headers)
 
 
+async def unexpected_error(request: Request, exc: Exception) -> Response:
+    """The last resort: a database that cannot be reached (stopped, restarting, network
+    gone) is a 503 the client may retry, with nothing stored; anything else a plain 500.
+    Pooled connections are checked before use, so the next request after the database is
+    back works without restarting the server."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        log.warning("database unavailable for %s %s: %s", request.method, request.url.path,
+                    type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__)
+        return JSONResponse({"error": "The database is unavailable right now; nothing was "
+                                      "changed. Retry in a few seconds."},
+                            status_code=503, headers={"Retry-After": "5"})
+    return PlainTextResponse("Internal Server Error", status_code=500)
+
+
 def _lifespan(settings: Settings) -> Callable[[Starlette], Any]:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -202,7 +223,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Middleware(AuthGate),
     ]
     app = Starlette(routes=routes, middleware=middleware,
-                    exception_handlers={HTTPException: http_error, 404: web.not_found},
+                    exception_handlers={HTTPException: http_error, 404: web.not_found,
+                                        Exception: unexpected_error},
                     lifespan=_lifespan(settings))
     app.state.settings = settings
     app.state.engine = engine
