@@ -57,3 +57,30 @@ def test_a_new_send_to_an_erased_customer_is_skipped_with_its_events(db: Engine)
             ("m98",)]
         assert connection.execute(text("SELECT count(*) FROM email_event WHERE event_id "
                                        "IN ('e97', 'e98', 'e99')")).scalar_one() == 1
+
+
+def test_a_provider_webhook_naming_an_erased_address_folds_without_them(
+        db: Engine, settings: object) -> None:
+    import json
+
+    from server.db.repository.webhooks import store_delivery
+    from server.runners import webhooks
+    from server.settings import get_settings
+
+    dashboard.load_world(db)
+    privacy.erase(db, "u1")
+    events = [{"sg_message_id": message, "email": email, "campaign_id": "c9",
+               "timestamp": 1773000000, "event": "open", "sg_event_id": event}
+              for message, email, event in (("p-1", "Ana@Gmail.com", "x1"),
+                                            ("p-2", "new@example.com", "x2"))]
+    delivery, _ = store_delivery(engine=db, provider="sendgrid",
+                                 body=json.dumps(events).encode())
+    webhooks.fold(db, get_settings(), delivery)
+    with db.connect() as connection:
+        assert connection.execute(text(
+            "SELECT customer_id FROM message WHERE campaign_id = 'c9'")).all() == [
+            ("new@example.com",)]
+        assert connection.execute(text(
+            "SELECT count(*) FROM customer WHERE email LIKE 'ana%'")).scalar_one() == 0
+        assert connection.execute(text("SELECT folded_at IS NOT NULL FROM webhook_delivery "
+                                       f"WHERE id = {delivery}")).scalar_one()
