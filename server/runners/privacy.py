@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import logging
 from datetime import date, datetime
 from decimal import Decimal
@@ -45,8 +44,6 @@ def _plain(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode()
     return value
 
 

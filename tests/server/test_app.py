@@ -129,3 +129,15 @@ def test_postgres_down_during_ingest_is_a_503_then_recovers(own_postgres: OwnPos
     finally:
         configure()
         engine.dispose()
+
+
+async def test_other_unexpected_errors_stay_a_plain_500() -> None:
+    from starlette.requests import Request
+
+    from server.app import unexpected_error
+
+    request = Request({"type": "http", "method": "GET", "path": "/x", "headers": [],
+                       "query_string": b"", "server": ("test", 80), "scheme": "http",
+                       "root_path": ""})
+    response = await unexpected_error(request, RuntimeError("boom"))
+    assert (response.status_code, response.body) == (500, b"Internal Server Error")

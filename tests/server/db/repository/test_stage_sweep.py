@@ -95,3 +95,16 @@ def test_the_server_sweeps_at_start_up(sqlite_template: Path, tmp_path: Path) ->
     finally:
         configure()
     assert stage_sweep.sweep_for("postgresql://x@localhost/db") is None
+
+
+def test_odd_entries_are_left_or_treated_as_unclaimed(tmp_path: Path) -> None:
+    (tmp_path / f"{stage_sweep.PREFIX}file").write_text("not a folder")
+    broken = tmp_path / f"{stage_sweep.PREFIX}broken"
+    broken.mkdir()
+    (broken / stage_sweep.OWNER).write_text("{not json")
+    os.utime(broken, (time.time() - 3600, time.time() - 3600))
+    assert stage_sweep.sweep(tmp_path).removed == [broken]
+    assert (tmp_path / f"{stage_sweep.PREFIX}file").exists()
+    assert stage_sweep.sweep_for(f"sqlite:///{tmp_path / 'gone' / 'x.db'}") == (
+        stage_sweep.Swept())
+    assert stage_sweep.sweep_for("sqlite:///:memory:") is None
