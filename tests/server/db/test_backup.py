@@ -12,6 +12,7 @@ from sqlalchemy import Engine, text
 
 from server.db import backup
 from server.db.engine import engine_for
+from tests.server.own_postgres import OwnPostgres
 
 AFTER_BACKUP = 5  # writes the writer makes once the backup is done
 
@@ -99,3 +100,34 @@ def test_bad_backups_are_refused_and_change_nothing(sqlite_url: str, tmp_path: P
     with pytest.raises(backup.BackupError, match="does not exist; create it first"):
         backup.backup(sqlite_url, tmp_path / "no" / "copy.db")
     assert live.read_bytes() == before
+
+
+def test_the_documented_pg_dump_and_pg_restore_commands(own_postgres: OwnPostgres,
+                                                        tmp_path: Path) -> None:
+    """The README's PostgreSQL backup: pg_dump, pg_restore into a new database, upgrade."""
+    from server.db.migrate import upgrade
+    from tests.worlds import dashboard
+
+    upgrade(own_postgres.url)
+    source = engine_for(own_postgres.url)
+    dashboard.load_world(source)
+    dump = own_postgres.folder / "mailscope.dump"
+    restored = own_postgres.url.rsplit("/", 1)[0] + "/mailscope_restored"
+    own_postgres.run("pg_dump", "--format=custom", "--no-owner", f"--file={dump}",
+                     own_postgres.url)
+    own_postgres.run("createdb", "-h", "127.0.0.1", "-p", str(own_postgres.port), "-U",
+                     "postgres", "mailscope_restored")
+    own_postgres.run("pg_restore", "--no-owner", "--exit-on-error",
+                     f"--dbname={restored}", str(dump))
+    upgrade(restored)  # a no-op here: the dump is already at the newest revision
+    target = engine_for(restored)
+    counts = ("SELECT (SELECT version_num FROM alembic_version), "
+              "(SELECT count(*) FROM customer), (SELECT count(*) FROM message), "
+              "(SELECT count(*) FROM email_event), (SELECT sum(sent) FROM rollup_campaign_day)")
+    try:
+        with source.connect() as before, target.connect() as after:
+            assert after.execute(text(counts)).one() == before.execute(text(counts)).one()
+            assert after.execute(text("SELECT count(*) FROM customer")).scalar_one() == 8
+    finally:
+        source.dispose()
+        target.dispose()
