@@ -32,6 +32,7 @@ ACTORS: dict[str, str] = {
     "score_customers": "score_customers",
     "score_send_times": "score_send_times",
     "select_variants": "select_variants",
+    "apply_retention": "apply_retention",
 }
 
 

@@ -22,6 +22,7 @@ from schema.budget.queries import BudgetQueryRoot
 from schema.campaigns.mutations import CampaignMutation
 from schema.campaigns.queries import CampaignQuery
 from schema.customers.mutations import CustomerMutation
+from schema.customers.privacy import PrivacyMutation, PrivacyQuery
 from schema.customers.queries import CustomerQuery
 from schema.dashboard.mutations import DashboardMutation
 from schema.dashboard.queries import DashboardQuery
@@ -46,11 +47,11 @@ from schema.webhooks.queries import WebhookQuery
 QUERIES: tuple[type, ...] = (CampaignQuery, CustomerQuery, JobQuery, AttributionQuery,
                              ExperimentQuery, DashboardQuery, BudgetQueryRoot, WebhookQuery,
                              TriggerQuery, PredictionQuery, PersonalisationQuery, AuditQuery,
-                             VariantQuery, RecommendationQuery)
+                             VariantQuery, RecommendationQuery, PrivacyQuery)
 MUTATIONS: tuple[type, ...] = (CampaignMutation, CustomerMutation, IngestMutation, JobMutation,
                                ExperimentMutation, DashboardMutation, BudgetMutation,
                                WebhookMutation, TriggerMutation, PredictionMutation,
-                               PersonalisationMutation, VariantMutation)
+                               PersonalisationMutation, VariantMutation, PrivacyMutation)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)

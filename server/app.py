@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from cross_web import HTTPException as GraphQLHTTPError
 from sqlalchemy import text
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -20,7 +21,13 @@ from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -37,6 +44,7 @@ from server.api import webhooks as webhooks_api
 from server.api.persisted_queries import PersistedQueries
 from server.auth import ApiKeyBackend, Principal, ingest_may_use, is_public_path
 from server.db.engine import engine_for
+from server.db.repository import stage_sweep
 from server.observability import Metrics, MetricsMiddleware, metrics_endpoint
 from server.security.body_limit import BodyLimit
 from server.security.headers import SecurityHeaders
@@ -191,9 +199,26 @@ async def http_error(request: Request, exc: Exception) -> Response:
                         headers=exc.headers)
 
 
+async def unexpected_error(request: Request, exc: Exception) -> Response:
+    """The last resort: a database that cannot be reached (stopped, restarting, network
+    gone) is a 503 the client may retry, with nothing stored; anything else a plain 500.
+    Pooled connections are checked before use, so the next request after the database is
+    back works without restarting the server."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        log.warning("database unavailable for %s %s: %s", request.method, request.url.path,
+                    type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__)
+        return JSONResponse({"error": "The database is unavailable right now; nothing was "
+                                      "changed. Retry in a few seconds."},
+                            status_code=503, headers={"Retry-After": "5"})
+    return PlainTextResponse("Internal Server Error", status_code=500)
+
+
 def _lifespan(settings: Settings, buckets: Buckets) -> Callable[[Starlette], Any]:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Before any import of this process starts: folders of killed imports go, those
+        # of live imports (another process) stay.
+        await run_in_threadpool(stage_sweep.sweep_for, settings.database_url)
         workers = None
         if settings.broker_url is None:
             from jobs import embedded
@@ -271,7 +296,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Middleware(AuthGate),
     ]
     app = MailscopeApp(routes=routes, middleware=middleware,
-                       exception_handlers={HTTPException: http_error, 404: not_found},
+                       exception_handlers={HTTPException: http_error, 404: not_found,
+                                           Exception: unexpected_error},
                        lifespan=_lifespan(settings, buckets))
     app.state.settings = settings
     app.state.engine = engine

@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     rate_limit_anonymous_per_second: float = Field(default=2.0, ge=0)
     rate_limit_anonymous_burst: int = Field(default=30, ge=0)
     rate_limit_redis_url: str | None = None
+    # Privacy (see "Privacy" in the README): raw email events older than this many days
+    # are deleted by ``mailscope retention apply`` (and its job) and refused at import;
+    # unset keeps them forever.
+    raw_event_retention_days: int | None = Field(default=None, ge=1, le=36_500)
 
     @field_validator("multitouch_email_kinds")
     @classmethod

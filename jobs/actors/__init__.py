@@ -7,6 +7,7 @@ from jobs.actors import (
     experiment_webhook,
     predictions,
     report_rollups,
+    retention,
     rollups,
     segments,
     triggers,
@@ -14,5 +15,5 @@ from jobs.actors import (
     webhook_fold,
 )
 
-__all__ = ["budget_alerts", "experiment_webhook", "predictions", "report_rollups", "rollups",
-           "segments", "triggers", "variants", "webhook_fold"]
+__all__ = ["budget_alerts", "experiment_webhook", "predictions", "report_rollups",
+           "retention", "rollups", "segments", "triggers", "variants", "webhook_fold"]

@@ -17,9 +17,10 @@ RunJobResult = Annotated[Job | JobNotStarted, strawberry.union("RunJobResult")]
 
 @strawberry.type
 class JobMutation:
-    @strawberry.mutation(description="Start a background job. Needs analyst.")
+    @strawberry.mutation(description="Start a background job. Needs analyst (admin for "
+                                     "APPLY_RETENTION, which deletes data).")
     async def run_job(self, info: Info[Context, Any], actor: JobActor) -> RunJobResult:
-        require(info, "analyst")
+        require(info, "admin" if actor is JobActor.APPLY_RETENTION else "analyst")
         outcome = await asyncio.to_thread(start_job, info.context.engine, actor.value,
                                           actor.name)
         if isinstance(outcome, str):

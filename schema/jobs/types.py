@@ -31,6 +31,9 @@ class JobActor(Enum):
     EVALUATE_TRIGGERS = strawberry.enum_value(
         "evaluate_triggers",
         description="The trigger sweep: decide every occasion that has fallen due.")
+    APPLY_RETENTION = strawberry.enum_value(
+        "apply_retention",
+        description="Delete raw events older than the retention period (admin).")
 
 
 @strawberry.type

@@ -162,6 +162,10 @@ def openapi_document() -> dict[str, Any]:
                     "kind": {"type": "string"}, "received": {"type": "integer"},
                     "inserted": {"type": "integer"}, "updated": {"type": "integer"},
                     "unchanged": {"type": "integer"}, "rejected": {"type": "integer"},
+                    "erased": {"type": "integer", "description":
+                               "Rows skipped: they name customers erased on request."},
+                    "expired": {"type": "integer", "description":
+                                "Events skipped: older than the raw-event retention."},
                     "summary": {"type": "string"},
                     "errors": {"type": "array", "items": {"type": "object"}}}},
                 "WebhookReceipt": {"type": "object", "properties": {

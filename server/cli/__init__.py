@@ -18,7 +18,8 @@ _COMMAND_MODULES = ("server.cli.db", "server.cli.data", "server.cli.demo", "serv
                     "server.cli.run", "server.cli.jobs",
                     "server.cli.attribute", "server.cli.budget", "server.cli.triggers",
                     "server.cli.predictions", "server.cli.personalisation",
-                    "server.cli.audit", "server.cli.recommendations")
+                    "server.cli.audit", "server.cli.recommendations", "server.cli.customers",
+                    "server.cli.retention")
 
 
 def _register() -> None:

@@ -74,6 +74,10 @@ class IngestReport:
     rejects_path: str | None = None
     # The problems of rows skipped with ``skip_invalid``, in row order.
     errors: tuple[RowError, ...] = ()
+    # Rows skipped because they name an erased customer (see "Privacy" in the README).
+    erased: int = 0
+    # Events older than the raw-event retention period, left out (README, "Privacy").
+    expired: int = 0
 
     @property
     def duplicates(self) -> int:
@@ -94,4 +98,10 @@ class IngestReport:
                 f"{self.rejected:,} rejected")
         if self.rejects_path:
             text += f" (rejected rows written to {self.rejects_path})"
+        if self.erased:
+            text += (f"; {self.erased:,} skipped: they name customers erased on request "
+                     "(their tombstones refuse them)")
+        if self.expired:
+            text += (f"; {self.expired:,} events older than the raw-event retention "
+                     "period skipped")
         return text

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +18,14 @@ from sqlalchemy import Connection, Engine, text
 from sqlmodel import SQLModel
 
 from server.db.engine import get_engine
-from server.db.repository import arrow_stage, bulk, changes, events, rollups
+from server.db.repository import arrow_stage, bulk, changes, events, rollups, tombstones
+from server.db.types import utcnow
 from server.ingest import customers, last_touch, triggers
 from server.ingest.errors import IngestError, IngestReport, RowError
 from server.ingest.kinds import Kind, get_kind
 from server.ingest.read import read_table
 from server.ingest.validate import ROW, validate_frame
+from server.settings import get_settings
 
 # progress(rows_done, rows_total) while rows are copied into the database.
 Progress = Callable[[int, int], None]
@@ -54,6 +57,18 @@ def _null_dtype(column_type: str) -> pl.DataType:
 
     return {DATETIME: DATETIME_DTYPE, DATE: pl.Date(), DECIMAL: MONEY_DTYPE,
             FLOAT: pl.Float64(), BOOL: pl.Boolean()}.get(column_type, pl.String())
+
+
+def _drop_expired(spec: Kind, staged: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """Events older than the raw-event retention period, left out (see "Privacy" in the
+    README): their ledger rows would be deleted, so a replay of them could not be told
+    from a new event and would count twice."""
+    days = get_settings().raw_event_retention_days
+    if spec.name != "events" or days is None or staged.is_empty():
+        return staged, 0
+    cutoff = utcnow() - timedelta(days=days)
+    kept = staged.filter(pl.col("occurred_at") >= cutoff)
+    return kept, staged.height - kept.height
 
 
 def _reference_errors(connection: Connection, spec: Kind, stage: str) -> list[RowError]:
@@ -88,6 +103,7 @@ class _Written:
     customers: set[str]
     # Touched customers whose profile refresh is left to the job (queued after commit).
     deferred: int = 0
+    erased: int = 0
 
 
 def _write(connection: Connection, spec: Kind, stage: str,
@@ -118,6 +134,8 @@ def _write(connection: Connection, spec: Kind, stage: str,
 def _store(connection: Connection, spec: Kind, stage: str, skip_invalid: bool,
            prefold: events.Prefold | None = None, *,
            may_defer: bool = True) -> tuple[_Written, list[RowError]]:
+    erased = tombstones.drop_erased(connection, spec.name, stage,
+                                    [*spec.names, *spec.derived])
     problems = _reference_errors(connection, spec, stage)
     if spec.name == "events":
         problems += [RowError(p.row, p.column, p.value, p.message)
@@ -126,7 +144,7 @@ def _store(connection: Connection, spec: Kind, stage: str, skip_invalid: bool,
         raise IngestError(sorted(problems, key=lambda error: error.row))
     if problems:
         bulk.delete_rows(connection, stage, (error.row for error in problems))
-    written = _write(connection, spec, stage, prefold)
+    written = replace(_write(connection, spec, stage, prefold), erased=erased)
     campaigns = set(written.campaigns)
     if written.customers:
         campaigns |= last_touch.reattribute(connection, sorted(written.customers))
@@ -182,7 +200,7 @@ def load_frame(kind: str, frame: pl.DataFrame, *, engine: Engine | None = None,
     if errors and (not skip_invalid or any(error.row < first_row for error in errors)):
         raise IngestError(errors)
     engine = engine or get_engine()
-    staged = _stage_frame(spec, result.valid)
+    staged, expired = _drop_expired(spec, _stage_frame(spec, result.valid))
     total = staged.height
     report = None if progress is None else lambda done: progress(done, total)
     with engine.connect() as connection:
@@ -201,7 +219,8 @@ def load_frame(kind: str, frame: pl.DataFrame, *, engine: Engine | None = None,
         rejects_file = str(write_rejects(frame, errors, first_row, rejects_path))
     return IngestReport(kind=spec.name, received=frame.height, inserted=inserted,
                         updated=updated, unchanged=unchanged, rejected=len(rejected_rows),
-                        rejects_path=rejects_file, errors=tuple(errors))
+                        rejects_path=rejects_file, errors=tuple(errors),
+                        erased=written.erased, expired=expired)
 
 
 def store_frames(connection: Connection, frames: Sequence[tuple[str, pl.DataFrame]],
@@ -220,14 +239,16 @@ def store_frames(connection: Connection, frames: Sequence[tuple[str, pl.DataFram
         if result.errors:
             raise IngestError(list(result.errors))
         name = f"stage_{spec.name}"
-        bulk.stage_frame(connection, name, _stage_frame(spec, result.valid))
+        staged, expired = _drop_expired(spec, _stage_frame(spec, result.valid))
+        bulk.stage_frame(connection, name, staged)
         # The caller commits later: refresh inline whatever the size (a job queued now
         # could run before the caller's commit).
         written, _ = _store(connection, spec, name, skip_invalid=False, may_defer=False)
         bulk.drop_stage(connection, name)
         reports.append(IngestReport(kind=spec.name, received=frame.height,
                                     inserted=written.inserted, updated=written.updated,
-                                    unchanged=written.unchanged, rejected=0))
+                                    unchanged=written.unchanged, rejected=0,
+                                    erased=written.erased, expired=expired))
     return reports
 
 

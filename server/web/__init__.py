@@ -23,6 +23,7 @@ from server.web.login import login_page, login_submit, logout
 from server.web.operations import OperationError
 from server.web.personalisation import PERSONALISATION_ROUTES
 from server.web.predictions import PREDICTION_ROUTES
+from server.web.privacy import erase_customer, export_customer
 from server.web.reports_export import routes as report_export_routes
 from server.web.segments import (
     clusters_page,
@@ -99,6 +100,10 @@ routes: list[Route] = [
     Route("/webhooks", shows_operation_errors(reprocess), methods=["POST"]),
     Route("/customers", shows_operation_errors(customers_page), methods=["GET"]),
     Route("/customers/{customer_id}", shows_operation_errors(customer_page), methods=["GET"]),
+    Route("/customers/{customer_id}/export", shows_operation_errors(export_customer),
+          methods=["GET"]),
+    Route("/customers/{customer_id}/erase", shows_operation_errors(erase_customer),
+          methods=["POST"]),
     Route("/segments", shows_operation_errors(segments_page), methods=["GET"]),
     Route("/triggers", shows_operation_errors(triggers_page), methods=["GET"]),
     Route("/triggers", shows_operation_errors(create_trigger), methods=["POST"]),

@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.web.operations import run_operation
+from server.web.roles import has_role
 from server.web.templating import render, render_error
 
 PAGE = 50
@@ -65,4 +66,5 @@ async def customer_page(request: Request) -> Response:
                             f"No customer has id {customer_id!r}. Search on /customers.")
     return render(request, "customer.html", {"customer": customer,
                                              "profile": customer["profile"],
-                                             "recommendations": data["recommendations"]})
+                                             "recommendations": data["recommendations"],
+                                             "can_erase": has_role(request, "admin")})

@@ -67,6 +67,7 @@ QUERIES: dict[str, str] = {
     "variantSelectionReport": "viewer",
     "recommendations": "viewer",
     "recommendationEvaluation": "viewer",
+    "customerDataExport": "admin",
 }
 
 MUTATIONS: dict[str, str] = {
@@ -107,6 +108,7 @@ MUTATIONS: dict[str, str] = {
     "installExampleRules": "analyst",
     "selectVariants": "analyst",
     "chooseVariant": "analyst",
+    "eraseCustomer": "admin",
 }
 
 # "METHOD path" as the route declares it (HEAD goes with GET).
@@ -150,6 +152,8 @@ ROUTES: dict[str, str] = {
     "POST /webhooks": "analyst",
     "GET /customers": "viewer",
     "GET /customers/{customer_id}": "viewer",
+    "GET /customers/{customer_id}/export": "admin",
+    "POST /customers/{customer_id}/erase": "admin",
     "GET /segments": "viewer",
     "POST /segments": "analyst",
     "POST /segments/refresh": "analyst",

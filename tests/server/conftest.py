@@ -11,6 +11,7 @@ from starlette.testclient import TestClient
 
 from server.app import create_app
 from server.settings import Settings
+from tests.server.own_postgres import own_postgres  # noqa: F401  (a fixture, found by name)
 from tests.server.web.conftest import make_key
 from tests.server.webhooks.support import (  # noqa: F401  (fixtures, found by name)
     clean_broker,

@@ -1,6 +1,9 @@
 """Bad input, end to end: every case in tests/server/bad_inputs.json is refused with a 4xx
 that names the problem, no table changes, and the server stays healthy; injection strings
-in every text field of an import are stored as text and rendered escaped."""
+in every text field of an import are stored as text and rendered escaped.
+Also the fault test: PostgreSQL stops during ingestion. The client gets a clear 503 and
+nothing is stored; once the database is back the same server (no restart) takes the import
+(a throw-away PostgreSQL of its own, tests/server/own_postgres.py, never the shared one)."""
 
 from __future__ import annotations
 
@@ -29,7 +32,7 @@ from graphql import (
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from starlette.testclient import TestClient
 
 from schema.context import NotAllowed, build_context
@@ -37,7 +40,9 @@ from schema.root import schema
 from server.app import create_app
 from server.auth import Principal
 from server.db.engine import engine_for
+from server.db.migrate import upgrade
 from server.settings import configure
+from tests.server.own_postgres import OwnPostgres
 from tests.server.table_state import table_state
 from tests.server.web.conftest import make_key
 
@@ -104,8 +109,8 @@ def test_injection_strings_are_stored_as_text_and_rendered_escaped(
     writer = csv.writer(buffer)
     writer.writerow(["campaign_id", *TEXT_FIELDS])
     injections: list[str] = CORPUS["injections"]
-    for number, text in enumerate(injections):
-        writer.writerow([f"inj-{number}", *[text] * len(TEXT_FIELDS)])
+    for number, payload in enumerate(injections):
+        writer.writerow([f"inj-{number}", *[payload] * len(TEXT_FIELDS)])
     bearer = {"Authorization": f"Bearer {admin}"}
     stored = client.post("/api/import/campaigns", content=buffer.getvalue().encode(),
                          headers={**bearer, "Content-Type": "text/csv"})
@@ -116,10 +121,10 @@ def test_injection_strings_are_stored_as_text_and_rendered_escaped(
     assert data["campaigns"]["totalCount"] == len(injections) + 1
     nodes = {node["id"]: node for node in
              (edge["node"] for edge in data["campaigns"]["edges"])}
-    for number, text in enumerate(injections):
+    for number, payload in enumerate(injections):
         node = nodes[f"inj-{number}"]
         assert {node[field] for field in ("name", "subjectLine", "senderName",
-                                          "campaignType", "category")} == {text}
+                                          "campaignType", "category")} == {payload}
     page = client.get("/campaigns", headers=bearer).text
     assert "&lt;script&gt;alert(" in page and "<script>alert(" not in page
     assert "<img src=x" not in page and "{{ 7*7 }}" in page
@@ -253,3 +258,57 @@ def test_fuzzed_exports_never_fail_inside(app_client: tuple[TestClient, Engine, 
     response = client.get(f"/api/export/{quote(dataset, safe='')}.{quote(fmt, safe='')}",
                           params=params, headers={"Authorization": f"Bearer {admin}"})
     assert response.status_code < 500, (dataset, fmt, since, response.text[:300])
+
+
+def _customers(first: int, count: int) -> bytes:
+    rows = "".join(f"u{i},u{i}@example.com\n" for i in range(first, first + count))
+    return ("customer_id,email\n" + rows).encode()
+
+
+def test_postgres_down_during_ingest_is_a_503_then_recovers(own_postgres: OwnPostgres,
+                                                            tmp_path: Path,
+                                                            monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    upgrade(own_postgres.url)
+    engine = engine_for(own_postgres.url)
+    key = make_key(engine, "admin")
+    # A broker URL keeps embedded workers (which would poll the stopped database) off.
+    settings = configure(database_url=own_postgres.url, broker_url="redis://127.0.0.1:1/0",
+                         secret_key="test-secret-key-" + "x" * 32)
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "text/csv"}
+    try:
+        with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+            first = client.post("/api/import/customers", content=_customers(0, 50),
+                                headers=headers)
+            assert first.status_code == 200, first.text
+            own_postgres.stop()
+            down = client.post("/api/import/customers", content=_customers(50, 50),
+                               headers=headers)
+            assert down.status_code == 503
+            assert down.headers["retry-after"] == "5"
+            assert down.json() == {"error": "The database is unavailable right now; nothing "
+                                            "was changed. Retry in a few seconds."}
+            assert client.get("/healthz").status_code == 503
+            own_postgres.start()
+            again = client.post("/api/import/customers", content=_customers(50, 50),
+                                headers=headers)
+            assert again.status_code == 200, again.text
+            assert again.json()["inserted"] == 50
+            with engine.connect() as connection:
+                assert connection.execute(text("SELECT count(*) FROM customer")
+                                          ).scalar_one() == 100
+    finally:
+        configure()
+        engine.dispose()
+
+
+async def test_other_unexpected_errors_stay_a_plain_500() -> None:
+    from starlette.requests import Request
+
+    from server.app import unexpected_error
+
+    request = Request({"type": "http", "method": "GET", "path": "/x", "headers": [],
+                       "query_string": b"", "server": ("test", 80), "scheme": "http",
+                       "root_path": ""})
+    response = await unexpected_error(request, RuntimeError("boom"))
+    assert (response.status_code, response.body) == (500, b"Internal Server Error")

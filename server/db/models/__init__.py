@@ -78,6 +78,7 @@ from server.db.models.predictions import (
     ScoreShard,
     SendTimeScore,
 )
+from server.db.models.privacy import TOMBSTONE_KINDS, ErasureTombstone, PrivacySalt
 from server.db.models.profiles import CustomerProfile
 from server.db.models.reports import (
     CampaignBreakdownRollup,
@@ -122,4 +123,5 @@ __all__ = [
     "ScoreRun", "ScoreShard", "SendTimeScore",
     "TEMPLATE_KINDS", "CampaignTemplate", "ContentTemplate", "PersonalisationRule",
     "VariantChoice",
+    "TOMBSTONE_KINDS", "ErasureTombstone", "PrivacySalt",
 ]

@@ -29,6 +29,7 @@ import polars as pl
 import pyarrow as pa
 from sqlalchemy import Connection, text
 
+from server.db.repository import stage_sweep
 from server.db.repository.bulk import encode_for_sqlite
 
 # Below this many rows the child process costs more than it saves.
@@ -142,19 +143,21 @@ def attached(connection: Connection,
     open) and yield the qualified name of each table staged; DETACH afterwards, whatever
     happens, and delete the file (in the background: a large file takes seconds)."""
     folder = Path(connection.engine.url.database or ".").resolve().parent
-    work = Path(tempfile.mkdtemp(prefix=".mailscope-stage-", dir=folder))
+    work = Path(tempfile.mkdtemp(prefix=stage_sweep.PREFIX, dir=folder))
     try:
-        target = work / "stage.db"
-        with open(work / "writer.log", "w+b") as log:
-            staged = _stage(target, frames, log)
-        connection.exec_driver_sql(f"ATTACH DATABASE ? AS {SCHEMA}", (str(target),))
-        connection.commit()
-        try:
-            yield {name: f"{SCHEMA}.{name}" for name in staged}
-        finally:
-            connection.rollback()
-            connection.execute(text(f"DETACH DATABASE {SCHEMA}"))
+        # Locked while the import runs: a sweep at start-up tells it from a killed one.
+        with stage_sweep.owned(work):
+            target = work / "stage.db"
+            with open(work / "writer.log", "w+b") as log:
+                staged = _stage(target, frames, log)
+            connection.exec_driver_sql(f"ATTACH DATABASE ? AS {SCHEMA}", (str(target),))
             connection.commit()
+            try:
+                yield {name: f"{SCHEMA}.{name}" for name in staged}
+            finally:
+                connection.rollback()
+                connection.execute(text(f"DETACH DATABASE {SCHEMA}"))
+                connection.commit()
     finally:
         cleanup = threading.Thread(target=shutil.rmtree, args=(work, True),
                                    name="mailscope-stage-cleanup")

@@ -40,6 +40,16 @@ async def test_mutations_are_audited_with_outcome(db: Engine) -> None:
                   "name": "VIPs"}}
 
 
+async def test_an_erasure_is_recorded_without_the_erased_id(db: Engine) -> None:
+    erased = await run(db, 'mutation { eraseCustomer(id: "nobody-7") { __typename } }',
+                       user=ADMIN)
+    assert erased.errors is None
+    with session_scope(db) as session:
+        [event] = list_audit(session=session)
+    assert event.action == "graphql.eraseCustomer"
+    assert json.loads(event.detail) == {"id": "[erased]"} and "nobody-7" not in event.target
+
+
 def test_summary_and_outcome() -> None:
     class Deep:
         def __init__(self, depth: int) -> None:

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import polars as pl
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
 from server.cli import app
-from server.settings import Settings
+from server.db.engine import engine_for
+from server.ingest import load_frame
+from server.settings import Settings, configure
 from tests.server.ingest.conftest import CAMPAIGNS, CUSTOMERS, snapshot, table_rows
 
 runner = CliRunner()
@@ -115,3 +124,68 @@ def test_export_since_a_cursor_writes_new_events_and_prints_the_next_cursor(
                                          f"next cursor: {cursor}"]
     refused = run(settings, "export", "orders", "-o", str(output), "--since", "0")
     assert refused.exit_code == 1 and "orders has no ingest sequence" in refused.output
+
+
+# --- fault: the importing process is killed (kill -9) in the middle of an import ---------
+
+KILLED_SENDS = 60_000
+
+
+def _writing(database: Path) -> bool:
+    """Whether another connection is inside a write transaction on ``database``."""
+    probe = sqlite3.connect(database, timeout=0)
+    try:
+        probe.execute("BEGIN IMMEDIATE")
+        probe.rollback()
+        return False
+    except sqlite3.OperationalError as error:
+        assert "locked" in str(error), error
+        return True
+    finally:
+        probe.close()
+
+
+def test_a_killed_import_leaves_nothing_and_the_retry_stores_all(
+        sqlite_url: str, tmp_path: Path) -> None:
+    engine = engine_for(sqlite_url)
+    load_frame("customers", pl.DataFrame({
+        "customer_id": [f"u{i}" for i in range(100)],
+        "email": [f"u{i}@example.com" for i in range(100)]}), engine=engine)
+    load_frame("campaigns", pl.DataFrame({"campaign_id": ["c1"], "name": ["Big"]}),
+               engine=engine)
+    sends = tmp_path / "messages.csv"
+    pl.DataFrame({"message_id": [f"m{i}" for i in range(KILLED_SENDS)],
+                  "campaign_id": ["c1"] * KILLED_SENDS,
+                  "customer_id": [f"u{i % 100}" for i in range(KILLED_SENDS)],
+                  "sent_at": ["2026-03-01T09:00:00Z"] * KILLED_SENDS}).write_csv(sends)
+    command = [str(Path(sys.executable).with_name("mailscope")), "import", "messages",
+               str(sends), "--database-url", sqlite_url]
+    child = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL,  # noqa: S603
+                             stderr=subprocess.DEVNULL)
+    # Killed while it holds the write lock: inside its transaction, before the commit.
+    database = Path(sqlite_url.split("///", 1)[1])
+    while child.poll() is None and not _writing(database):
+        time.sleep(0.002)
+    assert child.poll() is None, "the import ended before it could be killed mid-write"
+    child.send_signal(signal.SIGSTOP)  # frozen, then checked: did it commit meanwhile?
+    mid_write = _writing(database)
+    child.kill()
+    child.wait(60)
+
+    def stored() -> tuple[int, int]:
+        with engine.connect() as connection:
+            return (connection.execute(text("SELECT count(*) FROM message")).scalar_one(),
+                    connection.execute(text("SELECT coalesce(sum(sent), 0) "
+                                            "FROM rollup_campaign_day")).scalar_one())
+
+    assert child.returncode == -9
+    # Nothing half-imported (all of it, in the rare case it committed before it froze).
+    assert stored() == (0, 0) if mid_write else stored() == (KILLED_SENDS, KILLED_SENDS)
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA integrity_check")).scalar_one() == "ok"
+    again = runner.invoke(app, ["import", "messages", str(sends),
+                                "--database-url", sqlite_url])
+    assert again.exit_code == 0, again.output
+    assert stored() == (KILLED_SENDS, KILLED_SENDS)
+    engine.dispose()
+    configure()  # --database-url replaced the settings in force

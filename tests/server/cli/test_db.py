@@ -1,0 +1,42 @@
+"""``mailscope db backup`` and ``restore``: messages, refusals and exit codes."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from server.cli import app
+from server.settings import configure
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _settings_restored() -> object:
+    yield None
+    configure()  # --database-url replaced the settings in force
+
+
+def test_backup_then_restore_with_and_without_force(sqlite_url: str, tmp_path: Path) -> None:
+    copy = tmp_path / "copy.db"
+    made = runner.invoke(app, ["db", "backup", str(copy), "--database-url", sqlite_url])
+    assert made.exit_code == 0, made.output
+    assert made.output.startswith(f"backup written to {copy}: ")
+    assert made.output.rstrip().endswith("integrity ok")
+    refused = runner.invoke(app, ["db", "restore", str(copy), "--database-url", sqlite_url])
+    assert refused.exit_code == 1
+    assert "nothing restored: " in refused.output and "pass --force" in refused.output
+    done = runner.invoke(app, ["db", "restore", str(copy), "--force",
+                               "--database-url", sqlite_url])
+    assert done.exit_code == 0 and "integrity ok) into" in done.output
+    assert "mailscope db upgrade" not in done.output
+    with sqlite3.connect(copy) as db:  # a backup from before the newest migration
+        db.execute("UPDATE alembic_version SET version_num = '1564bc3aa805'")
+    old = runner.invoke(app, ["db", "restore", str(copy), "--database-url",
+                              f"sqlite:///{tmp_path / 'new.db'}"])
+    assert old.exit_code == 0 and "run `mailscope db upgrade`" in old.output
+    again = runner.invoke(app, ["db", "backup", str(copy), "--database-url", sqlite_url])
+    assert again.exit_code == 1 and "no backup made: " in again.output
