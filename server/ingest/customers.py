@@ -252,13 +252,16 @@ def _refresh_computed(connection: Connection, result: Refreshed, kind: str,
 def refresh_everyone(engine: Engine, at: datetime | None = None) -> Refreshed:
     """Recompute every profile, rule segment and RFM segment as of ``at`` (now), in one
     transaction."""
+    as_of_now = at is None
     at = at or utcnow()
     profiles = compute_profiles(**customers.profile_inputs(engine, INPUT_SCHEMAS), as_of=at)
     with engine.begin() as connection:
-        # An import that committed while this refresh read and computed wrote newer
-        # profiles for its customers (its rows are not in what this refresh read): keep
-        # them, rather than put back the older state until the next refresh.
-        newer = customers.profiles_newer_than(connection, at, PROFILE_SCHEMA)
+        # An import that committed while this refresh (as of now) read and computed wrote
+        # newer profiles for its customers (its rows are not in what this refresh read):
+        # keep them, rather than put back the older state until the next refresh. A
+        # refresh as of a given moment asked for that moment's state: it keeps nothing.
+        newer = (customers.profiles_newer_than(connection, at, PROFILE_SCHEMA) if as_of_now
+                 else pl.DataFrame())
         if newer.height:
             profiles = pl.concat([profiles.filter(~pl.col("customer_id").is_in(
                 newer["customer_id"].implode())), newer]).sort("customer_id")

@@ -9,6 +9,7 @@ they live in the process.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import time
 from collections import OrderedDict
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+log = logging.getLogger(__name__)
 
 # Not limited: the health check, static files, and provider webhooks, which prove
 # themselves by signature and arrive in the providers' own bursts.
@@ -90,18 +93,32 @@ class LocalBuckets:
 
 
 class RedisBuckets:
-    """Buckets shared by every replica through Redis."""
+    """Buckets shared by every replica through Redis. While Redis cannot be reached each
+    process limits with buckets of its own (a warning is logged once a minute), so an
+    outage of the shared store neither fails requests nor lifts the limits."""
 
     def __init__(self, url: str, prefix: str = REDIS_PREFIX) -> None:
         from redis.asyncio import Redis
 
-        self.client = Redis.from_url(url)
+        self.client = Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
         self.script = self.client.register_script(BUCKET_SCRIPT)
         self.prefix = prefix
+        self.fallback = LocalBuckets()
+        self.warned_at = -math.inf
 
     async def take(self, identity: str, limit: Limit) -> float:
-        allowed, wait = await self.script(keys=[self.prefix + identity],
-                                          args=[limit.rate, limit.burst])
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+
+        try:
+            allowed, wait = await self.script(keys=[self.prefix + identity],
+                                              args=[limit.rate, limit.burst])
+        except (RedisConnectionError, RedisTimeoutError, OSError) as error:
+            if time.monotonic() - self.warned_at > 60:
+                self.warned_at = time.monotonic()
+                log.warning("rate-limit store unreachable (%s): limiting per process",
+                            type(error).__name__)
+            return await self.fallback.take(identity, limit)
         return 0.0 if int(allowed) else float(wait)
 
     async def close(self) -> None:

@@ -254,6 +254,10 @@ def test_a_full_refresh_keeps_profiles_an_import_wrote_while_it_computed(
         return profiles
 
     monkeypatch.setattr(refresh, "compute_profiles", computed_then_an_import_commits)
-    refresh.refresh_everyone(engine, AS_OF)
+    refresh.refresh_everyone(engine)  # as of now (the frozen clock)
     assert table_rows(engine, "SELECT customer_id, purchases FROM customer_profile "
                               "ORDER BY customer_id") == [("u1", 3), ("u2", 7), ("u3", 1)]
+    # A refresh as of a given moment asked for that moment's state: it keeps nothing.
+    refresh.refresh_everyone(engine, AS_OF)
+    assert table_rows(engine, "SELECT customer_id, purchases FROM customer_profile "
+                              "ORDER BY customer_id") == [("u1", 3), ("u2", 0), ("u3", 1)]

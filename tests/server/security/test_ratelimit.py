@@ -8,7 +8,7 @@ import asyncio
 import pytest
 import redis
 
-from server.security.ratelimit import REDIS_PREFIX, Limit, LocalBuckets
+from server.security.ratelimit import REDIS_PREFIX, Limit, LocalBuckets, RedisBuckets
 from tests.server.security.conftest import AppMaker
 
 # Three requests at once, then hardly any: no refill happens within a test.
@@ -99,3 +99,21 @@ def test_a_redis_broker_url_also_shares_the_buckets() -> None:
     assert Settings(broker_url="redis://h:1/2",
                     rate_limit_redis_url="redis://o:1/3").rate_limit_redis == "redis://o:1/3"
     assert Settings(broker_url=None, rate_limit_redis_url="").rate_limit_redis is None
+
+
+def test_an_unreachable_redis_limits_per_process_instead_of_failing(
+        caplog: pytest.LogCaptureFixture) -> None:
+    buckets = RedisBuckets("redis://127.0.0.1:1/0")  # nothing listens on port 1
+    limit = Limit(rate=0.001, burst=2, name="test")
+
+    async def takes(count: int) -> list[float]:
+        try:
+            return [await buckets.take("key:1", limit) for _ in range(count)]
+        finally:
+            await buckets.close()
+
+    with caplog.at_level("WARNING", logger="server.security.ratelimit"):
+        waits = asyncio.run(takes(3))
+    assert waits[:2] == [0.0, 0.0] and waits[2] > 0  # still limited, by this process
+    assert [r.getMessage() for r in caplog.records] == [
+        "rate-limit store unreachable (ConnectionError): limiting per process"]

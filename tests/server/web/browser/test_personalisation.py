@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import async_playwright
 
-from tests.server.web.browser.live_server import launch_chromium, serving
+from tests.server.web.browser.live_server import DRIVEN, launch_chromium, serving
 from tests.worlds.personalisation import load_shop
 
 
@@ -26,7 +26,7 @@ async def _drive(base_url: str, raw_key: str) -> None:
     async with async_playwright() as playwright:
         browser = await launch_chromium(playwright)
         try:
-            page = await browser.new_page()
+            page = await browser.new_page(**DRIVEN)
             await page.goto(f"{base_url}/personalisation")
             await page.fill("#api_key", raw_key)
             await page.click("button[type=submit]")
