@@ -26,7 +26,7 @@ def recommend(
     engine = engine_for(use_database(database_url).database_url)
     try:
         rows = runner.for_customer(engine, customer, limit=limit)
-    except ValueError as error:
+    except (LookupError, ValueError) as error:
         raise fail(str(error)) from None
     if not rows:
         raise fail("there is no product catalog or purchase history to recommend from; "

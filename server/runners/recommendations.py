@@ -12,8 +12,10 @@ from datetime import datetime, timedelta
 
 import polars as pl
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from analytics.recommendations import Evaluation, Model, evaluate, fit, order_items, recommend
+from server.db.models import Customer
 from server.db.repository import recommendations as repo
 from server.db.repository.changes import generations
 from server.db.types import utcnow
@@ -62,12 +64,16 @@ def fitted(engine: Engine) -> Model | None:
 def for_customer(engine: Engine, customer_id: str, *, limit: int = 10) -> list[Recommendation]:
     """Up to ``limit`` recommendations for ``customer_id`` (popular items for a customer
     without history); empty when there is no catalog. Raises ``ValueError`` for a limit
-    outside 1..``MAX_LIMIT``."""
+    outside 1..``MAX_LIMIT`` and ``LookupError`` for a customer id nobody has (popular
+    items for a typo would look like an answer)."""
     if not 1 <= limit <= MAX_LIMIT:
         raise ValueError(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
     model = fitted(engine)
     if model is None:
         return []
+    with Session(engine) as session:
+        if session.get(Customer, customer_id) is None:
+            raise LookupError(f"no customer has id {customer_id!r}")
     rows = recommend(model, [customer_id], limit=limit).join(
         model.products.select("product_id", "name", "category"), on="product_id", how="left")
     return [Recommendation(rank=row["rank"], product_id=row["product_id"], name=row["name"],

@@ -41,6 +41,12 @@ query CustomerPage($id: ID!) {
       nextAction { after action probability observed }
       timeline { at source action detail } }
   }
+}
+"""
+
+# Asked only once the customer exists: for an unknown id the field is an error.
+RECOMMENDATIONS_QUERY = """
+query CustomerRecommendations($id: ID!) {
   recommendations(customerId: $id, limit: 10) {
     rank score source reason product { id name category } }
 }
@@ -64,7 +70,8 @@ async def customer_page(request: Request) -> Response:
     if customer is None:
         return render_error(request, 404, "No such customer",
                             f"No customer has id {customer_id!r}. Search on /customers.")
+    recommended = await run_operation(request, RECOMMENDATIONS_QUERY, {"id": customer_id})
     return render(request, "customer.html", {"customer": customer,
                                              "profile": customer["profile"],
-                                             "recommendations": data["recommendations"],
+                                             "recommendations": recommended["recommendations"],
                                              "can_erase": has_role(request, "admin")})

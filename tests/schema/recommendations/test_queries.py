@@ -37,6 +37,8 @@ async def test_recommendations_carry_products_and_reasons(shop: Engine) -> None:
 async def test_a_bad_limit_is_an_error_naming_the_range(shop: Engine) -> None:
     result = await run(shop, RECOMMEND, {"id": "u5", "limit": 0})
     assert messages_of(result) == ["limit must be between 1 and 50, got 0"]
+    unknown = await run(shop, RECOMMEND, {"id": "u77", "limit": 3})
+    assert messages_of(unknown) == ["no customer has id 'u77'"]
 
 
 async def test_the_evaluation_compares_with_popularity(shop: Engine) -> None:

@@ -24,6 +24,8 @@ def test_recommend_prints_products_with_reasons(settings, engine: Engine) -> Non
     assert lines[0].startswith(" 1. p2  Trail (shoes)  score ")
     assert lines[0].endswith("bought with Ankle socks")
     assert lines[1].endswith("bought with Runner") and len(lines) == 2
+    typo = runner.invoke(app, ["recommend", "--customer", "u77"])
+    assert typo.exit_code == 1 and "no customer has id 'u77'" in typo.output
 
 
 def test_evaluate_prints_both_methods_and_the_ratio(settings, engine: Engine) -> None:
