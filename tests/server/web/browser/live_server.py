@@ -55,6 +55,16 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 DRIVEN = {"bypass_csp": True}
 
 
+async def sign_in(page: Any, base_url: str, raw_key: str, path: str,
+                  landing: str | None = None) -> None:
+    """Open ``path``, sign in on the login form it redirects to, and wait until the
+    browser is back on ``landing`` (``path`` unless given)."""
+    await page.goto(f"{base_url}{path}")
+    await page.fill("#api_key", raw_key)
+    await page.click("button[type=submit]")
+    await page.wait_for_url(f"{base_url}{landing or path}")
+
+
 async def launch_chromium(playwright: Any) -> Any:
     return await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 

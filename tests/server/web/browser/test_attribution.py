@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Page, async_playwright
 
-from tests.server.web.browser.live_server import DRIVEN, launch_chromium, serving
+from tests.server.web.browser.live_server import DRIVEN, launch_chromium, serving, sign_in
 from tests.worlds.attribution import load_attribution_world
 
 
@@ -30,10 +30,7 @@ async def _drive_browser(base_url: str, raw_key: str) -> None:
         browser = await launch_chromium(playwright)
         try:
             page = await browser.new_page(**DRIVEN)
-            await page.goto(f"{base_url}/attribution")
-            await page.fill("#api_key", raw_key)
-            await page.click("button[type=submit]")
-            await page.wait_for_url(f"{base_url}/attribution")
+            await sign_in(page, base_url, raw_key, "/attribution")
             # 5 channels x 7 models
             assert await page.locator("#comparison-chart svg rect.bar").count() == 35
             table = page.locator("#attribution-table")

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from server.ingest.customers import refresh_everyone
 from tests.server.ingest.conftest import load_world
-from tests.server.web.browser.live_server import DRIVEN, launch_chromium, serving
+from tests.server.web.browser.live_server import DRIVEN, launch_chromium, serving, sign_in
 
 
 def _shop(engine: Engine) -> None:
@@ -32,10 +32,7 @@ async def _drive(base_url: str, raw_key: str) -> None:
         browser = await launch_chromium(playwright)
         try:
             page = await browser.new_page(**DRIVEN)
-            await page.goto(f"{base_url}/segments")
-            await page.fill("#api_key", raw_key)
-            await page.click("button[type=submit]")
-            await page.wait_for_url(f"{base_url}/segments")
+            await sign_in(page, base_url, raw_key, "/segments")
             await page.evaluate("window.__noReload = 'still here'")
             await page.locator("#definition").press_sequentially("purchases >= 2", delay=20)
             await page.wait_for_function(

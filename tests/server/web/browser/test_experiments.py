@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Page, async_playwright
 
-from tests.server.web.browser.live_server import DRIVEN, launch_chromium, serving
+from tests.server.web.browser.live_server import DRIVEN, launch_chromium, serving, sign_in
 from tests.worlds.experiments import load_experiment_world
 
 
@@ -22,10 +22,7 @@ async def test_planner_updates_and_srm_banner_shows(sqlite_url: str, tmp_path: P
 
 
 async def _sign_in(page: Page, base_url: str, raw_key: str, target: str) -> None:
-    await page.goto(f"{base_url}{target}")
-    await page.fill("#api_key", raw_key)
-    await page.click("button[type=submit]")
-    await page.wait_for_url(f"{base_url}{target}")
+    await sign_in(page, base_url, raw_key, target)
 
 
 async def _drive_browser(base_url: str, raw_key: str) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import async_playwright
 
-from tests.server.web.browser.live_server import DRIVEN, launch_chromium, serving
+from tests.server.web.browser.live_server import DRIVEN, launch_chromium, serving, sign_in
 from tests.worlds.personalisation import load_shop
 
 
@@ -27,10 +27,7 @@ async def _drive(base_url: str, raw_key: str) -> None:
         browser = await launch_chromium(playwright)
         try:
             page = await browser.new_page(**DRIVEN)
-            await page.goto(f"{base_url}/personalisation")
-            await page.fill("#api_key", raw_key)
-            await page.click("button[type=submit]")
-            await page.wait_for_url(f"{base_url}/personalisation")
+            await sign_in(page, base_url, raw_key, "/personalisation")
             await page.evaluate("window.__noReload = 'still here'")
             source = page.locator("#source")
             await source.press_sequentially("Hi {{ first_nme | default('there') }}!",

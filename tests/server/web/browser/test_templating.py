@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import async_playwright
 
-from tests.server.web.browser.live_server import launch_chromium, serving
+from tests.server.web.browser.live_server import launch_chromium, serving, sign_in
 from tests.server.web.conftest import seed_campaigns
 
 PAGES = ("/dashboard", "/campaigns", "/campaigns/c-spring", "/attribution", "/budget",
@@ -44,10 +44,7 @@ async def _visit(base_url: str, raw_key: str) -> dict[str, list[str]]:
             console: list[str] = []
             page.on("console", lambda message: console.append(message.text)
                     if "Content Security Policy" in message.text else None)
-            await page.goto(f"{base_url}/login")
-            await page.fill("#api_key", raw_key)
-            await page.click("button[type=submit]")
-            await page.wait_for_url(f"{base_url}/campaigns")
+            await sign_in(page, base_url, raw_key, "/login", landing="/campaigns")
             for path in PAGES:
                 console.clear()
                 response = await page.goto(f"{base_url}{path}", wait_until="networkidle")

@@ -10,7 +10,7 @@ import pytest
 from playwright.async_api import async_playwright
 from sqlalchemy import Engine
 
-from tests.server.web.browser.live_server import launch_chromium, serving
+from tests.server.web.browser.live_server import launch_chromium, serving, sign_in
 
 
 def _nothing(engine: Engine) -> None:
@@ -30,10 +30,7 @@ async def _drive(base_url: str, raw_key: str) -> None:
         browser = await launch_chromium(playwright)
         try:
             page = await browser.new_page()
-            await page.goto(f"{base_url}/triggers")
-            await page.fill("#api_key", raw_key)
-            await page.click("button[type=submit]")
-            await page.wait_for_url(f"{base_url}/triggers")
+            await sign_in(page, base_url, raw_key, "/triggers")
             await page.fill("#editor input[name=name]", "Carts")
             await page.select_option("#editor select[name=template]", "cart_abandonment")
             await page.click("#editor button[type=submit]")
