@@ -18,9 +18,9 @@ from analytics.personalisation.render import Rendered
 from analytics.personalisation.rules import RuleOutcome, RuleResult
 from schema.context import Context
 from schema.personalisation.variants import VariantChoice
+from schema.recommendations.queries import customer_recommendations
 from schema.recommendations.types import ProductRecommendation
 from server.db import models
-from server.runners import recommendations as recommendations_runner
 from server.runners import variants as variants_runner
 from server.runners.personalisation import CustomerPreview
 from server.runners.personalisation import PersonalizedContent as Content
@@ -206,9 +206,7 @@ class PersonalizedContent:
                                   "(the recommendations field's list).")
     async def recommendations(self, info: Info[Context, Any],
                               limit: int = 4) -> list[ProductRecommendation]:
-        rows = await asyncio.to_thread(recommendations_runner.for_customer,
-                                       info.context.engine, str(self.customer_id), limit=limit)
-        return [ProductRecommendation.from_row(row) for row in rows]
+        return await customer_recommendations(info, str(self.customer_id), limit)
 
     @strawberry.field(description="The subject/content variant the selection policy logged "
                                   "for this customer on this occasion, with its propensity; "
