@@ -21,6 +21,7 @@ from schema.personalisation.variants import VariantChoice
 from schema.recommendations.queries import customer_recommendations
 from schema.recommendations.types import ProductRecommendation
 from server.db import models
+from server.runners import personalisation as personalisation_runner
 from server.runners import variants as variants_runner
 from server.runners.personalisation import CustomerPreview
 from server.runners.personalisation import PersonalizedContent as Content
@@ -49,6 +50,14 @@ class ContentTemplate:
         return cls(id=strawberry.ID(str(row.id)), name=row.name, kind=TemplateKind(row.kind),
                    source=row.source, version=row.version, created_at=row.created_at,
                    updated_at=row.updated_at)
+
+    @strawberry.field(description="The campaigns that send this template as their "
+                                  "subject, body or call to action (its kind), by id; a "
+                                  "template is deleted only once this is empty.")
+    async def campaign_ids(self, info: Info[Context, Any]) -> list[strawberry.ID]:
+        ids = await asyncio.to_thread(personalisation_runner.template_campaigns,
+                                      info.context.engine, int(self.id))
+        return [strawberry.ID(campaign_id) for campaign_id in ids]
 
 
 @strawberry.type(description="A lint problem: severity is error (cannot be saved) or "

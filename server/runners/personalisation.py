@@ -245,6 +245,12 @@ def update_template(engine: Engine, template_id: int, *, name: str | None = None
         return _store(session, row)
 
 
+def template_campaigns(engine: Engine, template_id: int) -> list[str]:
+    """The ids of the campaigns that send the template (as its kind)."""
+    with Session(engine) as session:
+        return repo.template_users(session=session, template_id=template_id)
+
+
 def delete_template(engine: Engine, template_id: int) -> None:
     """Remove a template no campaign sends (refused naming the campaigns otherwise)."""
     with Session(engine) as session:
