@@ -1,5 +1,6 @@
 """Chromium against the real app: a marketer types a template with a typo, sees the lint
-message, fixes it and sees it rendered for three very different customers."""
+message, fixes it and sees it rendered for three very different customers; then links a
+saved template to a campaign, unlinks it and deletes it through the confirmation page."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from pathlib import Path
 
 import pytest
 from playwright.async_api import async_playwright
+from sqlalchemy import Engine
 
+from server.runners import personalisation as runner
 from tests.server.web.browser.live_server import DRIVEN, launch_chromium, serving, sign_in
 from tests.worlds.personalisation import load_shop
 
@@ -49,5 +52,41 @@ async def _drive(base_url: str, raw_key: str) -> None:
             why = await page.locator("#preview-u3 .rules-why").inner_text()
             assert "Any buyer" in why and "purchases >= 1 held" in why
             assert await page.evaluate("window.__noReload") == "still here"
+        finally:
+            await browser.close()
+
+
+def _shop_with_template(engine: Engine) -> None:
+    load_shop(engine)
+    runner.create_template(engine, name="Greeting", kind="subject", source="Hi {{ first_name }}")
+
+
+@pytest.mark.browser
+async def test_link_unlink_and_delete_a_template(sqlite_url: str, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with serving(sqlite_url, _shop_with_template, role="analyst") as (base_url, raw_key):
+        await asyncio.wait_for(_link_and_delete(base_url, raw_key), timeout=60)
+
+
+async def _link_and_delete(base_url: str, raw_key: str) -> None:
+    async with async_playwright() as playwright:
+        browser = await launch_chromium(playwright)
+        try:
+            page = await browser.new_page(**DRIVEN)
+            await sign_in(page, base_url, raw_key, "/personalisation?template=1")
+            await page.locator("#campaign-choice").select_option("c1")
+            await page.get_by_role("button", name="Link as its subject").click()
+            await page.locator("#linked-c1").wait_for()
+            assert "Linked to campaign c1." in await page.locator("#linked").inner_text()
+            await page.locator("#linked-c1").get_by_role("button", name="Unlink").click()
+            await page.locator("#no-campaigns").wait_for()
+            await page.locator("#delete-template").click()
+            await page.locator("#confirm-delete").wait_for()
+            assert "cannot be undone" in await page.locator("#confirm-delete").inner_text()
+            await page.locator("#confirm-delete-button").click()
+            await page.locator("#deleted").wait_for()
+            assert await page.locator("#template-list .empty").inner_text() == \
+                "No templates yet."
         finally:
             await browser.close()
