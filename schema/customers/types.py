@@ -15,6 +15,8 @@ from schema.customers.profiles import CustomerProfile, CustomerSegment
 from schema.pagination import DEFAULT_PAGE, MAX_PAGE, Connection, connection, page_window
 from schema.predictions.queries import customer_explanation, customer_scores
 from schema.predictions.types import CustomerScore, Explanation, ModelKind
+from schema.recommendations.queries import customer_recommendations
+from schema.recommendations.types import ProductRecommendation
 from schema.triggers.types import CustomerAttribute, TriggerFiring
 from server.db import models
 from server.runners import customers as runner
@@ -90,6 +92,13 @@ class Customer:
                     "(SHAP contributions, computed on demand).")
     async def explain(self, info: Info[Context, Any], kind: ModelKind) -> Explanation | None:
         return await customer_explanation(info, str(self.id), kind)
+
+    @strawberry.field(description="Up to limit (1-50) products for the customer, best "
+                                  "first, each with its reason (as the recommendations "
+                                  "query, in the same operation as the customer).")
+    async def recommendations(self, info: Info[Context, Any],
+                              limit: int = 10) -> list[ProductRecommendation]:
+        return await customer_recommendations(info, str(self.id), limit)
 
 
 @strawberry.type(description="A current member of a segment.")

@@ -147,8 +147,7 @@ class PersonalisationMutation:
     @strawberry.mutation(description="Add a personalisation rule. Needs analyst.")
     async def create_personalisation_rule(self, info: Info[Context, Any],
                                           input: RuleInput) -> RuleResult:
-        rule = runner.RuleInput(input.name, input.condition, input.key, input.value,
-                                input.priority, input.enabled)
+        rule = input.to_rule()
         return await _write(info, lambda engine: runner.create_rule(engine, rule),
                             PersonalisationRule.from_row)
 
@@ -156,8 +155,7 @@ class PersonalisationMutation:
                                      "Needs analyst.")
     async def update_personalisation_rule(self, info: Info[Context, Any], id: strawberry.ID,
                                           patch: RulePatch) -> RuleResult:
-        changes = {name: getattr(patch, name) for name in
-                   ("name", "condition", "key", "value", "priority", "enabled")}
+        changes = patch.changes()
         return await _write(info, lambda engine: runner.update_rule(engine, _id(id), **changes),
                             PersonalisationRule.from_row)
 

@@ -18,9 +18,10 @@ from analytics.personalisation.render import Rendered
 from analytics.personalisation.rules import RuleOutcome, RuleResult
 from schema.context import Context
 from schema.personalisation.variants import VariantChoice
+from schema.recommendations.queries import customer_recommendations
 from schema.recommendations.types import ProductRecommendation
 from server.db import models
-from server.runners import recommendations as recommendations_runner
+from server.runners import personalisation as personalisation_runner
 from server.runners import variants as variants_runner
 from server.runners.personalisation import CustomerPreview
 from server.runners.personalisation import PersonalizedContent as Content
@@ -49,6 +50,14 @@ class ContentTemplate:
         return cls(id=strawberry.ID(str(row.id)), name=row.name, kind=TemplateKind(row.kind),
                    source=row.source, version=row.version, created_at=row.created_at,
                    updated_at=row.updated_at)
+
+    @strawberry.field(description="The campaigns that send this template as their "
+                                  "subject, body or call to action (its kind), by id; a "
+                                  "template is deleted only once this is empty.")
+    async def campaign_ids(self, info: Info[Context, Any]) -> list[strawberry.ID]:
+        ids = await asyncio.to_thread(personalisation_runner.template_campaigns,
+                                      info.context.engine, int(self.id))
+        return [strawberry.ID(campaign_id) for campaign_id in ids]
 
 
 @strawberry.type(description="A lint problem: severity is error (cannot be saved) or "
@@ -206,9 +215,7 @@ class PersonalizedContent:
                                   "(the recommendations field's list).")
     async def recommendations(self, info: Info[Context, Any],
                               limit: int = 4) -> list[ProductRecommendation]:
-        rows = await asyncio.to_thread(recommendations_runner.for_customer,
-                                       info.context.engine, str(self.customer_id), limit=limit)
-        return [ProductRecommendation.from_row(row) for row in rows]
+        return await customer_recommendations(info, str(self.customer_id), limit)
 
     @strawberry.field(description="The subject/content variant the selection policy logged "
                                   "for this customer on this occasion, with its propensity; "

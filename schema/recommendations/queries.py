@@ -13,6 +13,15 @@ from schema.recommendations.types import ProductRecommendation, RecommendationEv
 from server.runners import recommendations as runner
 
 
+async def customer_recommendations(info: Info[Context, Any], customer_id: str,
+                                   limit: int) -> list[ProductRecommendation]:
+    """Up to ``limit`` products for the customer, best first (``recommendations`` and
+    ``Customer.recommendations``)."""
+    rows = await asyncio.to_thread(runner.for_customer, info.context.engine, customer_id,
+                                   limit=limit)
+    return [ProductRecommendation.from_row(row) for row in rows]
+
+
 @strawberry.type
 class RecommendationQuery:
     @strawberry.field(description="Up to limit (1-50) products for the customer, best "
@@ -22,9 +31,7 @@ class RecommendationQuery:
     async def recommendations(self, info: Info[Context, Any], customer_id: strawberry.ID,
                               limit: int = 10) -> list[ProductRecommendation]:
         require(info, "viewer")
-        rows = await asyncio.to_thread(runner.for_customer, info.context.engine,
-                                       str(customer_id), limit=limit)
-        return [ProductRecommendation.from_row(row) for row in rows]
+        return await customer_recommendations(info, str(customer_id), limit)
 
     @strawberry.field(description="Hit rate@5/10 and recall@5/10 of the recommender and "
                                   "of popularity on the last horizonDays of the data.")

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from server.cli.common import DatabaseUrl, fail, use_database
+
+if TYPE_CHECKING:
+    from server.db.backup import Checked
 
 app = typer.Typer(help="Database schema, backup and restore commands.", no_args_is_help=True)
 
@@ -22,6 +26,19 @@ def upgrade(database_url: DatabaseUrl = None, revision: str = "head") -> None:
     typer.echo(f"database at {revision}: {settings.database_url}")
 
 
+def _checked(database_url: str | None, refusal: str,
+             work: Callable[[str], Checked]) -> tuple[str, Checked]:
+    """The configured database URL and ``work(url)``; a ``BackupError`` exits 1 with
+    ``refusal: why`` (nothing was written)."""
+    from server.db.backup import BackupError
+
+    url = use_database(database_url).database_url
+    try:
+        return url, work(url)
+    except BackupError as error:
+        raise fail(f"{refusal}: {error}") from None
+
+
 @app.command()
 def backup(path: Annotated[Path, typer.Argument(help="The backup file to write.")],
            force: Annotated[bool, typer.Option(
@@ -29,14 +46,10 @@ def backup(path: Annotated[Path, typer.Argument(help="The backup file to write."
            database_url: DatabaseUrl = None) -> None:
     """Copy the SQLite database to PATH while the server may be running (SQLite's online
     backup API: a consistent point, writers never blocked), then check the copy."""
-    from server.db.backup import BackupError
     from server.db.backup import backup as run_backup
 
-    settings = use_database(database_url)
-    try:
-        checked = run_backup(settings.database_url, path, overwrite=force)
-    except BackupError as error:
-        raise fail(f"no backup made: {error}") from None
+    _, checked = _checked(database_url, "no backup made",
+                          lambda url: run_backup(url, path, overwrite=force))
     typer.echo(f"backup written to {path}: {checked.tables} tables, {checked.pages} pages, "
                f"schema revision {checked.revision}, integrity ok")
 
@@ -49,22 +62,19 @@ def restore(path: Annotated[Path, typer.Argument(help="The backup file to restor
             database_url: DatabaseUrl = None) -> None:
     """Check a backup (integrity, a known schema revision) and restore it over the
     configured SQLite database; an existing database is overwritten only with --force."""
-    from server.db.backup import BackupError, is_current
+    from server.db.backup import is_current
     from server.db.backup import restore as run_restore
 
-    settings = use_database(database_url)
-    try:
-        checked = run_restore(settings.database_url, path, force=force)
-    except BackupError as error:
-        raise fail(f"nothing restored: {error}") from None
+    url, checked = _checked(database_url, "nothing restored",
+                            lambda url: run_restore(url, path, force=force))
     typer.echo(f"restored {path} (schema revision {checked.revision}, integrity ok) into "
-               f"{settings.database_url}")
+               f"{url}")
     if is_current(checked):  # an older backup may predate the audit table
         from server.auth import CLI_ACTOR
         from server.db.engine import engine_for
         from server.db.repository.audit import audit
 
-        audit(engine=engine_for(settings.database_url), actor=CLI_ACTOR.name,
+        audit(engine=engine_for(url), actor=CLI_ACTOR.name,
               action="db.restore", target=path.name, detail={"revision": checked.revision})
     else:
         typer.echo("the backup predates this version's schema: run `mailscope db upgrade`")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -245,6 +245,12 @@ def update_template(engine: Engine, template_id: int, *, name: str | None = None
         return _store(session, row)
 
 
+def template_campaigns(engine: Engine, template_id: int) -> list[str]:
+    """The ids of the campaigns that send the template (as its kind)."""
+    with Session(engine) as session:
+        return repo.template_users(session=session, template_id=template_id)
+
+
 def delete_template(engine: Engine, template_id: int) -> None:
     """Remove a template no campaign sends (refused naming the campaigns otherwise)."""
     with Session(engine) as session:
@@ -281,17 +287,18 @@ def link_campaign_template(engine: Engine, *, campaign_id: str, kind: str,
 
 # Rules ------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class RuleInput:
-    name: str
-    condition: str
-    key: str
-    value: str
-    priority: int = 0
-    enabled: bool = True
+RULE_COLUMNS = tuple(field.name for field in fields(Rule) if field.name != "id")
+"""The ``Rule`` fields a stored rule keeps (its id is the row's)."""
 
 
-def _check_rule(rule: RuleInput) -> RuleInput:
+def rule_of(row: PersonalisationRule) -> Rule:
+    """A stored rule in the analytics shape."""
+    return Rule(row.id or 0, **{name: getattr(row, name) for name in RULE_COLUMNS})
+
+
+def _check_rule(rule: Rule) -> Rule:
+    """``rule`` with its name, condition and key trimmed, or the ``PersonalisationProblem``
+    naming the first field at fault."""
     name = _check_name(rule.name)
     try:
         parse_condition(rule.condition)
@@ -308,8 +315,11 @@ def _check_rule(rule: RuleInput) -> RuleInput:
                                               f"it under {MAX_VALUE}")
     if not -1000 <= rule.priority <= 1000:
         raise PersonalisationProblem("priority", "priority: give -1000 to 1000")
-    return RuleInput(name, rule.condition.strip(), key, rule.value, rule.priority,
-                     rule.enabled)
+    return replace(rule, name=name, condition=rule.condition.strip(), key=key)
+
+
+def _columns(rule: Rule) -> dict[str, Any]:
+    return {name: getattr(rule, name) for name in RULE_COLUMNS}
 
 
 def rules_page(engine: Engine, *, offset: int, first: int, enabled: bool | None = None,
@@ -324,20 +334,21 @@ def get_rule(engine: Engine, rule_id: int) -> PersonalisationRule | None:
         return session.get(PersonalisationRule, rule_id)
 
 
-def create_rule(engine: Engine, rule: RuleInput) -> PersonalisationRule:
+def create_rule(engine: Engine, rule: Rule) -> PersonalisationRule:
+    """Store ``rule`` once it checks (its id is ignored: the row gets a new one)."""
     checked = _check_rule(rule)
     with Session(engine, expire_on_commit=False) as session:
-        return _store(session, PersonalisationRule(**checked.__dict__))
+        return _store(session, PersonalisationRule(**_columns(checked)))
 
 
 def update_rule(engine: Engine, rule_id: int, **changes: Any) -> PersonalisationRule:
-    """The rule with ``changes`` (any RuleInput field) applied and checked."""
+    """The rule with ``changes`` (``RULE_COLUMNS``; None keeps the value) applied and
+    checked."""
     with Session(engine, expire_on_commit=False) as session:
         row = _found(session, PersonalisationRule, rule_id)
-        merged = {name: getattr(row, name) for name in RuleInput.__dataclass_fields__}
-        merged.update({name: value for name, value in changes.items() if value is not None})
-        checked = _check_rule(RuleInput(**merged))
-        for name, value in checked.__dict__.items():
+        checked = _check_rule(replace(rule_of(row), **{
+            name: value for name, value in changes.items() if value is not None}))
+        for name, value in _columns(checked).items():
             setattr(row, name, value)
         row.updated_at = utcnow()
         return _store(session, row)
@@ -353,9 +364,8 @@ def install_example_rules(engine: Engine) -> list[PersonalisationRule]:
     """Add the shipped example rules that are not there yet (by name); the added rows."""
     with Session(engine, expire_on_commit=False) as session:
         have = {rule.name for rule in repo.all_rules(session=session)}
-        added = [PersonalisationRule(name=rule.name, condition=rule.condition, key=rule.key,
-                                     value=rule.value, priority=rule.priority)
-                 for rule in EXAMPLE_RULES if rule.name not in have]
+        added = [PersonalisationRule(**_columns(rule)) for rule in EXAMPLE_RULES
+                 if rule.name not in have]
         session.add_all(added)
         session.commit()
         for row in added:
@@ -413,8 +423,7 @@ def customer_data(engine: Engine, customer_ids: Sequence[str], *,
 
 def _rules(engine: Engine) -> list[Rule]:
     with Session(engine) as session:
-        return [Rule(row.id or 0, row.name, row.condition, row.key, row.value, row.priority,
-                     row.enabled) for row in repo.all_rules(session=session)]
+        return [rule_of(row) for row in repo.all_rules(session=session)]
 
 
 @dataclass(frozen=True)

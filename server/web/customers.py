@@ -40,15 +40,8 @@ query CustomerPage($id: ID!) {
     journey(first: 50) { stage stageReason events
       nextAction { after action probability observed }
       timeline { at source action detail } }
+    recommendations(limit: 10) { rank score source reason product { id name category } }
   }
-}
-"""
-
-# Asked only once the customer exists: for an unknown id the field is an error.
-RECOMMENDATIONS_QUERY = """
-query CustomerRecommendations($id: ID!) {
-  recommendations(customerId: $id, limit: 10) {
-    rank score source reason product { id name category } }
 }
 """
 
@@ -70,8 +63,7 @@ async def customer_page(request: Request) -> Response:
     if customer is None:
         return render_error(request, 404, "No such customer",
                             f"No customer has id {customer_id!r}. Search on /customers.")
-    recommended = await run_operation(request, RECOMMENDATIONS_QUERY, {"id": customer_id})
     return render(request, "customer.html", {"customer": customer,
                                              "profile": customer["profile"],
-                                             "recommendations": recommended["recommendations"],
+                                             "recommendations": customer["recommendations"],
                                              "can_erase": has_role(request, "admin")})

@@ -1,10 +1,12 @@
 """Personalisation pages: the template editor (lint messages and a three-customer preview
-as you type), saved templates, and the rules list with create, edit and enable."""
+as you type), saved templates with their campaign links (link, unlink) and delete (after a
+confirmation step), and the rules list with create, edit and enable."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -17,18 +19,42 @@ from server.web.templating import is_htmx, render, render_error
 KINDS = ("body", "subject", "cta")
 RULES_PAGE = 10
 TEMPLATES_PAGE = 25
+CAMPAIGN_CHOICES = 25
 TEMPLATE_FIELDS = "id name kind source version updatedAt"
 RULE_FIELDS = "id name condition key value priority enabled updatedAt"
 
 TEMPLATES_QUERY = f"""
 query PersonalisationPage($first: Int!, $after: String, $search: String, $id: ID!,
-                          $editing: Boolean!) {{
+                          $editing: Boolean!, $campaignSearch: String, $choices: Int!) {{
   templates(first: $first, after: $after, search: $search) {{
     totalCount pageInfo {{ hasNextPage endCursor }} edges {{ node {{ {TEMPLATE_FIELDS} }} }}
   }}
-  template(id: $id) @include(if: $editing) {{ {TEMPLATE_FIELDS} }}
+  template(id: $id) @include(if: $editing) {{ {TEMPLATE_FIELDS} campaignIds }}
+  campaigns(first: $choices, filter: {{search: $campaignSearch}}) @include(if: $editing) {{
+    totalCount edges {{ node {{ id name }} }}
+  }}
   personalisationTokens {{ token description emptyShare }}
 }}
+"""
+
+TEMPLATE_QUERY = f"""
+query TemplateToDelete($id: ID!) {{ template(id: $id) {{ {TEMPLATE_FIELDS} campaignIds }} }}
+"""
+
+DELETE_TEMPLATE = """
+mutation DeleteTemplate($id: ID!) {
+  deleteTemplate(id: $id) {
+    __typename ... on PersonalisationRefused { field message }
+  }
+}
+"""
+
+LINK_TEMPLATE = """
+mutation LinkTemplate($campaignId: ID!, $kind: TemplateKind!, $templateId: ID) {
+  linkCampaignTemplate(campaignId: $campaignId, kind: $kind, templateId: $templateId) {
+    __typename ... on PersonalisationRefused { field message }
+  }
+}
 """
 
 CHECK_QUERY = """
@@ -104,20 +130,30 @@ def _customer_ids(raw: str) -> list[str] | None:
 
 
 async def _editor_context(request: Request, form: dict[str, str] | None = None,
-                          error: str | None = None) -> dict[str, Any]:
+                          error: str | None = None, *, template_id: str | None = None,
+                          link_error: str | None = None) -> dict[str, Any]:
     params = request.query_params
-    chosen = params.get("template", "")
+    chosen = template_id or params.get("template", "")
     data = await run_operation(request, TEMPLATES_QUERY, {
         "first": TEMPLATES_PAGE, "after": params.get("after") or None,
         "search": params.get("search") or None, "id": chosen or "0",
-        "editing": bool(chosen) and not form})
+        "editing": bool(chosen) and not form,
+        "campaignSearch": params.get("campaign_search") or None,
+        "choices": CAMPAIGN_CHOICES})
     form = dict(form or {})
     found = data.get("template")
     if found:
         form = {"id": found["id"], "name": found["name"], "kind": found["kind"].lower(),
                 "source": found["source"]}
     page = data["templates"]
+    choices = data.get("campaigns") or {"totalCount": 0, "edges": []}
     return {"templates": [edge["node"] for edge in page["edges"]],
+            "saved_template": found,
+            "linked": found["campaignIds"] if found else [],
+            "campaigns": [edge["node"] for edge in choices["edges"]],
+            "campaigns_total": choices["totalCount"],
+            "campaign_search": params.get("campaign_search", ""),
+            "link_error": link_error,
             "templates_total": page["totalCount"],
             "templates_next": page["pageInfo"]["endCursor"]
             if page["pageInfo"]["hasNextPage"] else None,
@@ -280,10 +316,88 @@ async def update_rule(request: Request) -> Response:
         status_code=422)
 
 
+async def _template_of(request: Request) -> dict[str, Any] | None:
+    found: dict[str, Any] | None = (await run_operation(request, TEMPLATE_QUERY, {
+        "id": str(request.path_params["template_id"])}))["template"]
+    return found
+
+
+def _no_template(request: Request) -> Response:
+    return render_error(request, 404, "No such template",
+                        "There is no template with this id: /personalisation lists them.")
+
+
+async def _template_write(request: Request,
+                          action: str) -> tuple[Any, dict[str, Any], Response | None]:
+    """The form and the template a write is for, or the response refusing it (expired
+    form, role, no such template)."""
+    form, refused = await _guarded(request, action)
+    if refused:
+        return form, {}, refused
+    found = await _template_of(request)
+    return form, found or {}, None if found else _no_template(request)
+
+
+async def confirm_delete_template(request: Request) -> Response:
+    """The confirmation step before a template is deleted (names the campaigns that
+    send it: those must be unlinked first)."""
+    refused = role_refusal(request, "analyst", "Deleting a template")
+    if refused:
+        return refused
+    found = await _template_of(request)
+    if found is None:
+        return _no_template(request)
+    return render(request, "personalisation_delete.html", {"template": found, "error": None})
+
+
+async def delete_template(request: Request) -> Response:
+    form, found, refused = await _template_write(request, "Deleting a template")
+    if refused:
+        return refused
+    if form.get("confirm") != "yes":
+        return render(request, "personalisation_delete.html", {
+            "template": found, "error": "Confirm the deletion with the button below."},
+            status_code=422)
+    result = (await run_operation(request, DELETE_TEMPLATE,
+                                  {"id": found["id"]}))["deleteTemplate"]
+    if result["__typename"] != "TemplateDeleted":
+        return render(request, "personalisation_delete.html", {
+            "template": found, "error": result["message"]}, status_code=422)
+    return RedirectResponse("/personalisation?deleted=1", status_code=303)
+
+
+async def link_template(request: Request) -> Response:
+    """Link the template to a campaign as its kind (replacing the campaign's template of
+    that kind), or unlink it (``unlink`` names the campaign)."""
+    form, found, refused = await _template_write(request, "Linking a template")
+    if refused:
+        return refused
+    unlink = str(form.get("unlink", "")).strip()
+    campaign_id = unlink or str(form.get("campaign_id", "")).strip()
+    error = None if campaign_id else "campaignId: choose a campaign to link"
+    if unlink and unlink not in found["campaignIds"]:
+        error = f"campaignId: campaign {unlink!r} does not send this template"
+    if error is None:
+        result = (await run_operation(request, LINK_TEMPLATE, {
+            "campaignId": campaign_id, "kind": found["kind"],
+            "templateId": None if unlink else found["id"]}))["linkCampaignTemplate"]
+        if result["__typename"] == "CampaignTemplateLinked":
+            done = "unlinked" if unlink else "linked"
+            return RedirectResponse(f"/personalisation?template={found['id']}&{done}="
+                                    f"{quote(campaign_id)}#template-campaigns",
+                                    status_code=303)
+        error = result["message"]
+    context = await _editor_context(request, template_id=found["id"], link_error=error)
+    return render(request, "personalisation.html", context, status_code=422)
+
+
 PERSONALISATION_ROUTES: list[tuple[str, Callable[[Request], Awaitable[Response]], list[str]]] = [
     ("/personalisation", editor_page, ["GET"]),
     ("/personalisation/check", check_template, ["GET"]),
     ("/personalisation/templates", save_template, ["POST"]),
+    ("/personalisation/templates/{template_id:int}/delete", confirm_delete_template, ["GET"]),
+    ("/personalisation/templates/{template_id:int}/delete", delete_template, ["POST"]),
+    ("/personalisation/templates/{template_id:int}/campaigns", link_template, ["POST"]),
     ("/personalisation/rules", rules_page, ["GET"]),
     ("/personalisation/rules", create_rule, ["POST"]),
     ("/personalisation/rules/{rule_id:int}", rule_page, ["GET"]),

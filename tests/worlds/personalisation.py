@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
+from analytics.personalisation.rules import Rule
 from server.ingest.customers import refresh_everyone
 from server.runners import personalisation as runner
 from tests.server.ingest.conftest import load_csv, load_world
@@ -19,10 +20,9 @@ NEWCOMER = """customer_id,email,first_name,last_name,signup_at,country,timezone
 u4,dee@example.org,,,2026-03-15T10:00:00Z,JP,Asia/Tokyo
 """
 RULES = (
-    runner.RuleInput("Big spenders", "purchases >= 3", "offer", "Free shipping", 20),
-    runner.RuleInput("Any buyer", "purchases >= 1", "offer", "10% off", 10),
-    runner.RuleInput("Morning", "local_hour >= 5 and local_hour < 12", "greeting",
-                     "Good morning", 0),
+    Rule(0, "Big spenders", "purchases >= 3", "offer", "Free shipping", 20),
+    Rule(0, "Any buyer", "purchases >= 1", "offer", "10% off", 10),
+    Rule(0, "Morning", "local_hour >= 5 and local_hour < 12", "greeting", "Good morning", 0),
 )
 
 

@@ -1,5 +1,6 @@
 """PersonalizedContent brings the other personalisation answers to one customer's content:
-the products recommended to them and the variant the selection policy logged."""
+the products recommended to them and the variant the selection policy logged; a template
+names the campaigns that send it."""
 
 from __future__ import annotations
 
@@ -42,3 +43,17 @@ async def test_content_carries_recommendations_and_the_logged_variant(shop: Engi
 async def test_a_limit_out_of_range_is_named(shop: Engine) -> None:
     result = await run(shop, CONTENT, {"c": "sel", "u": "u7", "limit": 0})
     assert any("limit must be between 1 and" in message for message in messages_of(result))
+
+
+async def test_a_template_names_the_campaigns_that_send_it(shop: Engine) -> None:
+    from server.runners import personalisation as runner
+
+    template = runner.create_template(shop, name="Body", kind="body", source="<p>Hi</p>")
+    query = "query($id: ID!) { template(id: $id) { campaignIds } }"
+    assert (await data_of(shop, query, {"id": str(template.id)}))["template"] == {
+        "campaignIds": []}
+    for campaign_id in ("sel", "plain"):
+        runner.link_campaign_template(shop, campaign_id=campaign_id, kind="body",
+                                      template_id=template.id)
+    assert (await data_of(shop, query, {"id": str(template.id)}))["template"] == {
+        "campaignIds": ["plain", "sel"]}

@@ -1,4 +1,5 @@
-"""recommendations(customerId, limit) and recommendationEvaluation."""
+"""recommendations(customerId, limit), Customer.recommendations(limit) and
+recommendationEvaluation."""
 
 from __future__ import annotations
 
@@ -32,6 +33,18 @@ async def test_recommendations_carry_products_and_reasons(shop: Engine) -> None:
          "popular overall"),
         (2, {"id": "p1", "name": "Runner", "category": "shoes"}, "popular", "popular overall")]
     assert data["recommendations"][0]["score"] > data["recommendations"][1]["score"]
+
+
+async def test_the_customer_field_gives_the_same_list_in_the_customer_operation(
+        shop: Engine) -> None:
+    top = await data_of(shop, RECOMMEND, {"id": "u7", "limit": 3})
+    nested = await data_of(shop, """query($id: ID!) { customer(id: $id) { id
+        recommendations(limit: 3) { rank score source reason product { id name category } }
+        } }""", {"id": "u7"})
+    assert nested["customer"]["recommendations"] == top["recommendations"]
+    assert [r["product"]["id"] for r in top["recommendations"]][:2] == ["p2", "p5"]
+    bad = await run(shop, "{ customer(id: \"u7\") { recommendations(limit: 51) { rank } } }")
+    assert messages_of(bad) == ["limit must be between 1 and 50, got 51"]
 
 
 async def test_a_bad_limit_is_an_error_naming_the_range(shop: Engine) -> None:

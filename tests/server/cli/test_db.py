@@ -40,3 +40,17 @@ def test_backup_then_restore_with_and_without_force(sqlite_url: str, tmp_path: P
     assert old.exit_code == 0 and "run `mailscope db upgrade`" in old.output
     again = runner.invoke(app, ["db", "backup", str(copy), "--database-url", sqlite_url])
     assert again.exit_code == 1 and "no backup made: " in again.output
+
+
+@pytest.mark.parametrize(("command", "refusal"), [("backup", "no backup made: "),
+                                                  ("restore", "nothing restored: ")])
+def test_both_commands_refuse_a_postgresql_database_the_same_way(
+        command: str, refusal: str, sqlite_url: str, tmp_path: Path) -> None:
+    copy = tmp_path / "copy.db"
+    made = runner.invoke(app, ["db", "backup", str(copy), "--database-url", sqlite_url])
+    assert made.exit_code == 0, made.output
+    target = copy if command == "restore" else tmp_path / "other.db"
+    refused = runner.invoke(app, ["db", command, str(target), "--database-url",
+                                  "postgresql://nobody@127.0.0.1:1/none"])
+    assert refused.exit_code == 1
+    assert refused.output.startswith(refusal) and "pg_dump and pg_restore" in refused.output

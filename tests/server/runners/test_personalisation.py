@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
+from analytics.personalisation.rules import Rule
 from server.runners import personalisation as runner
 from tests.worlds.personalisation import RENDER_AT, load_shop, publish_ltv_scores
 
@@ -71,14 +72,14 @@ def test_templates_save_only_when_they_lint_clean_and_count_versions(shop: Engin
 
 def test_rules_are_checked_when_saved(shop: Engine):
     with pytest.raises(Problem) as caught:
-        runner.create_rule(shop, runner.RuleInput("x", "purchases >> 1", "offer", "v"))
+        runner.create_rule(shop, Rule(0, "x", "purchases >> 1", "offer", "v"))
     assert (caught.value.field, caught.value.column) == ("condition", 12)
     with pytest.raises(Problem, match="key: 'Offer!' is not a rule key"):
-        runner.create_rule(shop, runner.RuleInput("x", "purchases > 1", "Offer!", "v"))
+        runner.create_rule(shop, Rule(0, "x", "purchases > 1", "Offer!", "v"))
     with pytest.raises(Problem, match="value: 2001 characters"):
-        runner.create_rule(shop, runner.RuleInput("x", "purchases > 1", "offer", "v" * 2001))
+        runner.create_rule(shop, Rule(0, "x", "purchases > 1", "offer", "v" * 2001))
     with pytest.raises(Problem, match="priority: give -1000 to 1000"):
-        runner.create_rule(shop, runner.RuleInput("x", "purchases > 1", "offer", "v", 5000))
+        runner.create_rule(shop, Rule(0, "x", "purchases > 1", "offer", "v", 5000))
     rows, total = runner.rules_page(shop, offset=0, first=2)
     assert total == 3 and [r.name for r in rows] == ["Big spenders", "Any buyer", "Morning"]
     rule = rows[0]
@@ -155,8 +156,7 @@ def test_a_campaigns_content_comes_from_its_linked_templates(shop: Engine):
 def test_scores_and_clv_tiers_reach_templates_and_rules(shop: Engine):
     assert runner.score_frame(shop).is_empty()
     publish_ltv_scores(shop, {"u1": 500.0, "u2": 20.0, "u3": 80.0})
-    runner.create_rule(shop, runner.RuleInput("VIP", 'clv_tier == "high"', "offer", "VIP",
-                                               priority=99))
+    runner.create_rule(shop, Rule(0, "VIP", 'clv_tier == "high"', "offer", "VIP", priority=99))
     _, previews = runner.preview(
         shop, source="{{ scores.clv_tier | default('-') }} {{ scores.predicted_clv | "
                      "default('-') }} {{ rules.offer | default('-') }}",
@@ -164,3 +164,14 @@ def test_scores_and_clv_tiers_reach_templates_and_rules(shop: Engine):
     assert [p.rendered.text for p in previews] == [
         "high 500.0 VIP", "low 20.0 -", "- - -"]
     assert runner.token_gaps(shop)[1]["scores.predicted_clv"] == 0.25
+
+
+def test_a_rule_is_stored_and_read_back_in_the_analytics_shape(shop: Engine):
+    row = runner.create_rule(shop, Rule(77, "  Trimmed ", " purchases > 1 ", " offer ", "v",
+                                        priority=-5, enabled=False))
+    assert row.id != 77
+    assert runner.rule_of(row) == Rule(row.id or 0, "Trimmed", "purchases > 1", "offer", "v",
+                                       -5, False)
+    changed = runner.update_rule(shop, row.id or 0, value="w", enabled=None)
+    assert runner.rule_of(changed) == Rule(row.id or 0, "Trimmed", "purchases > 1", "offer",
+                                           "w", -5, False)

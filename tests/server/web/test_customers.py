@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -168,15 +169,27 @@ def test_the_customer_page_shows_attributes_set_by_triggers(client: TestClient, 
     assert "<td><code>cart_id:c3</code></td>" in page
 
 
-def test_the_customer_page_recommends_products_with_reasons(client: TestClient, engine: Engine,
-                                                            viewer_key: str) -> None:
+def test_the_customer_page_recommends_products_with_reasons_in_one_operation(
+        client: TestClient, engine: Engine, viewer_key: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     from server.runners.base import MEMO
+    from server.web import customers as customer_pages
     from tests.worlds.shop import load_shop
 
     MEMO.clear()
     load_shop(engine)
     log_in(client, viewer_key)
+    operations: list[str] = []
+    run_operation = customer_pages.run_operation
+
+    async def counted(request: Any, query: str, variables: Any = None) -> dict[str, Any]:
+        operations.append(query)
+        return await run_operation(request, query, variables)
+
+    monkeypatch.setattr(customer_pages, "run_operation", counted)
     page = client.get("/customers/u7")
+
+    assert len(operations) == 1 and "recommendations(limit: 10)" in operations[0]
 
     recommended = page.context["recommendations"]
     assert [(r["product"]["id"], r["reason"]) for r in recommended[:2]] == [

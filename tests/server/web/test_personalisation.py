@@ -1,6 +1,7 @@
 """Personalisation pages: the editor's lint and three-customer preview fragment, saving
-(refused with the lint error, then saved), the rules list with paging, create, edit and
-enable, and what a viewer may not do."""
+(refused with the lint error, then saved), linking a template to campaigns and deleting it
+(confirmation step, CSRF), the rules list with paging, create, edit and enable, and what a
+viewer may not do."""
 
 from __future__ import annotations
 
@@ -131,6 +132,74 @@ def test_rules_list_create_edit_and_enable(client: TestClient, engine: Engine) -
     assert gone.status_code == 404
 
 
+def test_templates_are_linked_unlinked_and_deleted_from_the_editor(
+        client: TestClient, engine: Engine) -> None:
+    load_shop(engine)
+    token = log_in(client, make_key(engine, "analyst"))
+    template = runner.create_template(engine, name="Greeting", kind="subject",
+                                      source="Hi {{ first_name }}")
+    editor = f"/personalisation?template={template.id}"
+    links = f"/personalisation/templates/{template.id}/campaigns"
+    deleting = f"/personalisation/templates/{template.id}/delete"
+
+    page = client.get(editor)
+    assert page.context["linked"] == [] and 'id="no-campaigns"' in page.text
+    assert [c["id"] for c in page.context["campaigns"]] == ["c2", "c1"]
+    assert '<option value="c1">Spring Sale (c1)</option>' in page.text
+    assert "Link as its subject" in page.text and f'href="{deleting}"' in page.text
+    narrowed = client.get(f"{editor}&campaign_search=spring")
+    assert [c["id"] for c in narrowed.context["campaigns"]] == ["c1"]
+    none = client.get(f"{editor}&campaign_search=nothing+like+it")
+    assert none.context["campaigns"] == [] and "No campaign matches" in none.text
+
+    linked = client.post(links, data={"csrf_token": token, "campaign_id": "c1"},
+                         follow_redirects=False)
+    assert linked.status_code == 303
+    assert linked.headers["location"] == f"{editor}&linked=c1#template-campaigns"
+    assert runner.template_campaigns(engine, template.id) == ["c1"]
+    shown = client.get(linked.headers["location"])
+    assert shown.context["linked"] == ["c1"] and 'id="linked-c1"' in shown.text
+    assert "Linked to campaign c1." in shown.text
+    unknown = client.post(links, data={"csrf_token": token, "campaign_id": "zz"})
+    assert unknown.status_code == 422
+    assert unknown.context["link_error"] == "campaignId: no campaign has id 'zz'"
+    assert unknown.context["linked"] == ["c1"]
+    empty = client.post(links, data={"csrf_token": token, "campaign_id": ""})
+    assert empty.context["link_error"] == "campaignId: choose a campaign to link"
+    stranger = client.post(links, data={"csrf_token": token, "unlink": "c2"})
+    assert stranger.context["link_error"] == ("campaignId: campaign 'c2' does not send "
+                                              "this template")
+
+    confirm = client.get(deleting)
+    assert confirm.template == "personalisation_delete.html"
+    assert "Campaigns c1 send it" in confirm.text and 'name="confirm" value="yes"' in confirm.text
+    unconfirmed = client.post(deleting, data={"csrf_token": token})
+    assert unconfirmed.status_code == 422
+    assert unconfirmed.context["error"] == "Confirm the deletion with the button below."
+    in_use = client.post(deleting, data={"csrf_token": token, "confirm": "yes"})
+    assert in_use.status_code == 422
+    assert in_use.context["error"] == ("id: campaigns c1 send this template; link them to "
+                                       "another one first")
+
+    for path, data in ((links, {"unlink": "c1"}), (deleting, {"confirm": "yes"})):
+        expired = client.post(path, data={"csrf_token": "nope", **data})
+        assert expired.status_code == 403 and "Form expired" in expired.text
+    assert runner.template_campaigns(engine, template.id) == ["c1"]
+
+    unlinked = client.post(links, data={"csrf_token": token, "unlink": "c1"},
+                           follow_redirects=False)
+    assert unlinked.headers["location"] == f"{editor}&unlinked=c1#template-campaigns"
+    assert runner.template_campaigns(engine, template.id) == []
+    deleted = client.post(deleting, data={"csrf_token": token, "confirm": "yes"},
+                          follow_redirects=False)
+    assert deleted.headers["location"] == "/personalisation?deleted=1"
+    assert runner.get_template(engine, template.id or 0) is None
+    assert 'id="deleted"' in client.get(deleted.headers["location"]).text
+    assert client.get(deleting).status_code == 404
+    assert client.post(links, data={"csrf_token": token, "campaign_id": "c1"}
+                       ).status_code == 404
+
+
 def test_viewers_read_but_cannot_write(client: TestClient, engine: Engine,
                                        viewer_key: str) -> None:
     load_shop(engine)
@@ -138,7 +207,17 @@ def test_viewers_read_but_cannot_write(client: TestClient, engine: Engine,
     page = client.get("/personalisation")
     assert page.context["can_edit"] is False and "Save template" not in page.text
     assert "New rule" not in client.get("/personalisation/rules").text
+    template = runner.create_template(engine, name="Seen", kind="cta", source="Shop now")
+    runner.link_campaign_template(engine, campaign_id="c1", kind="cta",
+                                  template_id=template.id)
+    seen = client.get(f"/personalisation?template={template.id}")
+    assert seen.context["linked"] == ["c1"] and 'id="linked-c1"' in seen.text
+    assert "Unlink" not in seen.text and "Delete this template" not in seen.text
+    assert client.get(f"/personalisation/templates/{template.id}/delete").status_code == 403
     for path, data in (("/personalisation/templates", {"name": "x", "source": "x"}),
+                       (f"/personalisation/templates/{template.id}/delete", {"confirm": "yes"}),
+                       (f"/personalisation/templates/{template.id}/campaigns",
+                        {"unlink": "c1"}),
                        ("/personalisation/rules", {"name": "x"}),
                        ("/personalisation/rules/1", {"toggle": "disable"})):
         refused = client.post(path, data={"csrf_token": token, **data})
