@@ -43,7 +43,8 @@ class Converted:
     customer_ids: int
     message_ids: int
     deliveries: int
-    quarantined: int
+    # Kept webhook events, audit events and job records with an address rewritten.
+    records: int
 
     def summary(self) -> str:
         if not self.customers:
@@ -51,7 +52,7 @@ class Converted:
         return (f"{self.customers:,} addresses hashed; {self.customer_ids:,} customer ids "
                 f"and {self.message_ids:,} send ids made from addresses renamed; "
                 f"{self.deliveries:,} webhook delivery bodies removed, "
-                f"{self.quarantined:,} kept events rewritten")
+                f"{self.records:,} kept events, audit and job records rewritten")
 
 
 def _plain_id(email: str) -> str:
@@ -75,8 +76,15 @@ def _message_renames(connection: Connection, plain: dict[str, str],
     return renames
 
 
-def _redact_inbox(connection: Connection) -> tuple[int, int]:
-    """Folded delivery bodies dropped, kept events with addresses in stored form."""
+# JSON columns that may hold an address: kept webhook events, recorded GraphQL mutation
+# arguments, recorded job arguments (ids webhooks made from addresses).
+_JSON_COLUMNS = (("webhook_quarantine", "payload"), ("audit_event", "detail"),
+                 ("job_run", "args"))
+
+
+def _redact_copies(connection: Connection) -> tuple[int, int]:
+    """Folded delivery bodies dropped; JSON values that are addresses put in stored
+    form. Returns (bodies dropped, JSON rows rewritten)."""
     table = WebhookDelivery.__table__  # type: ignore[attr-defined]
     folded = [int(row[0]) for row in connection.execute(
         select(table.c.id).where(table.c.folded_at.is_not(None),
@@ -84,13 +92,17 @@ def _redact_inbox(connection: Connection) -> tuple[int, int]:
     for delivery_id in folded:
         inbox.drop_body(connection, delivery_id)
     rewritten = 0
-    for quarantine_id, payload in connection.execute(text(
-            "SELECT id, payload FROM webhook_quarantine WHERE payload LIKE '%@%'")).all():
-        fresh = json.dumps(address_free(json.loads(payload)), sort_keys=True, default=str)
-        if fresh != payload:
-            connection.execute(text("UPDATE webhook_quarantine SET payload = :p WHERE id = :i"),
-                               {"p": fresh, "i": quarantine_id})
-            rewritten += 1
+    for name, column in _JSON_COLUMNS:
+        for row_id, value in connection.execute(text(
+                # Safe SQL (S608): table and column names are code constants.
+                f"SELECT id, {column} FROM {name} WHERE {column} LIKE '%@%'")).all():  # noqa: S608
+            fresh = json.dumps(address_free(json.loads(value)), sort_keys=True, default=str)
+            if fresh != value:
+                connection.execute(text(
+                    # Safe SQL (S608): table and column names are code constants.
+                    f"UPDATE {name} SET {column} = :v WHERE id = :i"),  # noqa: S608
+                    {"v": fresh, "i": row_id})
+                rewritten += 1
     return len(folded), rewritten
 
 
@@ -132,12 +144,12 @@ def convert(connection: Connection, settings: Settings,
         raise ConversionRefused(f"customer id {taken[0]!r} already exists: cannot rename the "
                                 "customer a webhook made from its address (nothing was changed)")
     state.rename(connection, "customer_id", ids)
-    deliveries, quarantined = _redact_inbox(connection)
+    deliveries, rewritten = _redact_copies(connection)
     if total:
         for kind in _KINDS:
             changes.bump(connection, kind)
     state.set_marker(connection, settings)
-    return Converted(total, len(ids), len(messages), deliveries, quarantined)
+    return Converted(total, len(ids), len(messages), deliveries, rewritten)
 
 
 def hash_emails(engine: Engine, settings: Settings,

@@ -16,11 +16,13 @@ from schema.customers.queries import customer_conditions
 from server.db import models
 from server.db.emails import hash_email
 from server.db.repository import email_hashing as state
+from server.db.repository.audit import audit
 from server.db.repository.webhooks import store_delivery
 from server.ingest import load_frame
 from server.runners import email_hashing, privacy
 from server.runners import webhooks as runner
 from server.settings import Settings, configure
+from tests.schema.conftest import ADMIN, data_of
 from tests.server.ingest.conftest import csv_frame
 from tests.server.table_state import table_state
 from tests.server.webhooks.support import sample
@@ -138,8 +140,13 @@ def test_with_hashing_on_no_address_is_stored_and_lookups_still_match(
 def test_conversion_hashes_everything_once_and_later_lookups_match(
         settings: Settings, db: Engine) -> None:
     _load_world(db, settings)
-    assert {row[0] for row in plain_addresses(db)} >= {"customer", "message",
-                                                       "webhook_delivery"}
+    # A GraphQL write recorded its arguments before hashing was on.
+    audit(engine=db, actor="admin key", action="graphql.createCustomer",
+          detail={"input": {"id": "u3", "email": "cy@outlook.com"}})
+    # Ids webhooks made from an address are in the profile and the event ledger too.
+    assert {row[0] for row in plain_addresses(db)} == {
+        "customer", "customer_profile", "message", "email_event", "webhook_delivery",
+        "webhook_quarantine", "audit_event"}
     on = configure(**(settings.model_dump() | {"email_hashing": True, "email_hash_key": KEY}))
     with pytest.raises(state.HashingMismatch,
                        match="4 customer addresses are still stored in plain: run "
@@ -148,7 +155,7 @@ def test_conversion_hashes_everything_once_and_later_lookups_match(
     done: list[tuple[int, int]] = []
     converted = email_hashing.hash_emails(db, on, lambda *step: done.append(step))
     assert (converted.customers, converted.customer_ids, converted.message_ids,
-            converted.deliveries, converted.quarantined) == (4, 1, 2, 3, 1)
+            converted.deliveries, converted.records) == (4, 1, 2, 3, 2)
     assert done == [(4, 4)]
     assert plain_addresses(db) == []
     state.check_engine(db, on)
@@ -185,7 +192,7 @@ def test_a_failure_mid_conversion_changes_nothing(settings: Settings, db: Engine
         raise RuntimeError("disk full")
 
     # After the addresses and ids were rewritten, before the inbox is.
-    monkeypatch.setattr(email_hashing, "_redact_inbox", broken)
+    monkeypatch.setattr(email_hashing, "_redact_copies", broken)
     with pytest.raises(RuntimeError, match="disk full"):
         email_hashing.hash_emails(db, on)
     assert table_state(db) == before
@@ -208,3 +215,33 @@ def test_addresses_equal_once_normalised_are_refused(settings: Settings, db: Eng
     with pytest.raises(email_hashing.ConversionRefused, match="MAILSCOPE_EMAIL_HASHING=on"):
         email_hashing.hash_emails(db, off)
     configure()
+
+
+WRITE = """mutation ($input: CustomerInput!) { createCustomer(input: $input) {
+  __typename ... on Customer { id email emailDomain } } }"""
+UPDATE = """mutation ($id: ID!, $patch: CustomerPatch!) { updateCustomer(id: $id, patch: $patch) {
+  __typename ... on Customer { firstName email emailDomain }
+  ... on ValidationErrors { message errors { column message } } } }"""
+SEARCH = """query ($q: String) { customers(search: $q) { edges { node { id email } } } }"""
+
+
+async def test_graphql_shows_the_hash_and_finds_by_the_whole_address(
+        hashed: Settings, db: Engine) -> None:
+    ana = hash_email("ana@example.com", hashed)
+    created = await data_of(db, WRITE, {"input": {"id": "u1", "email": "Ana@Example.com"}},
+                            user=ADMIN)
+    assert created["createCustomer"] == {"__typename": "Customer", "id": "u1", "email": ana,
+                                         "emailDomain": "example.com"}
+    refused = await data_of(db, UPDATE, {"id": "u1", "patch": {"firstName": "Ana"}},
+                            user=ADMIN)
+    assert refused["updateCustomer"]["errors"] == [{"column": "email", "message": (
+        "addresses are stored hashed (MAILSCOPE_EMAIL_HASHING), so a change needs the "
+        "customer's address again: give email too")}]
+    changed = await data_of(db, UPDATE, {"id": "u1", "patch": {
+        "firstName": "Ana", "email": "ana@example.com"}}, user=ADMIN)
+    assert changed["updateCustomer"] == {"__typename": "Customer", "firstName": "Ana",
+                                         "email": ana, "emailDomain": "example.com"}
+    found = await data_of(db, SEARCH, {"q": "ANA@example.com"})
+    assert found["customers"]["edges"] == [{"node": {"id": "u1", "email": ana}}]
+    assert (await data_of(db, SEARCH, {"q": "ana@"}))["customers"]["edges"] == []
+    assert plain_addresses(db) == []
