@@ -52,12 +52,18 @@ def hashed_count(connection: Connection) -> int:
         {"prefix": PREFIX + "%"}).scalar_one())
 
 
+def _any_hashed(connection: Connection) -> bool:
+    return connection.execute(text(
+        "SELECT 1 FROM customer WHERE email LIKE :prefix LIMIT 1"),
+        {"prefix": PREFIX + "%"}).first() is not None
+
+
 def check(connection: Connection, settings: Settings) -> None:
     """Raise ``HashingMismatch`` unless the settings match the stored addresses; with
     hashing on and nothing plain left, remember the key (in the caller's transaction)."""
     found = marker(connection)
     if not settings.email_hashing:
-        if found is not None or hashed_count(connection):
+        if found is not None or _any_hashed(connection):
             raise HashingMismatch(
                 "this database stores customer addresses as keyed hashes, but "
                 "MAILSCOPE_EMAIL_HASHING is off; hashing cannot be reversed (the addresses "
