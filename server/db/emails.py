@@ -53,6 +53,12 @@ def stored_email(address: str, settings: Settings | None = None) -> str:
     return hash_email(address, settings)
 
 
+def stored_recipient(value: str, settings: Settings | None = None) -> str:
+    """``stored_email`` of a provider's recipient field when it is an address; anything
+    else (a missing field) as it is."""
+    return stored_email(value, settings) if "@" in value else value
+
+
 def stored_email_column(frame: pl.DataFrame, column: str = "email",
                         settings: Settings | None = None) -> pl.DataFrame:
     """``frame`` with ``column`` in its stored form (nulls stay null)."""

@@ -41,6 +41,7 @@ class ConversionRefused(Exception):
 class Converted:
     customers: int
     customer_ids: int
+    # Send ids, event ids and kept-event keys made from an address.
     message_ids: int
     deliveries: int
     # Kept webhook events, audit events and job records with an address rewritten.
@@ -50,7 +51,7 @@ class Converted:
         if not self.customers:
             return "nothing to convert: every stored address is already hashed"
         return (f"{self.customers:,} addresses hashed; {self.customer_ids:,} customer ids "
-                f"and {self.message_ids:,} send ids made from addresses renamed; "
+                f"and {self.message_ids:,} send and event ids made from addresses renamed; "
                 f"{self.deliveries:,} webhook delivery bodies removed, "
                 f"{self.records:,} kept events, audit and job records rewritten")
 
@@ -73,6 +74,20 @@ def _message_renames(connection: Connection, plain: dict[str, str],
             provider_id = message_id[:-len(suffix)]
             renames[message_id] = stable_id(
                 provider_id, stored_email(plain[customer_id].lower(), settings), prefix="")
+    return renames
+
+
+def _event_renames(connection: Connection, ids: list[str],
+                   hashed: dict[str, str]) -> dict[str, str]:
+    """Webhook event ids with a recipient among their parts (``ses:key|address|type``,
+    keys made when a provider gave no event id), to the ids made from the hash."""
+    renames: dict[str, str] = {}
+    for value in ids:
+        prefix, _, rest = value.partition(":") if ":" in value.split("|")[0] else ("", "", value)
+        parts = rest.split("|")
+        fresh = [hashed.get(part.lower(), part) for part in parts]
+        if fresh != parts:
+            renames[value] = stable_id(*fresh, prefix=prefix)
     return renames
 
 
@@ -133,6 +148,13 @@ def convert(connection: Connection, settings: Settings,
         state.set_emails(connection, dict(items[start:start + _CHUNK]))
         if progress is not None:
             progress(min(start + _CHUNK, total), total)
+    addresses = {email.lower(): hashed[customer_id] for customer_id, email in plain.items()}
+    events = _event_renames(connection, [str(row[0]) for row in connection.execute(text(
+        "SELECT event_id FROM email_event WHERE event_id LIKE '%@%'"))], addresses)
+    state.rename(connection, "event_id", events, tables=("email_event",))
+    kept = _event_renames(connection, [str(row[0]) for row in connection.execute(text(
+        "SELECT event_key FROM webhook_quarantine WHERE event_key LIKE '%@%'"))], addresses)
+    state.rename(connection, "event_key", kept, tables=("webhook_quarantine",))
     messages = _message_renames(connection, plain, settings)
     message_rows = state.rename(connection, "message_id", messages)
     message_rows += state.rename(connection, "attributed_message_id", messages)
@@ -149,7 +171,8 @@ def convert(connection: Connection, settings: Settings,
         for kind in _KINDS:
             changes.bump(connection, kind)
     state.set_marker(connection, settings)
-    return Converted(total, len(ids), len(messages), deliveries, rewritten)
+    return Converted(total, len(ids), len(messages) + len(events) + len(kept), deliveries,
+                     rewritten)
 
 
 def hash_emails(engine: Engine, settings: Settings,

@@ -56,7 +56,7 @@ def test_hash_emails_asks_converts_once_and_is_audited(
     done = runner.invoke(app, ["privacy", "hash-emails"], input="y\n")
     assert done.exit_code == 0, done.output
     assert done.output.splitlines()[-1] == (
-        "2 addresses hashed; 0 customer ids and 0 send ids made from addresses renamed; "
+        "2 addresses hashed; 0 customer ids and 0 send and event ids made from addresses renamed; "
         "0 webhook delivery bodies removed, 0 kept events, audit and job records rewritten")
     assert all(email.startswith("h1:") and len(email) == 67 for email in _emails(db))
     again = runner.invoke(app, ["privacy", "hash-emails", "--yes"])

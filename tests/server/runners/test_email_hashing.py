@@ -22,10 +22,11 @@ from server.ingest import load_frame
 from server.runners import email_hashing, privacy
 from server.runners import webhooks as runner
 from server.settings import Settings, configure
+from server.webhooks import TagKeys, get_provider
 from tests.schema.conftest import ADMIN, data_of
 from tests.server.ingest.conftest import csv_frame
 from tests.server.table_state import table_state
-from tests.server.webhooks.support import sample
+from tests.server.webhooks.support import sample, sample_names
 
 KEY = "k" * 40
 CUSTOMERS = """customer_id,email,first_name
@@ -45,7 +46,7 @@ e2,click,2026-03-01T11:00:00Z,,c1,ANA@example.com
 """
 # Every address the world holds, in the case each was given in.
 ADDRESSES = ("ana@example.com", "bo@gmail.com", "cy@outlook.com", "example@test.com",
-             "dee@example.org")
+             "dee@example.org", "recipient@example.com")
 
 
 def _sendgrid(email: str, event_id: str, event: str = "open") -> bytes:
@@ -140,6 +141,11 @@ def test_with_hashing_on_no_address_is_stored_and_lookups_still_match(
 def test_conversion_hashes_everything_once_and_later_lookups_match(
         settings: Settings, db: Engine) -> None:
     _load_world(db, settings)
+    # SES event ids name the recipient; one event's id is made without a provider id.
+    delivery_id, _ = store_delivery(engine=db, provider="ses", body=sample("ses", "open"))
+    runner.fold(db, settings, delivery_id)
+    _fold(db, settings, json.dumps([{"event": "open", "email": "cy@outlook.com",
+                                     "timestamp": 5, "sg_message_id": "sg-cy"}]).encode())
     # A GraphQL write recorded its arguments before hashing was on.
     audit(engine=db, actor="admin key", action="graphql.createCustomer",
           detail={"input": {"id": "u3", "email": "cy@outlook.com"}})
@@ -149,24 +155,30 @@ def test_conversion_hashes_everything_once_and_later_lookups_match(
         "webhook_quarantine", "audit_event"}
     on = configure(**(settings.model_dump() | {"email_hashing": True, "email_hash_key": KEY}))
     with pytest.raises(state.HashingMismatch,
-                       match="4 customer addresses are still stored in plain: run "
+                       match="5 customer addresses are still stored in plain: run "
                              "`mailscope privacy hash-emails` first"):
         state.check_engine(db, on)
     done: list[tuple[int, int]] = []
     converted = email_hashing.hash_emails(db, on, lambda *step: done.append(step))
     assert (converted.customers, converted.customer_ids, converted.message_ids,
-            converted.deliveries, converted.records) == (4, 1, 2, 3, 2)
-    assert done == [(4, 4)]
+            converted.deliveries, converted.records) == (5, 2, 6, 5, 2)
+    assert done == [(5, 5)]
     assert plain_addresses(db) == []
     state.check_engine(db, on)
     before = table_state(db)
     assert email_hashing.hash_emails(db, on).summary() == (
         "nothing to convert: every stored address is already hashed")
     assert table_state(db) == before
+    # Replays match the renamed event ids: nothing counts twice.
+    replay, _ = store_delivery(engine=db, provider="ses", body=sample("ses", "open"))
+    assert runner.fold(db, on, replay).stored == 0
+    assert _fold(db, on, json.dumps([{"event": "open", "email": "cy@outlook.com",
+                                      "timestamp": 5, "sg_message_id": "sg-cy"}]).encode()
+                 ).stored == 0
     # A later event of the webhook-made send lands on the same send and customer.
     assert _fold(db, on, _sendgrid("example@test.com", "ev-later")).stored == 1
-    assert _rows(db, "SELECT count(*), sum(open_count) FROM message") == [(4, 3)]
-    assert _rows(db, "SELECT count(*) FROM customer") == [(4,)]
+    assert _rows(db, "SELECT count(*), sum(open_count) FROM message") == [(6, 5)]
+    assert _rows(db, "SELECT count(*) FROM customer") == [(5,)]
     # Events by address still match their send.
     load_frame("events", csv_frame(
         "event_id,type,occurred_at,campaign_id,email\n"
@@ -245,3 +257,22 @@ async def test_graphql_shows_the_hash_and_finds_by_the_whole_address(
     assert found["customers"]["edges"] == [{"node": {"id": "u1", "email": ana}}]
     assert (await data_of(db, SEARCH, {"q": "ana@"}))["customers"]["edges"] == []
     assert plain_addresses(db) == []
+
+
+@pytest.mark.parametrize("provider", ["sendgrid", "mailgun", "postmark", "ses"])
+def test_every_provider_sample_folds_without_keeping_an_address(
+        provider: str, hashed: Settings, db: Engine) -> None:
+    bodies = [sample(provider, name) for name in sample_names(provider)]
+    addresses = {event.email.lower() for body in bodies
+                 for event in get_provider(provider).parse(body, TagKeys()).events
+                 if "@" in event.email}
+    assert addresses  # every provider names recipients by address
+    for body in bodies:
+        delivery_id, _ = store_delivery(engine=db, provider=provider, body=body)
+        runner.fold(db, hashed, delivery_id)
+    assert _rows(db, "SELECT count(*) FROM message")[0][0] > 0
+    with db.connect() as connection:
+        values = [str(value).lower() for name in inspect(connection).get_table_names()
+                  for row in connection.execute(text(f'SELECT * FROM "{name}"'))  # noqa: S608
+                  for value in row if isinstance(value, str)]
+    assert [value for value in values if any(a in value for a in addresses)] == []
