@@ -169,11 +169,12 @@ def erase_customer(connection: Connection, customer_id: str) -> Erased:
         {"c": customer_id})]
     deliveries = _deliveries_naming(connection, _needles(customer_id, email, message_ids))
     pending = [delivery_id for delivery_id, folded in deliveries if not folded]
+    naming = "naming"
     if is_hashed(email):  # a body waiting to be folded names recipients in plain
-        pending = _unfolded(connection)
+        pending, naming = _unfolded(connection), "that may name (addresses are hashed)"
     if pending:
         raise ErasureRefused(
-            f"{len(pending)} webhook deliveries naming customer {customer_id!r} are still "
+            f"{len(pending)} webhook deliveries {naming} customer {customer_id!r} are still "
             f"waiting to be folded (ids {', '.join(map(str, pending[:10]))}); let the fold "
             "job finish (the webhooks page shows it) and erase again")
     campaigns = tuple(row[0] for row in connection.execute(text(

@@ -46,7 +46,7 @@ e2,click,2026-03-01T11:00:00Z,,c1,ANA@example.com
 """
 # Every address the world holds, in the case each was given in.
 ADDRESSES = ("ana@example.com", "bo@gmail.com", "cy@outlook.com", "example@test.com",
-             "dee@example.org", "recipient@example.com")
+             "dee@example.org", "recipient@example.com", "zed@example.net")
 
 
 def _sendgrid(email: str, event_id: str, event: str = "open") -> bytes:
@@ -129,7 +129,15 @@ def test_with_hashing_on_no_address_is_stored_and_lookups_still_match(
         assert search(" ANA@example.com") == ["u1"]
         assert search("example.com") == []
         assert search("Bo") == ["u2"]  # names still match in part
-    # Erasure by id, then the address is recognised by its tombstone.
+    # Erasure by id waits for every unfolded delivery (any may name them by address),
+    # then the address is recognised by its tombstone.
+    waiting, _ = store_delivery(engine=db, provider="sendgrid",
+                                body=_sendgrid("zed@example.net", "ev-z"))
+    with pytest.raises(privacy.ErasureRefused,
+                       match=r"1 webhook deliveries that may name \(addresses are hashed\) "
+                             "customer 'u2' are still waiting to be folded"):
+        privacy.erase(db, "u2")
+    runner.fold(db, hashed, waiting)
     privacy.erase(db, "u2")
     report = load_frame("customers", csv_frame("customer_id,email\nu9,BO@gmail.com\n"),
                         engine=db)
