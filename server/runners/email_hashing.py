@@ -142,6 +142,13 @@ def convert(connection: Connection, settings: Settings,
                 f"customers {other!r} and {customer_id!r} have the same address once "
                 "trimmed and lower-cased; merge or erase one of them, then convert again "
                 "(nothing was changed)")
+    # What ``customer_id_for_email`` makes under hashing: the hash itself.
+    ids = {customer_id: hashed[customer_id]
+           for customer_id, email in plain.items() if customer_id == _plain_id(email)}
+    taken = sorted(set(ids.values()) & set(state.customer_ids(connection, list(ids.values()))))
+    if taken:
+        raise ConversionRefused(f"customer id {taken[0]!r} already exists: cannot rename the "
+                                "customer a webhook made from its address (nothing was changed)")
     total = len(hashed)
     items = sorted(hashed.items())
     for start in range(0, total, _CHUNK):
@@ -156,15 +163,8 @@ def convert(connection: Connection, settings: Settings,
         "SELECT event_key FROM webhook_quarantine WHERE event_key LIKE '%@%'"))], addresses)
     state.rename(connection, "event_key", kept, tables=("webhook_quarantine",))
     messages = _message_renames(connection, plain, settings)
-    message_rows = state.rename(connection, "message_id", messages)
-    message_rows += state.rename(connection, "attributed_message_id", messages)
-    # What ``customer_id_for_email`` makes under hashing: the hash itself.
-    ids = {customer_id: hashed[customer_id]
-           for customer_id, email in plain.items() if customer_id == _plain_id(email)}
-    taken = sorted(set(ids.values()) & set(state.customer_ids(connection, list(ids.values()))))
-    if taken:
-        raise ConversionRefused(f"customer id {taken[0]!r} already exists: cannot rename the "
-                                "customer a webhook made from its address (nothing was changed)")
+    state.rename(connection, "message_id", messages)
+    state.rename(connection, "attributed_message_id", messages)
     state.rename(connection, "customer_id", ids)
     deliveries, rewritten = _redact_copies(connection)
     if total:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import Connection, Engine, bindparam, insert, inspect, select, text, update
+from sqlalchemy import Connection, Engine, bindparam, insert, inspect, select, text
 from sqlmodel import SQLModel
 
 from server.db.emails import PREFIX, key_fingerprint
@@ -93,18 +93,24 @@ def check_engine(engine: Engine, settings: Settings) -> None:
 def rename(connection: Connection, column: str, renames: Mapping[str, str],
            tables: Sequence[str] | None = None) -> int:
     """Replace values of ``column`` (``old -> new``) in every table that has the column
-    (or in ``tables``); how many rows changed."""
+    (or in ``tables``), one statement per table through a temporary map; how many rows
+    changed."""
     if not renames:
         return 0
-    pairs = [{"old": old, "new": new} for old, new in renames.items()]
+    connection.execute(text("CREATE TEMPORARY TABLE rename_map "
+                            "(old VARCHAR(128) PRIMARY KEY, new VARCHAR(128) NOT NULL)"))
+    connection.execute(text("INSERT INTO rename_map (old, new) VALUES (:old, :new)"),
+                       [{"old": old, "new": new} for old, new in renames.items()])
     changed = 0
     for name, table in sorted(SQLModel.metadata.tables.items()):
         if (tables is not None and name not in tables) or column not in table.columns:
             continue
-        for pair in pairs:
-            result = connection.execute(update(table).where(table.c[column] == pair["old"])
-                                        .values({column: pair["new"]}))
-            changed += result.rowcount or 0
+        changed += connection.execute(text(
+            # Safe SQL (S608): table and column names come from the metadata.
+            f"UPDATE {name} SET {column} = (SELECT new FROM rename_map "  # noqa: S608
+            f"WHERE old = {name}.{column}) WHERE {column} IN (SELECT old FROM rename_map)")
+            ).rowcount or 0
+    connection.execute(text("DROP TABLE rename_map"))
     return changed
 
 
