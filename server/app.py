@@ -44,7 +44,7 @@ from server.api import webhooks as webhooks_api
 from server.api.persisted_queries import PersistedQueries
 from server.auth import ApiKeyBackend, Principal, ingest_may_use, is_public_path
 from server.db.engine import engine_for
-from server.db.repository import stage_sweep
+from server.db.repository import email_hashing, stage_sweep
 from server.observability import Metrics, MetricsMiddleware, metrics_endpoint
 from server.security.body_limit import BodyLimit
 from server.security.headers import SecurityHeaders
@@ -219,6 +219,9 @@ def _lifespan(settings: Settings, buckets: Buckets) -> Callable[[Starlette], Any
         # Before any import of this process starts: folders of killed imports go, those
         # of live imports (another process) stay.
         await run_in_threadpool(stage_sweep.sweep_for, settings.database_url)
+        # Refuse to serve when MAILSCOPE_EMAIL_HASHING does not match the stored addresses.
+        await run_in_threadpool(email_hashing.check_engine,
+                                engine_for(settings.database_url), settings)
         workers = None
         if settings.broker_url is None:
             from jobs import embedded

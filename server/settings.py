@@ -6,7 +6,7 @@ import secrets
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 VAR_DIR = Path("var")
@@ -87,6 +87,11 @@ class Settings(BaseSettings):
     # are deleted by ``mailscope retention apply`` (and its job) and refused at import;
     # unset keeps them forever.
     raw_event_retention_days: int | None = Field(default=None, ge=1, le=36_500)
+    # Customer addresses stored as keyed hashes (see "Hashing of addresses at rest" in
+    # the README); the key is a secret (never shown in logs or reprs) and cannot change
+    # once addresses were hashed with it.
+    email_hashing: bool = False
+    email_hash_key: SecretStr | None = None
 
     @field_validator("multitouch_email_kinds")
     @classmethod
@@ -107,6 +112,15 @@ class Settings(BaseSettings):
             raise ValueError(f"MAILSCOPE_TRIGGER_TIMEZONE={value!r} is not an IANA time zone: "
                              "use one such as UTC or Europe/Berlin") from None
         return value
+
+    @model_validator(mode="after")
+    def _hash_key_given(self) -> Settings:
+        key = self.email_hash_key.get_secret_value() if self.email_hash_key else ""
+        if self.email_hashing and len(key) < 32:
+            raise ValueError("MAILSCOPE_EMAIL_HASHING=on needs MAILSCOPE_EMAIL_HASH_KEY: a "
+                             "secret of at least 32 characters (e.g. from `openssl rand "
+                             "-hex 32`), the same on every server and worker")
+        return self
 
     @field_validator("broker_url", "rate_limit_redis_url", mode="before")
     @classmethod

@@ -8,6 +8,7 @@ once, without each resolver remembering to. Refused calls are recorded too.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable, Mapping
 from inspect import isawaitable
 from typing import Any
@@ -15,14 +16,18 @@ from typing import Any
 from strawberry.extensions import SchemaExtension
 
 from schema.context import NotAllowed
+from server.db.emails import stored_email
 from server.db.repository.audit import audit
 
 MAX_DEPTH = 3
+_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def summary(value: Any, depth: int = 0) -> Any:
     """A small, JSON-friendly picture of an argument: lists become their length, inputs
     their fields (the audit helper then removes anything that looks like a secret)."""
+    if isinstance(value, str) and _ADDRESS.fullmatch(value.strip()):
+        return stored_email(value)  # hashed when addresses are hashed at rest
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, (list, tuple)):

@@ -27,8 +27,10 @@ from schema.customers.types import (
 )
 from schema.pagination import DEFAULT_PAGE, MAX_PAGE, Connection, connection, page_window
 from server.db import models
+from server.db.emails import stored_email
 from server.db.repository.listing import contains, page_of
 from server.runners import customers as runner
+from server.settings import get_settings
 
 MAX_CLUSTERS = 12
 
@@ -38,7 +40,7 @@ def customer_conditions(where: CustomerFilter | None) -> list[ColumnElement[bool
         return []
     conditions: list[ColumnElement[bool]] = []
     if where.search and where.search.strip():
-        conditions.append(or_(contains(models.Customer.email, where.search),
+        conditions.append(or_(_email_matches(where.search),
                               contains(models.Customer.first_name, where.search),
                               contains(models.Customer.last_name, where.search)))
     if where.country:
@@ -47,6 +49,14 @@ def customer_conditions(where: CustomerFilter | None) -> list[ColumnElement[bool
         conditions.append(col(models.Customer.email_domain)
                           == where.email_domain.strip().lower())
     return conditions
+
+
+def _email_matches(search: str) -> ColumnElement[bool]:
+    """Text in the address; with addresses hashed at rest, the whole address (its hash
+    is looked up: a part of an address cannot be)."""
+    if not get_settings().email_hashing:
+        return contains(models.Customer.email, search)
+    return col(models.Customer.email) == stored_email(search.strip())
 
 
 @strawberry.type

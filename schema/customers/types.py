@@ -27,7 +27,9 @@ from server.runners import triggers as triggers_runner
 @strawberry.type
 class Customer:
     id: strawberry.ID
-    email: str
+    email: str = strawberry.field(description=(
+        "The address; its keyed hash (h1:...) when addresses are hashed at rest "
+        "(MAILSCOPE_EMAIL_HASHING), since the plain address is then not kept."))
     first_name: str | None
     last_name: str | None
     signup_at: datetime | None

@@ -16,6 +16,7 @@ from strawberry.types import Info
 
 from schema.context import Context, in_session, require
 from schema.errors import FieldError, NotFound, ValidationErrors
+from server.db.emails import is_hashed
 from server.runners.ingest import derived_columns, record
 
 RowT = TypeVar("RowT", bound=SQLModel)
@@ -92,6 +93,14 @@ async def upsert(info: Info[Context, Any], kind: str, model: type[RowT], row_id:
             return NotFound(id=strawberry.ID(row_id),
                             message=f"No {kind[:-1]} has id {row_id!r}; create it first.")
         base = existing.model_dump()
+        if is_hashed(str(base.get("email", ""))) and record_of(kind, values).get(
+                "email") is None:
+            # The address is only a hash; ingestion needs it to check it and take its domain.
+            message = ("addresses are stored hashed (MAILSCOPE_EMAIL_HASHING), so a change "
+                       "needs the customer's address again: give email too")
+            return ValidationErrors(message=f"Nothing was stored: row 1 email: {message}",
+                                    errors=[FieldError(row=1, column="email", value=None,
+                                                       message=message)])
         for name in derived_columns(kind):  # ingestion fills these itself
             base.pop(name, None)
         record = {**{k: _value(v) for k, v in base.items()}, **record_of(kind, values)}

@@ -19,7 +19,7 @@ _COMMAND_MODULES = ("server.cli.db", "server.cli.data", "server.cli.demo", "serv
                     "server.cli.attribute", "server.cli.budget", "server.cli.triggers",
                     "server.cli.predictions", "server.cli.personalisation",
                     "server.cli.audit", "server.cli.recommendations", "server.cli.customers",
-                    "server.cli.retention")
+                    "server.cli.retention", "server.cli.privacy")
 
 
 def _register() -> None:

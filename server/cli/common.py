@@ -23,6 +23,18 @@ def use_database(database_url: str | None) -> Settings:
     return get_settings()
 
 
+def require_hashing_match(settings: Settings) -> None:
+    """Exit with the reason when MAILSCOPE_EMAIL_HASHING does not match how the database
+    stores customer addresses (see "Hashing of addresses at rest" in the README)."""
+    from server.db.engine import engine_for
+    from server.db.repository.email_hashing import HashingMismatch, check_engine
+
+    try:
+        check_engine(engine_for(settings.database_url), settings)
+    except HashingMismatch as mismatch:
+        raise fail(f"refusing to start: {mismatch}") from None
+
+
 def fail(message: str, code: int = 1) -> typer.Exit:
     typer.secho(message, fg=typer.colors.RED, err=True)
     return typer.Exit(code)

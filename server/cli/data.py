@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from server.cli.common import DatabaseUrl, fail, use_database
+from server.cli.common import DatabaseUrl, fail, require_hashing_match, use_database
 
 KIND_HELP = ("customers, products, campaigns, variants, messages, events, orders, touchpoints, "
              "behavior or spend")
@@ -40,6 +40,7 @@ def import_file(
         spec = get_kind(kind)
     except ValueError as error:
         raise fail(str(error)) from None
+    require_hashing_match(settings)
     rejects_path = rejects or Path(f"rejects-{spec.name}.csv") if skip_invalid else None
     with Progress("[progress.description]{task.description}", BarColumn(),
                   MofNCompleteColumn(), TimeElapsedColumn(), transient=True) as bars:

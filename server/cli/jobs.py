@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from server.cli.common import DatabaseUrl, fail, use_database
+from server.cli.common import DatabaseUrl, fail, require_hashing_match, use_database
 
 jobs_app = typer.Typer(help="Background jobs: list, inspect and run.", no_args_is_help=True)
 
@@ -29,6 +29,7 @@ def worker(
         raise fail("MAILSCOPE_BROKER_URL is not set: in embedded mode `mailscope serve` runs "
                    "the jobs itself. Set MAILSCOPE_BROKER_URL=redis://HOST:PORT/DB to use "
                    "separate workers.")
+    require_hashing_match(settings)
     env = {**os.environ, "MAILSCOPE_DATABASE_URL": settings.database_url,
            "MAILSCOPE_BROKER_URL": settings.broker_url}
     # jobs.actors declares every actor, so workers know them all.

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from server.cli.common import DatabaseUrl, use_database
+from server.cli.common import DatabaseUrl, require_hashing_match, use_database
 
 
 def serve(
@@ -22,6 +22,7 @@ def serve(
 
     settings = use_database(database_url)
     upgrade(settings.database_url)
+    require_hashing_match(settings)
     app = create_app(settings)
     mode = "redis workers" if settings.broker_url else "embedded workers"
     auth = "on" if settings.auth else "OFF (MAILSCOPE_AUTH=false: everyone is admin)"

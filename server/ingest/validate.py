@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from analytics.predictions.content import CONTENT_COLUMNS, content_counts
+from server.db.emails import stored_email_column
 from server.ingest.convert import convert
 from server.ingest.errors import RowError, ValidationResult
 from server.ingest.kinds import Kind, get_kind
@@ -43,6 +44,11 @@ def validate_frame(kind: str, frame: pl.DataFrame, *, first_row: int = 1) -> Val
         typed.append(values)
         problems.append(_as_errors(rows, column.name, raw, messages))
     valid = pl.DataFrame(typed)
+    if spec.name == "customers":  # kept in clear for deliverability reports, even hashed
+        valid = valid.with_columns(
+            email_domain=pl.col("email").str.split("@").list.last().str.to_lowercase())
+    # Before the duplicate check: addresses equal once normalised share one hash.
+    valid = stored_email_column(valid)
     problems.extend(_row_rules(spec, valid, frame))
     problems.extend(_duplicates(spec, valid, frame))
     errors_frame = pl.concat(problems, how="vertical") if problems else pl.DataFrame(
@@ -50,9 +56,6 @@ def validate_frame(kind: str, frame: pl.DataFrame, *, first_row: int = 1) -> Val
     errors_frame = errors_frame.sort(ROW, maintain_order=True)
     bad_rows = errors_frame.get_column(ROW).unique()
     valid = valid.filter(~pl.col(ROW).is_in(bad_rows.implode()))
-    if spec.name == "customers":
-        valid = valid.with_columns(
-            email_domain=pl.col("email").str.split("@").list.last().str.to_lowercase())
     if spec.name == "campaigns":
         valid = _with_content_counts(valid)
     errors = [RowError(row, column, value, message)

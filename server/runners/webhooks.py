@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -20,6 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from jobs.send import send
+from server.db.emails import stored_email
 from server.db.models import WebhookDelivery, WebhookQuarantine
 from server.db.repository import webhooks as inbox
 from server.db.types import utcnow
@@ -41,6 +43,7 @@ from server.webhooks import (
 from server.webhooks.providers import reparse
 from server.webhooks.rows import Known, StoredMessage, plan_rows
 
+_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 log = logging.getLogger(__name__)
 
 FOLD_ACTOR = "fold_webhook"
@@ -163,18 +166,30 @@ def _known(connection: Connection, events: Sequence[ProviderEvent]) -> Known:
         customers_by_id=frozenset(inbox.customers_by_id(connection, sorted(
             {event.customer_id for event in fresh if event.customer_id}))),
         customers_by_email=inbox.customers_by_email(connection, sorted(
-            {event.email.lower() for event in fresh})),
+            {stored_email(event.email.lower()) for event in fresh})),
         campaigns=frozenset(inbox.known_campaigns(connection, sorted(
             {event.campaign_id or f"{event.provider}-untagged" for event in fresh}))),
         messages={message_id: StoredMessage(campaign, customer, variant, sent_at)
                   for message_id, (campaign, customer, variant, sent_at) in stored.items()})
 
 
+def address_free(value: Any) -> Any:
+    """A kept payload with every address in its stored form (hashed when addresses are
+    hashed at rest), nested values included."""
+    if isinstance(value, str):
+        return stored_email(value) if _ADDRESS.fullmatch(value.strip()) else value
+    if isinstance(value, Mapping):
+        return {key: address_free(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [address_free(item) for item in value]
+    return value
+
+
 def _quarantine_rows(unknown: Sequence[Unknown],
                      delivery_id: int | None) -> list[dict[str, Any]]:
     return [{"provider": item.provider, "event_key": item.event_key,
              "event_type": item.provider_type[:128],
-             "payload": json.dumps(item.payload, sort_keys=True, default=str),
+             "payload": json.dumps(address_free(item.payload), sort_keys=True, default=str),
              "reason": item.reason, "delivery_id": delivery_id} for item in unknown]
 
 
@@ -202,6 +217,8 @@ def fold(engine: Engine, settings: Settings, delivery_id: int) -> Folded:
             stored = _store(connection, events)
             kept = inbox.quarantine(connection, _quarantine_rows(unknown, delivery_id))
             inbox.mark_folded(connection, delivery_id, len(events), len(unknown))
+            if settings.email_hashing:
+                inbox.drop_body(connection, delivery_id)
     except Exception as error:
         inbox.mark_failed(engine=engine, delivery_id=delivery_id,
                           error=f"{type(error).__name__}: {error}")

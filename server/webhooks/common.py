@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from server.db.emails import stored_email
+
 # Longest event or message id the ledger stores (``email_event.event_id``).
 MAX_ID = 128
 
@@ -58,8 +60,10 @@ class ProviderEvent:
     @property
     def message_id(self) -> str:
         """The send's id: the provider's message id and the recipient, since one
-        provider message may go to several recipients."""
-        return stable_id(self.provider_message_id, self.email.lower(), prefix="")
+        provider message may go to several recipients (its stored form: a hash when
+        addresses are hashed at rest)."""
+        return stable_id(self.provider_message_id, stored_email(self.email.lower()),
+                         prefix="")
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from server.db.emails import stored_recipient as _stored
 from server.webhooks.common import (
     Parsed,
     PayloadError,
@@ -104,7 +105,7 @@ def _event(event: Mapping[str, Any], keys: TagKeys) -> ProviderEvent | Unknown:
     name = str(event.get("event", ""))
     provider_type = f"{name}/{event.get('severity', '')}" if name == "failed" else name
     key = str(event.get("id") or stable_id(str(event.get("timestamp")), name,
-                                           str(event.get("recipient")), prefix=""))
+                                           _stored(str(event.get("recipient"))), prefix=""))
 
     def unknown(reason: str) -> Unknown:
         return Unknown(NAME, stable_id(key, prefix=NAME), provider_type or "(none)",

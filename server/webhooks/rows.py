@@ -18,6 +18,7 @@ from typing import Any
 
 import polars as pl
 
+from server.db.emails import stored_email
 from server.webhooks.common import MAX_ID, ProviderEvent
 
 
@@ -45,8 +46,9 @@ def untagged_campaign(provider: str) -> str:
 
 
 def customer_id_for_email(email: str) -> str:
-    """A new customer's id: the lower-cased address (a hash when too long for an id)."""
-    email = email.lower()
+    """A new customer's id: the lower-cased address (a hash when too long for an id), or
+    its keyed hash when addresses are hashed at rest (never the address itself then)."""
+    email = stored_email(email.lower())
     return email if len(email) <= MAX_ID else "email-" + hashlib.sha256(
         email.encode()).hexdigest()
 
@@ -125,10 +127,11 @@ def _customer(event: ProviderEvent, known: Known,
     if event.customer_id and event.customer_id in known.customers_by_id:
         return event.customer_id
     email = event.email.lower()
-    if email in known.customers_by_email:
-        return known.customers_by_email[email]
-    if email in planned:
-        return str(planned[email]["customer_id"])
+    key = stored_email(email)  # how the customer row holds it (ingestion hashes it too)
+    if key in known.customers_by_email:
+        return known.customers_by_email[key]
+    if key in planned:
+        return str(planned[key]["customer_id"])
     customer_id = event.customer_id or customer_id_for_email(email)
-    planned[email] = {"customer_id": customer_id, "email": email}
+    planned[key] = {"customer_id": customer_id, "email": email}
     return customer_id

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
+from server.db.emails import stored_recipient as _stored
 from server.webhooks.common import (
     Parsed,
     PayloadError,
@@ -115,8 +116,11 @@ def parse(body: bytes, keys: TagKeys) -> Parsed:
 def _event(event: dict[str, Any], keys: TagKeys) -> ProviderEvent | Unknown:
     name = str(event.get("event", ""))
     provider_type = f"{name}/{event.get('type', 'bounce')}" if name == "bounce" else name
+    # Without an event id the recipient is part of the key: in stored form (see "Hashing
+    # of addresses at rest" in the README), so no id keeps a plain address.
     key = str(event.get("sg_event_id") or stable_id(*(str(event.get(field, "")) for field in (
-        "sg_message_id", "event", "timestamp", "email")), prefix=""))
+        "sg_message_id", "event", "timestamp")), _stored(str(event.get("email", ""))),
+        prefix=""))
 
     def unknown(reason: str) -> Unknown:
         return Unknown(NAME, stable_id(key, prefix=NAME), provider_type or "(none)",

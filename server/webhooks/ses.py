@@ -17,6 +17,7 @@ import hmac
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from server.db.emails import stored_email
 from server.webhooks.common import (
     Parsed,
     PayloadError,
@@ -174,7 +175,8 @@ def _events(key: str, event: Mapping[str, Any], keys: TagKeys,
     tags = tags_from(keys, mail_tags if isinstance(mail_tags, dict) else None)
     user_agent = text(detail.get("userAgent"))
     return [ProviderEvent(
-        provider=NAME, event_id=stable_id(key, recipient.lower(), provider_type, prefix=NAME),
+        provider=NAME, event_id=stable_id(key, stored_email(recipient.lower()), provider_type,
+                                            prefix=NAME),
         provider_type=provider_type, type=ours, occurred_at=occurred_at,
         provider_message_id=str(mail["messageId"]), email=recipient,
         campaign_id=tags["campaign_id"], customer_id=tags["customer_id"],

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Table, select, text, update
 from sqlmodel import SQLModel
 
+from server.db.emails import is_hashed
 from server.db.models import JobRun, ScoreRun, ScoreShard, Segment, WebhookDelivery
 from server.db.repository import changes, rollups, tombstones
 from server.db.repository.report_rollups import drop_report_rollups
@@ -108,6 +109,14 @@ def _deliveries_naming(connection: Connection, needles: Sequence[str],
     return found
 
 
+def _unfolded(connection: Connection) -> list[int]:
+    """Every delivery still waiting to be folded: with addresses hashed at rest, any of
+    them may name the customer by an address that cannot be compared."""
+    table = WebhookDelivery.__table__  # type: ignore[attr-defined]
+    return [int(row[0]) for row in connection.execute(
+        select(table.c.id).where(table.c.folded_at.is_(None)).order_by(table.c.id))]
+
+
 def _scrub_job_args(connection: Connection, customer_id: str) -> None:
     """Take the customer's id out of recorded job arguments (trigger evaluations)."""
     table = JobRun.__table__  # type: ignore[attr-defined]
@@ -160,9 +169,12 @@ def erase_customer(connection: Connection, customer_id: str) -> Erased:
         {"c": customer_id})]
     deliveries = _deliveries_naming(connection, _needles(customer_id, email, message_ids))
     pending = [delivery_id for delivery_id, folded in deliveries if not folded]
+    naming = "naming"
+    if is_hashed(email):  # a body waiting to be folded names recipients in plain
+        pending, naming = _unfolded(connection), "that may name (addresses are hashed)"
     if pending:
         raise ErasureRefused(
-            f"{len(pending)} webhook deliveries naming customer {customer_id!r} are still "
+            f"{len(pending)} webhook deliveries {naming} customer {customer_id!r} are still "
             f"waiting to be folded (ids {', '.join(map(str, pending[:10]))}); let the fold "
             "job finish (the webhooks page shows it) and erase again")
     campaigns = tuple(row[0] for row in connection.execute(text(

@@ -93,6 +93,17 @@ def mark_folded(connection: Connection, delivery_id: int, events: int,
         folded_at=utcnow(), events=events, quarantined=quarantined, error=None))
 
 
+# The body of a folded delivery once addresses are hashed at rest: it named recipients
+# by their plain address, and the rows it made are all that is needed after the fold.
+HASHED_BODY = "(folded: body removed because addresses are hashed at rest)"
+
+
+def drop_body(connection: Connection, delivery_id: int) -> None:
+    """Replace a folded delivery's body by ``HASHED_BODY``."""
+    connection.execute(update(_DELIVERY).where(_DELIVERY.c.id == delivery_id).values(
+        body=HASHED_BODY))
+
+
 def mark_failed(*, engine: Engine, delivery_id: int, error: str) -> None:
     with engine.begin() as connection:
         connection.execute(update(_DELIVERY).where(_DELIVERY.c.id == delivery_id)

@@ -10,9 +10,11 @@ import pytest
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
+from server.app import create_app
 from server.ingest.customers import refresh_everyone
 from server.runners import triggers
 from server.runners.customers import NO_CHURN_SCORES
+from server.settings import Settings, configure
 from tests.server.ingest.conftest import load_world
 from tests.server.runners.test_triggers import CART, END, SCENARIO, ingest, make
 from tests.server.web.conftest import log_in
@@ -220,3 +222,19 @@ def test_pages_say_recomputing_while_a_refresh_is_queued_and_why_churn_risk_is_e
     assert '<p class="notice" id="pending">Recomputing' in segment.text
     assert NO_CHURN_SCORES in segment.text
     assert '<p class="notice" id="pending">Recomputing' in client.get("/customers/u1").text
+
+
+def test_hashed_addresses_are_hidden_and_found_whole(settings: Settings, engine: Engine,
+                                                     viewer_key: str) -> None:
+    hashed = configure(**(settings.model_dump() | {"email_hashing": True,
+                                                   "email_hash_key": "k" * 40}))
+    load_world(engine)
+    with TestClient(create_app(hashed)) as client:
+        log_in(client, viewer_key)
+        found = client.get("/customers?q=ANA@example.com", headers=HX).text
+        assert "1 customer match" in found and "hidden (hashed at rest)" in found
+        assert "example.com" not in found.replace("ANA@example.com", "")
+        assert "0 customers match" in client.get("/customers?q=ana@", headers=HX).text
+        page = client.get("/customers/u1").text
+        assert "hidden (hashed at rest)" in page and "ana@example.com" not in page.lower()
+    configure()
