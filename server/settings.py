@@ -87,6 +87,12 @@ class Settings(BaseSettings):
     # are deleted by ``mailscope retention apply`` (and its job) and refused at import;
     # unset keeps them forever.
     raw_event_retention_days: int | None = Field(default=None, ge=1, le=36_500)
+    # Redis broker (see "Faults" in the README): a worker process that has not talked to
+    # Redis for this many seconds counts as dead, and the jobs it had taken go back to the
+    # queue for another worker. Live workers talk to Redis about once a second, even while
+    # a job runs for hours, so this bounds how long a killed worker's job waits for its
+    # retry, not how long a job may run. Set the same value on every worker and server.
+    worker_heartbeat_timeout_s: float = Field(default=60, ge=2, le=86_400)
 
     @field_validator("multitouch_email_kinds")
     @classmethod
