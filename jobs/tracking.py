@@ -111,8 +111,9 @@ def tracked_job(job_id: int) -> TrackedJob | None:
             return None
         retry_of = None
         if row.state == "running":
-            # Only a dead worker leaves the row running for its message to come again
-            # (a failure marks it failed, a restart of embedded workers queued).
+            # Only a run ended without an Exception (its worker killed or shut down) leaves
+            # the row running for its message to come again; a failure marks it failed,
+            # and a restart of embedded workers puts it back to queued.
             found = _PID.match(row.detail or "")
             retry_of = found.group(0) if found else "a worker"
             log.warning("job %s was running when its worker (%s) stopped; running it again",

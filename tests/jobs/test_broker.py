@@ -12,75 +12,35 @@ worker`` processes and a SQLite database file:
 
 from __future__ import annotations
 
-import contextlib
 import os
-import shutil
 import signal
-import socket
-import sqlite3
 import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import dramatiq
 import pytest
 import redis
 from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
-from jobs.broker import QUEUE
 from server.db.engine import engine_for
 from server.db.models import JobRun
-from server.db.repository.jobs import create_job_run
 from tests.conftest import IN_CI
-
-MAILSCOPE = Path(sys.executable).with_name("mailscope")
-REDIS_SERVER = shutil.which("redis-server")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class OwnRedis:
-    def __init__(self, folder: Path) -> None:
-        self.folder, self.port = folder, _free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        assert REDIS_SERVER is not None
-        self.process = subprocess.Popen(  # noqa: S603  (found binary, fixed arguments)
-            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "yes", "--appendfsync", "always", "--dir", str(self.folder)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        client = redis.Redis(port=self.port)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                assert time.monotonic() < deadline, "own redis-server did not start"
-                time.sleep(0.05)
-        client.close()
-
-    def stop(self) -> None:
-        if self.process is not None:
-            # The server closes the connection as it goes.
-            with redis.Redis(port=self.port) as client, \
-                    contextlib.suppress(redis.ConnectionError):
-                client.shutdown()
-            self.process.wait(30)
-            self.process = None
+from tests.jobs.redis_workers import (
+    HEARTBEAT_TIMEOUT_S,
+    MAILSCOPE,
+    REDIS_SERVER,
+    OwnRedis,
+    Workers,
+    broker_is_empty,
+    kill_worker,
+    send_jobs,
+    wait_polling,
+    wait_until,
+    writes_held,
+)
 
 
 @pytest.fixture
@@ -118,27 +78,6 @@ def test_the_redis_broker_takes_its_heartbeat_timeout_from_the_settings() -> Non
         configure(**before.model_dump())
 
 
-def _enqueue(broker_url: str, engine: Engine, count: int) -> list[int]:
-    """Queue ``count`` rebuild_rollups jobs as ``jobs.send`` does (a job_run row, then the
-    message), on a Redis broker of this test's own (the process's broker is the stub)."""
-    from dramatiq.brokers.redis import RedisBroker
-
-    sender = RedisBroker(url=broker_url)
-    job_ids = []
-    try:
-        for _ in range(count):
-            with Session(engine) as session:
-                job_id = int(create_job_run(session=session, actor="rebuild_rollups",
-                                            args={}).id or 0)
-                session.commit()
-            sender.enqueue(dramatiq.Message(queue_name=QUEUE, actor_name="rebuild_rollups",
-                                            args=(), kwargs={"job_id": job_id}, options={}))
-            job_ids.append(job_id)
-    finally:
-        sender.close()
-    return job_ids
-
-
 def _finished(engine: Engine, job_ids: list[int]) -> dict[int, tuple[str, datetime | None]]:
     with Session(engine) as session:
         rows = session.exec(select(JobRun).where(col(JobRun.id).in_(job_ids))).all()
@@ -159,7 +98,7 @@ def _wait_done(engine: Engine, job_ids: list[int], worker: subprocess.Popen[byte
 def test_a_redis_restart_loses_and_doubles_nothing(sqlite_url: str, own_redis: OwnRedis,
                                                    tmp_path: Path) -> None:
     engine = engine_for(sqlite_url)
-    queued = _enqueue(own_redis.url, engine, 3)
+    queued = send_jobs(own_redis.url, engine, "rebuild_rollups", [{}] * 3)
     own_redis.stop()  # restarted with the jobs still queued, no worker running
     own_redis.start()
     env = {**os.environ, "MAILSCOPE_BROKER_URL": own_redis.url,
@@ -172,7 +111,7 @@ def test_a_redis_restart_loses_and_doubles_nothing(sqlite_url: str, own_redis: O
         assert sorted(state for state, _ in first.values()) == ["done"] * 3
         own_redis.stop()  # again, under the running worker
         own_redis.start()
-        later = _enqueue(own_redis.url, engine, 2)
+        later = send_jobs(own_redis.url, engine, "rebuild_rollups", [{}] * 2)
         second = _wait_done(engine, later, worker)
         assert sorted(state for state, _ in second.values()) == ["done"] * 2
         # Nothing ran twice: the first jobs kept the finish time of their only run.
@@ -188,46 +127,6 @@ def test_a_redis_restart_loses_and_doubles_nothing(sqlite_url: str, own_redis: O
 
 
 # --- Workers killed mid-job, and jobs that outlast the heartbeat timeout -------------
-
-HEARTBEAT_TIMEOUT_S = 2.0
-
-
-class Workers:
-    """``mailscope worker`` processes (one Dramatiq process, one thread each) on a Redis
-    and a SQLite file, with a low heartbeat timeout; each logs to its own file."""
-
-    def __init__(self, redis_url: str, database_url: str, folder: Path) -> None:
-        self.env = {**os.environ, "MAILSCOPE_BROKER_URL": redis_url,
-                    "MAILSCOPE_DATABASE_URL": database_url,
-                    "MAILSCOPE_WORKER_HEARTBEAT_TIMEOUT_S": str(HEARTBEAT_TIMEOUT_S)}
-        self.folder = folder
-        self.started: list[subprocess.Popen[bytes]] = []
-
-    def start(self) -> subprocess.Popen[bytes]:
-        log = (self.folder / f"worker-{len(self.started)}.log").open("wb")
-        worker = subprocess.Popen([str(MAILSCOPE), "worker", "--processes", "1",  # noqa: S603
-                                   "--threads", "1"], env=self.env, cwd=self.folder,
-                                  stdout=log, stderr=subprocess.STDOUT,
-                                  start_new_session=True)
-        log.close()
-        self.started.append(worker)
-        return worker
-
-    def output(self) -> str:
-        return "\n".join(path.read_text(errors="replace")
-                         for path in sorted(self.folder.glob("worker-*.log")))
-
-    def stop_all(self) -> None:
-        for worker in self.started:
-            if worker.poll() is None:
-                worker.send_signal(signal.SIGTERM)
-        for worker in self.started:
-            try:
-                worker.wait(60)
-            except subprocess.TimeoutExpired:
-                os.killpg(worker.pid, signal.SIGKILL)
-                worker.wait(30)
-
 
 @pytest.fixture
 def workers(sqlite_url: str, own_redis: OwnRedis, tmp_path: Path) -> Iterator[Workers]:
@@ -246,26 +145,6 @@ def world(sqlite_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-def _send(broker_url: str, engine: Engine, actor: str,
-          kwargs: list[dict[str, object]]) -> list[int]:
-    """Queue one ``actor`` job per ``kwargs`` as ``jobs.send`` does, on ``broker_url``."""
-    from dramatiq.brokers.redis import RedisBroker
-
-    sender = RedisBroker(url=broker_url)
-    job_ids = []
-    try:
-        for args in kwargs:
-            with Session(engine) as session:
-                job_id = int(create_job_run(session=session, actor=actor, args=args).id or 0)
-                session.commit()
-            sender.enqueue(dramatiq.Message(queue_name=QUEUE, actor_name=actor, args=(),
-                                            kwargs={"job_id": job_id, **args}, options={}))
-            job_ids.append(job_id)
-    finally:
-        sender.close()
-    return job_ids
-
-
 def _job(engine: Engine, job_id: int) -> JobRun:
     with Session(engine) as session:
         job = session.get(JobRun, job_id)
@@ -278,62 +157,11 @@ def _pid(job: JobRun) -> int:
     return int(job.detail.removeprefix("pid ").split(":")[0].split(" ")[0])
 
 
-def _wait(condition: Callable[[], bool], workers: Workers, what: str,
-          seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting until {what}:\n" \
-                                            f"{workers.output()}"
-        time.sleep(0.02)
-
-
-@contextlib.contextmanager
-def _writes_held(database_url: str) -> Iterator[None]:
-    """Hold SQLite's write lock: a job reading may go on, its next write waits (the
-    engine's busy timeout is 30 s). The test kills a worker while it waits, so the kill
-    always lands before the job's commit, never after it by chance."""
-    connection = sqlite3.connect(database_url.removeprefix("sqlite:///"),
-                                 isolation_level=None, timeout=30)
-    try:
-        connection.execute("BEGIN IMMEDIATE")
-        yield
-        connection.execute("ROLLBACK")
-    finally:
-        connection.close()
-
-
 def _count(engine: Engine, table: str) -> int:
     with engine.connect() as connection:
         # Safe SQL (S608): the table names are this module's constants.
         return int(connection.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar()  # noqa: S608
                    or 0)
-
-
-def _broker_is_empty(port: int) -> None:
-    with redis.Redis(port=port) as client:
-        assert client.llen("dramatiq:default") == 0
-        assert client.hlen("dramatiq:default.msgs") == 0  # every message acked
-        assert client.zcard("dramatiq:default.XQ") == 0  # no dead letters
-        assert client.keys("dramatiq:__acks__*") == []  # nothing held by any worker
-
-
-def _kill(pid: int, workers: Workers) -> tuple[datetime, subprocess.Popen[bytes]]:
-    """SIGKILL the worker process ``pid``; returns when, and its ``mailscope worker``."""
-    os.kill(pid, signal.SIGKILL)
-    killed = datetime.now(UTC)
-    # Dramatiq's main process sees its worker process die and stops.
-    _wait(lambda: any(worker.poll() is not None for worker in workers.started), workers,
-          "the killed worker's main process stops", seconds=60)
-    [stopped] = [worker for worker in workers.started if worker.poll() is not None]
-    return killed, stopped
-
-
-def _polling(port: int, workers: Workers, count: int) -> None:
-    """Wait until ``count`` broker processes have talked to Redis (each worker process
-    registers its heartbeat with its first command)."""
-    with redis.Redis(port=port) as client:
-        _wait(lambda: client.zcard("dramatiq:__heartbeats__") >= count, workers,
-              f"{count} workers poll the queue")
 
 
 def _timings(killed: datetime, job: JobRun, started: datetime | None = None) -> str:
@@ -355,17 +183,17 @@ def test_a_worker_killed_mid_training_leaves_no_version_and_the_retry_trains_onc
     for _ in range(2):
         workers.start()
     active = runner.train_model(world, runner.TrainParams(kind="ltv", horizon_days=30))
-    _polling(own_redis.port, workers, 2)
-    [job_id] = _send(own_redis.url, world, "train_model",
+    wait_polling(own_redis.port, workers, 2)
+    [job_id] = send_jobs(own_redis.url, world, "train_model",
                      [{"kind": "ltv", "horizon_days": 30}])
     # Past "reading": building features, then fitting, then the one transaction storing
     # the version (the write lock holds it back).
-    _wait(lambda: _job(world, job_id).progress >= 0.25, workers, "training is under way")
-    with _writes_held(sqlite_url):
+    wait_until(lambda: _job(world, job_id).progress >= 0.25, workers, "training is under way")
+    with writes_held(sqlite_url):
         job = _job(world, job_id)
         assert [v.id for v in runner.list_versions(world)] == [active.id], \
             "the version was stored before the kill: the test lost its race"
-        killed_at, stopped = _kill(_pid(job), workers)
+        killed_at, stopped = kill_worker(_pid(job), workers)
     dead = _pid(job)
 
     # Nothing of the killed run is stored; the row still says running under the dead pid.
@@ -373,7 +201,7 @@ def test_a_worker_killed_mid_training_leaves_no_version_and_the_retry_trains_onc
     after_kill = _job(world, job_id)
     assert (after_kill.state, _pid(after_kill)) == ("running", dead)
 
-    _wait(lambda: _job(world, job_id).state not in ("queued", "running"), workers,
+    wait_until(lambda: _job(world, job_id).state not in ("queued", "running"), workers,
           "the retry finishes")
     done = _job(world, job_id)
     assert done.state == "done", done.error
@@ -385,7 +213,7 @@ def test_a_worker_killed_mid_training_leaves_no_version_and_the_retry_trains_onc
         (active.id, True, None), (max(v.id or 0 for v in versions), False, job_id)]
     assert [worker.poll() is None for worker in workers.started if worker is not stopped] \
         == [True]
-    _broker_is_empty(own_redis.port)
+    broker_is_empty(own_redis.port)
     print(f"training killed (heartbeat timeout {HEARTBEAT_TIMEOUT_S} s, second worker "
           f"live): {_timings(killed_at, done)}")
 
@@ -401,7 +229,7 @@ def test_a_worker_killed_mid_scoring_shows_no_mix_and_the_retry_publishes_once(
     new = runner.train_model(world, runner.TrainParams(kind="churn", horizon_days=30))
     runner.activate(world, new.id or 0)
     run = runner.start_scoring(world, new.id or 0, shards=2)
-    job_ids = _send(own_redis.url, world, "score_customers",
+    job_ids = send_jobs(own_redis.url, world, "score_customers",
                     [{"version": new.id, "shard": shard, "shards": 2, "run": run.id}
                      for shard in range(2)])
     before = runner.export_scores(world)
@@ -413,13 +241,13 @@ def test_a_worker_killed_mid_scoring_shows_no_mix_and_the_retry_publishes_once(
     def one_done_one_running() -> bool:
         return sorted(_job(world, job_id).state for job_id in job_ids) == ["done", "running"]
 
-    _wait(one_done_one_running, workers, "one shard is written and the other is scoring")
-    with _writes_held(sqlite_url):
+    wait_until(one_done_one_running, workers, "one shard is written and the other is scoring")
+    with writes_held(sqlite_url):
         [killed_job] = [_job(world, job_id) for job_id in job_ids
                         if _job(world, job_id).state == "running"]
         assert _count(world, "score_shard WHERE run_id = " + str(int(run.id or 0))) == 1, \
             "the second shard was written before the kill: the test lost its race"
-        killed_at, _ = _kill(_pid(killed_job), workers)
+        killed_at, _ = kill_worker(_pid(killed_job), workers)
     dead = _pid(killed_job)
     [finished_job] = [_job(world, job_id) for job_id in job_ids if job_id != killed_job.id]
 
@@ -433,7 +261,7 @@ def test_a_worker_killed_mid_scoring_shows_no_mix_and_the_retry_publishes_once(
 
     second_started = datetime.now(UTC)
     workers.start()
-    _wait(lambda: all(_job(world, job_id).state == "done" for job_id in job_ids), workers,
+    wait_until(lambda: all(_job(world, job_id).state == "done" for job_id in job_ids), workers,
           "the killed shard is scored again")
     retried = _job(world, killed_job.id or 0)
     assert retried.detail is not None and retried.detail.startswith(
@@ -452,9 +280,9 @@ def test_a_worker_killed_mid_scoring_shows_no_mix_and_the_retry_publishes_once(
     assert _count(world, f"customer_score WHERE run_id = {int(run.id or 0)}") == CUSTOMERS
     assert _count(world, "customer_score") == 2 * CUSTOMERS
     assert _count(world, "score_run WHERE completed_at IS NOT NULL") == 2
-    _wait(lambda: _job(world, max(job_ids) + 1).state == "done", workers,
+    wait_until(lambda: _job(world, max(job_ids) + 1).state == "done", workers,
           "the segment refresh queued by the publishing shard is done")
-    _broker_is_empty(own_redis.port)
+    broker_is_empty(own_redis.port)
     print(f"scoring killed (heartbeat timeout {HEARTBEAT_TIMEOUT_S} s, second worker "
           "started after the kill): "
           f"{_timings(killed_at, retried, second_started)}")
@@ -466,21 +294,21 @@ def test_a_job_outlasting_the_heartbeat_timeout_on_a_live_worker_runs_once(
 
     for _ in range(2):
         workers.start()
-    _polling(own_redis.port, workers, 2)
-    [job_id] = _send(own_redis.url, world, "train_model",
+    wait_polling(own_redis.port, workers, 2)
+    [job_id] = send_jobs(own_redis.url, world, "train_model",
                      [{"kind": "ltv", "horizon_days": 30, "score": False}])
-    _wait(lambda: _job(world, job_id).progress >= 0.25, workers, "training is under way")
+    wait_until(lambda: _job(world, job_id).progress >= 0.25, workers, "training is under way")
     running = _job(world, job_id)
     # The job is held back three heartbeat timeouts: the idle worker polls all the while
     # and would take the message if the busy worker's heartbeats stopped.
-    with _writes_held(sqlite_url):
+    with writes_held(sqlite_url):
         time.sleep(3 * HEARTBEAT_TIMEOUT_S)
-    _wait(lambda: _job(world, job_id).state == "done", workers, "the training is done")
+    wait_until(lambda: _job(world, job_id).state == "done", workers, "the training is done")
 
     done = _job(world, job_id)
     assert done.detail is not None and done.detail.startswith(f"pid {_pid(running)}: version ")
     assert done.started_at == running.started_at  # started once
     assert [v.job_id for v in runner.list_versions(world)] == [job_id]
     assert all(worker.poll() is None for worker in workers.started)
-    _broker_is_empty(own_redis.port)
+    broker_is_empty(own_redis.port)
     assert "running it again" not in workers.output()
