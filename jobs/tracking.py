@@ -10,12 +10,17 @@ An actor looks its row up, then does its work inside ``running``::
         job.progress(done, total, "campaigns")
         job.done(f"{total} campaigns")
 
-Details carry the worker's ``pid N:`` so the jobs page tells which process ran what.
+Details carry the worker's ``pid N:`` so the jobs page tells which process ran what. A
+run that starts while its row still says running is a retry of a run whose worker died
+mid-job (the Redis broker hands its message to another worker after the heartbeat
+timeout): its details say so, ``pid N (retry after pid M stopped):``, up to the end.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -30,6 +35,10 @@ from server.db.repository.jobs import (
     set_progress,
 )
 
+log = logging.getLogger(__name__)
+
+_PID = re.compile(r"pid (\d+)")
+
 
 def error_text(error: BaseException) -> str:
     """``ExceptionType: message``, as a failed job records it."""
@@ -39,14 +48,17 @@ def error_text(error: BaseException) -> str:
 class TrackedJob:
     """One run of an actor, recorded in its ``job_run`` row; see ``tracked_job``."""
 
-    def __init__(self, job_id: int, engine: Engine) -> None:
+    def __init__(self, job_id: int, engine: Engine, *, retry_of: str | None = None) -> None:
         self.job_id = job_id
         self._engine = engine
         self._pid = os.getpid()
         self._outcome: str | None = None
+        self._tag = f"pid {self._pid}"
+        if retry_of is not None:
+            self._tag += f" (retry after {retry_of} stopped)"
 
     def _tagged(self, detail: str) -> str:
-        return f"pid {self._pid}: {detail}"
+        return f"{self._tag}: {detail}"
 
     @contextmanager
     def running(self, detail: str) -> Iterator[TrackedJob]:
@@ -94,6 +106,16 @@ def tracked_job(job_id: int) -> TrackedJob | None:
     (it was deleted, or the message is for another database)."""
     engine = get_engine()
     with session_scope(engine) as session:
-        if get_job_run(session=session, job_id=job_id) is None:
+        row = get_job_run(session=session, job_id=job_id)
+        if row is None:
             return None
-    return TrackedJob(job_id, engine)
+        retry_of = None
+        if row.state == "running":
+            # Only a run ended without an Exception (its worker killed or shut down) leaves
+            # the row running for its message to come again; a failure marks it failed,
+            # and a restart of embedded workers puts it back to queued.
+            found = _PID.match(row.detail or "")
+            retry_of = found.group(0) if found else "a worker"
+            log.warning("job %s was running when its worker (%s) stopped; running it again",
+                        job_id, retry_of)
+    return TrackedJob(job_id, engine, retry_of=retry_of)

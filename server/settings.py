@@ -92,6 +92,12 @@ class Settings(BaseSettings):
     # once addresses were hashed with it.
     email_hashing: bool = False
     email_hash_key: SecretStr | None = None
+    # Redis broker (see "Faults" in the README): a worker process that has not talked to
+    # Redis for this many seconds counts as dead, and the jobs it had taken go back to the
+    # queue for another worker. Live workers talk to Redis about once a second, even while
+    # a job runs for hours, so this bounds how long a killed worker's job waits for its
+    # retry, not how long a job may run. Set the same value on every worker and server.
+    worker_heartbeat_timeout_s: float = Field(default=60, ge=2, le=86_400)
 
     @field_validator("multitouch_email_kinds")
     @classmethod

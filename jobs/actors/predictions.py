@@ -2,7 +2,9 @@
 
 ``train_model`` stores a version in one transaction at its end; ``score_customers``
 writes one shard of a scoring run in one transaction, and the shard that completes the
-run publishes it. Either can be killed at any point and simply run again.
+run publishes it. Either can be killed at any point and simply run again: a training
+attempt that dies or fails after its version is stored leaves the version to its retry,
+which does not train a second one.
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ import os
 from datetime import datetime
 
 import dramatiq
+from sqlmodel import Session, select
 
 from jobs.broker import QUEUE, broker  # noqa: F401  (the broker must exist before actors)
 from jobs.send import send
 from jobs.tracking import TrackedJob, tracked_job
 from server.db.engine import get_engine
-from server.db.models import SCORED_KINDS
+from server.db.models import SCORED_KINDS, ModelVersion, ScoreRun
 from server.db.repository.jobs import set_progress
 from server.runners import predictions as runner
 from server.runners import send_time
@@ -32,6 +35,17 @@ def _stage(job: TrackedJob) -> runner.Progress:
 
 def _when(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
+
+
+def _stored_by(job_id: int) -> tuple[ModelVersion | None, bool]:
+    """The version an earlier attempt of job ``job_id`` stored before it died or failed,
+    and whether that attempt opened a scoring run of it."""
+    with Session(get_engine(), expire_on_commit=False) as session:
+        version = session.exec(select(ModelVersion).where(ModelVersion.job_id == job_id)
+                               ).first()
+        scored = version is not None and session.exec(
+            select(ScoreRun.id).where(ScoreRun.version_id == version.id)).first() is not None
+    return version, scored
 
 
 @dramatiq.actor(queue_name=QUEUE, max_retries=2, min_backoff=500, max_backoff=2_000)
@@ -52,13 +66,15 @@ def train_model(job_id: int, kind: str, as_of: str | None = None,
                               if horizon_days is None else horizon_days),
                 num_threads=settings.prediction_threads)
             params.validate()
-            version = runner.train_model(get_engine(), params, progress=_stage(job),
-                                         job_id=job_id)
+            version, scored = _stored_by(job_id)
+            if version is None:
+                version = runner.train_model(get_engine(), params, progress=_stage(job),
+                                             job_id=job_id)
         except ValueError as error:
             job.fail(str(error))
             return
         detail = f"version {version.id}: {version.served} served"
-        if version.active and score and version.kind in SCORED_KINDS:
+        if version.active and score and version.kind in SCORED_KINDS and not scored:
             run = runner.start_scoring(get_engine(), version.id or 0,
                                        shards=settings.score_shards)
             for shard in range(run.shards):

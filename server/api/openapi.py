@@ -2,6 +2,10 @@
 provider webhooks), built from the same lists the endpoints use and checked in as
 ``server/api/openapi.json`` (``mailscope schema openapi``; a test fails on drift), like
 the GraphQL SDL. Served at ``GET /api/openapi.json``.
+
+Every operation also lists the refusals of the middleware in front of it, from the same
+constants the middleware uses: 413 for a body over the size limit (any request), and 429
+with ``Retry-After`` from the rate limiter (all but the paths it exempts).
 """
 
 from __future__ import annotations
@@ -14,9 +18,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from server.api.webhooks import MAX_BODY as WEBHOOK_MAX_BODY
 from server.export import EXPORT_FORMATS, EXPORT_MEDIA_TYPES, SEQUENCED
 from server.ingest import KINDS
 from server.runners.report_tables import REPORTS
+from server.security.body_limit import UPLOAD_PREFIXES
+from server.security.ratelimit import EXEMPT_PATHS, EXEMPT_PREFIXES
+from server.settings import Settings
 from server.webhooks import PROVIDERS
 
 OPENAPI_PATH = Path(__file__).with_name("openapi.json")
@@ -28,6 +36,49 @@ _ERROR = {"type": "object", "required": ["error"],
 def _error(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {
         "schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def _default(setting: str) -> int:
+    value = Settings.model_fields[setting].default
+    assert isinstance(value, int)
+    return value
+
+
+def _too_large(setting: str, extra: str = "") -> dict[str, Any]:
+    limit = _default(setting.removeprefix("MAILSCOPE_").lower())
+    return {"description": f"The body is over {setting} ({limit:,} bytes by default{extra}): "
+                           "refused by its Content-Length before it is read, or as soon as "
+                           "a streamed body passes the limit. Nothing changed; send less.",
+            "content": {"application/json": {"schema": {
+                "$ref": "#/components/schemas/BodyTooLarge"}}}}
+
+
+def _rate_limited() -> dict[str, Any]:
+    return {"description": "The caller's token bucket is empty (per API key; per client "
+                           "IP without one; MAILSCOPE_RATE_LIMIT_*): nothing was done. Wait "
+                           "the Retry-After seconds, then send again.",
+            "headers": {"Retry-After": {"description": "Seconds to wait (at least 1).",
+                                        "schema": {"type": "integer", "minimum": 1}}},
+            "content": {"application/json": {"schema": {
+                "$ref": "#/components/schemas/RateLimited"}}}}
+
+
+def rate_limited(path: str) -> bool:
+    """Whether the rate limiter can refuse requests to ``path`` (an OpenAPI path)."""
+    return path not in EXEMPT_PATHS and not path.startswith(EXEMPT_PREFIXES)
+
+
+def _with_refusals(paths: dict[str, Any]) -> dict[str, Any]:
+    """Add the middleware's 413 and 429 to every operation they can answer."""
+    for path, item in paths.items():
+        for operation in item.values():
+            responses = operation["responses"]
+            responses["413"] = {"$ref": "#/components/responses/" + (
+                "UploadTooLarge" if path.startswith(UPLOAD_PREFIXES) else "BodyTooLarge")}
+            if rate_limited(path):
+                responses["429"] = {"$ref": "#/components/responses/RateLimited"}
+            operation["responses"] = dict(sorted(responses.items()))
+    return paths
 
 
 def _files(description: str) -> dict[str, Any]:
@@ -152,12 +203,34 @@ def openapi_document() -> dict[str, Any]:
                                 "schema/schema.graphql."},
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
-        "paths": paths,
+        "paths": _with_refusals(paths),
         "components": {
+            "responses": {
+                "BodyTooLarge": _too_large("MAILSCOPE_MAX_BODY_BYTES"),
+                "UploadTooLarge": _too_large(
+                    "MAILSCOPE_MAX_UPLOAD_BYTES",
+                    f"; a provider webhook's also over {WEBHOOK_MAX_BODY:,} bytes"),
+                "RateLimited": _rate_limited(),
+            },
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
                                            "description": "An API key (`ms_…`)."}},
             "schemas": {
                 "Error": _ERROR,
+                "BodyTooLarge": {"type": "object", "required": ["error"], "properties": {
+                    "error": {"type": "string", "description": "request body too large"},
+                    "detail": {"type": "string",
+                               "description": "The limit, its setting and the fix."},
+                    "limit": {"type": "integer", "description": "The limit in bytes."}}},
+                "RateLimited": {
+                    "type": "object", "required": ["error", "limit", "detail", "retry_after"],
+                    "properties": {
+                        "error": {"type": "string", "description": "rate limit exceeded"},
+                        "limit": {"type": "string", "description": "Which limit: the "
+                                                                   "per-key or anonymous one."},
+                        "detail": {"type": "string", "description":
+                                   "The limit's burst and rate, and the wait."},
+                        "retry_after": {"type": "integer", "minimum": 1,
+                                        "description": "As the Retry-After header."}}},
                 "ImportReport": {"type": "object", "properties": {
                     "kind": {"type": "string"}, "received": {"type": "integer"},
                     "inserted": {"type": "integer"}, "updated": {"type": "integer"},

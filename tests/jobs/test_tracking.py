@@ -18,7 +18,7 @@ from jobs.actors.report_rollups import refresh_report_rollups
 from jobs.actors.rollups import rebuild_rollups
 from jobs.tracking import TrackedJob, error_text, tracked_job
 from server.db.models import JobRun
-from server.db.repository.jobs import create_job_run
+from server.db.repository.jobs import create_job_run, mark_running
 from server.settings import Settings
 
 PID = f"pid {os.getpid()}"
@@ -141,6 +141,21 @@ def test_an_interrupt_leaves_the_row_running(settings: Settings, engine: Engine)
     with pytest.raises(Interrupted), job.running("starting"):
         raise Interrupted
     assert _row(engine, job_id) == ("running", 0.0, f"{PID}: starting", None)
+
+
+def test_a_run_left_running_by_a_dead_worker_is_tagged_as_its_retry(
+        settings: Settings, engine: Engine) -> None:
+    # The Redis broker hands a killed worker's message to another worker: the row still
+    # says running, under the dead worker's pid.
+    job_id = _new_job(engine)
+    mark_running(engine=engine, job_id=job_id, detail="pid 99999: 2/5 campaigns")
+    retry = tracked_job(job_id)
+    assert retry is not None
+    tag = f"{PID} (retry after pid 99999 stopped)"
+    with retry.running("starting"):
+        assert _row(engine, job_id) == ("running", 0.0, f"{tag}: starting", None)
+        retry.done("5 campaigns")
+    assert _row(engine, job_id) == ("done", 1.0, f"{tag}: 5 campaigns", None)
 
 
 def test_a_deleted_row_is_not_tracked(settings: Settings, engine: Engine) -> None:

@@ -116,6 +116,35 @@ def test_a_shard_killed_before_its_write_leaves_nothing_and_its_retry_completes(
     assert len(runner.customer_scores(store, "u0001")) == 1
 
 
+def test_a_training_that_fails_after_storing_its_version_is_not_trained_twice(
+        settings: Settings, store: Engine, worker: dramatiq.Worker,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # As a worker killed between the version's commit and the job's end: the retry
+    # finds the version stored by the job and goes on from there.
+    real = runner.start_scoring
+    calls: list[int] = []
+
+    def fails_once(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("database went away")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(runner, "start_scoring", fails_once)
+    job_id = jobs.send("train_model", kind="churn", horizon_days=30)
+    broker.join(QUEUE)
+    worker.join()
+
+    assert calls == [1, 1]
+    assert [(v.job_id, v.active) for v in runner.list_versions(store)] == [(job_id, True)]
+    assert _jobs(store) == [("train_model", "done", None),
+                            ("score_customers", "done", None),
+                            ("score_customers", "done", None),
+                            ("refresh_segments", "done", None)]
+    assert _count(store, "score_run") == 1
+    assert len(runner.export_scores(store)) == CUSTOMERS
+
+
 def _job(engine: Engine, actor: str) -> int:
     from server.db.repository.jobs import create_job_run
 
