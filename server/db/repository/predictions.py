@@ -4,7 +4,7 @@ runs whose scores are written shard by shard and published whole."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from server.db.models import CustomerScore, ModelVersion, ScoreRun, ScoreShard, SendTimeScore
 from server.db.repository.bulk import copy_into
 from server.db.repository.frames import UTC_DATETIME, query_frame, read_table, typed
-from server.db.types import utcnow
+from server.db.types import SQLITE_DATETIME_FORMAT, utcnow
 
 ORDERS_SCHEMA: dict[str, pl.DataType] = {"customer_id": pl.String(),
                                          "occurred_at": UTC_DATETIME, "amount": pl.Float64()}
@@ -67,6 +67,64 @@ def read_engagement_inputs(*, engine: Engine) -> dict[str, pl.DataFrame]:
                                    "template_type": pl.String(),
                                    **{name: pl.Int64() for name in _CONTENT_COUNTS}})
     return {"sends": sends, "campaigns": campaigns}
+
+
+EVENTS_SCHEMA: dict[str, pl.DataType] = {"customer_id": pl.String(),
+                                         "occurred_at": UTC_DATETIME, "user_agent": pl.String()}
+ITEMS_SCHEMA: dict[str, pl.DataType] = {"customer_id": pl.String(),
+                                        "occurred_at": UTC_DATETIME, "items": pl.String()}
+PRODUCTS_SCHEMA: dict[str, pl.DataType] = {"product_id": pl.String(),
+                                           "category": pl.String()}
+# People's opens and clicks with a user agent: the rows device preferences count.
+_EVENTS_SQL = ("SELECT m.customer_id, e.occurred_at, e.user_agent FROM email_event e "
+               "JOIN message m ON m.message_id = e.message_id "
+               "WHERE e.type IN ('open', 'click') AND NOT e.machine_open "
+               "AND e.user_agent IS NOT NULL")
+_ITEMS_SQL = "SELECT customer_id, occurred_at, items FROM orders WHERE items IS NOT NULL"
+_PRODUCTS_SQL = "SELECT product_id, category FROM product WHERE category IS NOT NULL"
+
+
+def _before(column: str, moment: datetime, dialect: str) -> str:
+    """``column < moment`` as SQL text (connectorx takes no parameters; the value is a
+    datetime formatted here, never user text). SQLite compares its timestamp text, so
+    the literal uses the same format."""
+    if moment.tzinfo is None:
+        raise ValueError(f"naive datetime {moment.isoformat()}: pass a timezone-aware one")
+    text_value = moment.astimezone(UTC).strftime(SQLITE_DATETIME_FORMAT)
+    zone = "" if dialect == "sqlite" else "+00:00"
+    return f"{column} < '{text_value}{zone}'"
+
+
+def read_preference_inputs(*, engine: Engine, before: datetime) -> dict[str, pl.DataFrame]:
+    """What device and category preferences are built from, up to ``before`` (the
+    latest cutoff the caller builds features at): ``events``, people's opens and clicks
+    (``EVENTS_SCHEMA``; the customer is the message's, machine opens left out);
+    ``items``, the orders' line items (``ITEMS_SCHEMA``); ``products``, the products'
+    categories (``PRODUCTS_SCHEMA``). Only these columns are read, and the event log is
+    cut in SQL: it is the largest table."""
+    dialect = engine.dialect.name
+    # Safe SQL (S608): the SQL is a code constant and the cutoff a datetime formatted by
+    # _before.
+    events_sql = f"{_EVENTS_SQL} AND {_before('e.occurred_at', before, dialect)}"  # noqa: S608
+    items_sql = f"{_ITEMS_SQL} AND {_before('occurred_at', before, dialect)}"  # noqa: S608
+    return {"events": read_table(engine, events_sql, schema=EVENTS_SCHEMA),
+            "items": read_table(engine, items_sql, schema=ITEMS_SCHEMA),
+            "products": read_table(engine, _PRODUCTS_SQL, schema=PRODUCTS_SCHEMA)}
+
+
+def read_customer_preferences(*, session: Session,
+                              customer_id: str) -> dict[str, pl.DataFrame]:
+    """``read_preference_inputs`` for one customer (every row, whatever its time)."""
+    frames = {}
+    for name, sql, schema in (
+            ("events", _EVENTS_SQL + " AND m.customer_id = :customer_id", EVENTS_SCHEMA),
+            ("items", _ITEMS_SQL + " AND customer_id = :customer_id", ITEMS_SCHEMA),
+            ("products", _PRODUCTS_SQL, PRODUCTS_SCHEMA)):
+        rows = session.connection().execute(text(sql), {"customer_id": customer_id}).all()
+        raw = pl.DataFrame([tuple(row) for row in rows], schema=list(schema),
+                           orient="row", infer_schema_length=None)
+        frames[name] = typed(raw, schema)
+    return frames
 
 
 def read_customer_inputs(*, session: Session, customer_id: str) -> dict[str, pl.DataFrame]:
