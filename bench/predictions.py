@@ -83,6 +83,7 @@ from analytics.predictions.preferences import (  # noqa: E402
     category_features,
     category_spend,
     device_features,
+    device_shares,
 )
 from analytics.predictions.send_time import SENDS_SCHEMA as SEND_TIME_SENDS  # noqa: E402
 from analytics.predictions.send_time import send_times  # noqa: E402
@@ -152,8 +153,10 @@ def feature_inputs(customers: int, seed: int) -> dict[str, pl.DataFrame]:
              .with_columns(pl.col("machine_open_count").fill_null(0)))
     # People's opens and clicks with their user agents (device preferences), the orders'
     # line items and the products' categories (category preferences).
+    # The generator's events name no customer (null): their message does.
     human = (events.filter(pl.col("type").is_in(["open", "click"]) & ~pl.col("machine_open")
                            & pl.col("user_agent").is_not_null())
+             .drop("customer_id")
              .join(frames["messages"].select("message_id", "customer_id"), on="message_id")
              .select(list(EVENTS_SCHEMA)))
     return {"customers": frames["customers"].select("customer_id", "signup_at"),
@@ -345,12 +348,24 @@ def read_check(frames: dict[str, pl.DataFrame], before: Any) -> None:
             copy_into(connection, "email_event", frames["raw_events"])
             copy_into(connection, "orders", frames["items"])
             copy_into(connection, "product", frames["products"])
-        inputs, seconds = timed(f"read preference inputs, SQLite "
+        cutoffs = (before - timedelta(days=2 * HORIZON_DAYS),
+                   before - timedelta(days=HORIZON_DAYS), before)
+        counts, count_s = timed(f"count opens/clicks per user agent in SQL, 3 cutoffs "
                                 f"({frames['raw_events'].height:,} events)",
-                                lambda: repo.read_preference_inputs(engine=engine,
-                                                                    before=before))
-        print(f"  read {inputs['events'].height:,} opens/clicks, {inputs['items'].height:,} "
-              f"orders' items, {inputs['products'].height:,} products in {seconds:.2f} s")
+                                lambda: repo.read_agent_counts(engine=engine,
+                                                               cutoffs=cutoffs))
+        inputs, items_s = timed("read order items and products", lambda:
+                                repo.read_preference_inputs(engine=engine, before=before))
+        shares, shares_s = timed("device features from the counts (one cutoff)", lambda:
+                                 device_shares(counts.select(
+                                     "customer_id", "user_agent",
+                                     n=repo.count_column(before))))
+        same = shares.sort("customer_id").equals(
+            device_features(frames["events"], cutoff=before).sort("customer_id"))
+        print(f"  read {counts.height:,} (customer, user agent) counts in {count_s:.2f} s and "
+              f"{inputs['items'].height:,} orders' items, {inputs['products'].height:,} "
+              f"products in {items_s:.2f} s; device features from the counts equal those "
+              f"from the events: {same}")
         engine.dispose()
 
 
@@ -526,8 +541,6 @@ def main() -> None:
               f"({one_worker.height:,} and {two_workers.height:,} rows)")
         engine.dispose()
 
-    if not args.skip_read:
-        read_check(frames, end)
     bgnbd_fit(frames, end - horizon)
     rng = np.random.default_rng(args.seed)
     done = 0
@@ -543,6 +556,9 @@ def main() -> None:
     print(f"  {args.population:,} generated customers scored in {seconds:.1f} s "
           f"({args.population / seconds:,.0f}/s); peak memory {peak:.2f} GB "
           f"(bound {MEMORY_GOAL_GB:.0f} GB: {'met' if peak < MEMORY_GOAL_GB else 'MISSED'})")
+    # Last: writing the whole event log to a database raises the peak memory.
+    if not args.skip_read:
+        read_check(frames, end)
 
 
 if __name__ == "__main__":

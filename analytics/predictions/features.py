@@ -26,6 +26,7 @@ from analytics.predictions.preferences import (
     PREFERENCE_FEATURES,
     category_features,
     device_features,
+    device_shares,
 )
 
 UTC = pl.Datetime("us", "UTC")
@@ -129,6 +130,7 @@ def _message_features(messages: pl.DataFrame, cutoff: datetime) -> pl.DataFrame:
 def customer_features(customers: pl.DataFrame, orders: pl.DataFrame,
                       messages: pl.DataFrame, *, cutoff: datetime,
                       events: pl.DataFrame | None = None,
+                      agent_counts: pl.DataFrame | None = None,
                       items: pl.DataFrame | None = None,
                       products: pl.DataFrame | None = None) -> pl.DataFrame:
     """One row per customer seen before ``cutoff`` (signed up, ordered or was sent mail):
@@ -136,13 +138,11 @@ def customer_features(customers: pl.DataFrame, orders: pl.DataFrame,
     ``customer_id``.
 
     ``events`` (``preferences.EVENTS_SCHEMA``: people's opens and clicks) gives the
-    device features; ``items`` (``preferences.ITEMS_SCHEMA``: the orders' line items)
-    with ``products`` (``preferences.PRODUCTS_SCHEMA``) the category features. Without
-    them those are null (``categories_bought`` 0).
-
-    Counts are 0 when there was nothing to count; a time since something that never
-    happened (``recency_days`` without orders, ``days_since_open`` without opens) and
-    rates without a denominator are null, which LightGBM treats as its own branch.
+    device features, or ``agent_counts`` (``preferences.AGENT_COUNTS_SCHEMA``: those
+    opens and clicks before ``cutoff`` already counted per customer and user agent);
+    ``items`` (``preferences.ITEMS_SCHEMA``: the orders' line items) with ``products``
+    (``preferences.PRODUCTS_SCHEMA``) the category features. Without them those are
+    null (``categories_bought`` 0).
     """
     if cutoff.tzinfo is None:
         raise ValueError(f"cutoff {cutoff.isoformat()} has no timezone; pass an aware UTC "
@@ -151,8 +151,8 @@ def customer_features(customers: pl.DataFrame, orders: pl.DataFrame,
     frame = (population
              .join(_order_features(orders, cutoff), on="customer_id", how="left")
              .join(_message_features(messages, cutoff), on="customer_id", how="left")
-             .join(_preferences(events, items, products, cutoff), on="customer_id",
-                   how="left"))
+             .join(_preferences(events, agent_counts, items, products, cutoff),
+                   on="customer_id", how="left"))
     counts = ["frequency", "revenue_total", "orders_90d", "orders_prev_90d", "sends_30d",
               "sends_90d", *(f"opens_{w}d" for w in WINDOWS),
               *(f"clicks_{w}d" for w in WINDOWS), "sends_total", "opens_total",
@@ -164,13 +164,15 @@ def customer_features(customers: pl.DataFrame, orders: pl.DataFrame,
             .sort("customer_id"))
 
 
-def _preferences(events: pl.DataFrame | None, items: pl.DataFrame | None,
-                 products: pl.DataFrame | None, cutoff: datetime) -> pl.DataFrame:
+def _preferences(events: pl.DataFrame | None, agent_counts: pl.DataFrame | None,
+                 items: pl.DataFrame | None, products: pl.DataFrame | None,
+                 cutoff: datetime) -> pl.DataFrame:
     """The device and category features of the customers who have them."""
     frame = pl.DataFrame(schema={"customer_id": pl.String()})
-    if events is not None:
-        frame = frame.join(device_features(events, cutoff=cutoff), on="customer_id",
-                           how="full", coalesce=True)
+    devices = (device_features(events, cutoff=cutoff) if events is not None
+               else None if agent_counts is None else device_shares(agent_counts))
+    if devices is not None:
+        frame = frame.join(devices, on="customer_id", how="full", coalesce=True)
     if items is not None and products is not None:
         frame = frame.join(category_features(items, products, cutoff=cutoff),
                            on="customer_id", how="full", coalesce=True)

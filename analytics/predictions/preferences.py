@@ -4,7 +4,10 @@ product categories they buy.
 Like every customer feature, these see only rows strictly before the cutoff. Devices
 come from the user agents of people's opens and clicks (``EVENTS_SCHEMA``; the reader
 leaves machine opens out: a privacy proxy fetches images on no particular device),
-classified once per distinct user agent with ``analytics.metrics.devices.device_of``.
+classified once per distinct user agent with ``analytics.metrics.devices.device_of``;
+a reader may instead hand over the opens and clicks already counted per customer and
+user agent before the cutoff (``AGENT_COUNTS_SCHEMA``, ``device_shares``), which keeps
+the event log's rows in the database.
 Categories come from the orders' ``items`` JSON (``ITEMS_SCHEMA``: a list of objects
 with ``product_id``, ``quantity`` and ``price``) joined with the products' categories
 (``PRODUCTS_SCHEMA``); a line's spend is quantity × price (quantity 1 when absent; a
@@ -26,6 +29,9 @@ from analytics.metrics.devices import device_of
 UTC = pl.Datetime("us", "UTC")
 EVENTS_SCHEMA: dict[str, pl.DataType] = {"customer_id": pl.String(), "occurred_at": UTC,
                                          "user_agent": pl.String()}
+# People's opens and clicks before a cutoff, counted per customer and user agent.
+AGENT_COUNTS_SCHEMA: dict[str, pl.DataType] = {"customer_id": pl.String(),
+                                               "user_agent": pl.String(), "n": pl.Int64()}
 ITEMS_SCHEMA: dict[str, pl.DataType] = {"customer_id": pl.String(), "occurred_at": UTC,
                                         "items": pl.String()}
 PRODUCTS_SCHEMA: dict[str, pl.DataType] = {"product_id": pl.String(),
@@ -51,17 +57,25 @@ def device_features(events: pl.DataFrame, *, cutoff: datetime) -> pl.DataFrame:
     """``customer_id`` and ``DEVICE_FEATURES`` for each customer with an open or click of
     a known device before ``cutoff``: the share of those on each device, and the device
     with the most of them as its code in ``DEVICE_CODES`` (ties: the earlier code)."""
-    before = events.lazy().filter(pl.col("occurred_at") < cutoff)
-    # Few distinct user agents: classify each once, then count per customer.
-    agents = (before.select(pl.col("user_agent").unique())
+    counts = (events.filter(pl.col("occurred_at") < cutoff)
+              .group_by("customer_id", "user_agent").agg(n=pl.len()))
+    return device_shares(counts)
+
+
+def device_shares(counts: pl.DataFrame) -> pl.DataFrame:
+    """``device_features`` from opens and clicks already counted before the cutoff
+    (``AGENT_COUNTS_SCHEMA``: ``n`` per customer and user agent), as a reader that cuts
+    and counts the event log in SQL returns them."""
+    # Few distinct user agents: classify each once, then add up per customer.
+    agents = (counts.lazy().select(pl.col("user_agent").unique())
               .with_columns(device=device_of(pl.col("user_agent"))))
-    counts = (before.group_by("customer_id", "user_agent").agg(n=pl.len())
-              .join(agents, on="user_agent", how="left", nulls_equal=True)
-              .filter(pl.col("device").is_in(DEVICE_CODES))
-              .group_by("customer_id", "device").agg(pl.col("n").sum())
-              .collect())
-    wide = counts.pivot(on="device", index="customer_id", values="n")
-    wide = wide.with_columns(pl.lit(0, pl.UInt32).alias(name) for name in DEVICE_CODES
+    per_device = (counts.lazy().filter(pl.col("n") > 0)
+                  .join(agents, on="user_agent", how="left", nulls_equal=True)
+                  .filter(pl.col("device").is_in(DEVICE_CODES))
+                  .group_by("customer_id", "device").agg(pl.col("n").sum().cast(pl.Int64))
+                  .collect())
+    wide = per_device.pivot(on="device", index="customer_id", values="n")
+    wide = wide.with_columns(pl.lit(0, pl.Int64).alias(name) for name in DEVICE_CODES
                              if name not in wide.columns)
     total = pl.sum_horizontal(DEVICE_CODES)
     shares = [(pl.col(name).fill_null(0) / total).alias(f"{name}_share")

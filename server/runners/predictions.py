@@ -104,9 +104,14 @@ def _data_end(engine: Engine) -> tuple[datetime | None, datetime]:
 
 def _features(frames: dict[str, pl.DataFrame], cutoff: datetime) -> pl.DataFrame:
     """Every customer's features at ``cutoff``, with device and category preferences
-    when ``frames`` holds their inputs (``repo.read_preference_inputs``)."""
+    when ``frames`` holds their inputs: ``agent_counts`` (``repo.read_agent_counts``,
+    with a column for ``cutoff``) or one customer's ``events``, ``items`` and
+    ``products``."""
+    counts, column = frames.get("agent_counts"), repo.count_column(cutoff)
+    agents = (None if counts is None or column not in counts.columns
+              else counts.select("customer_id", "user_agent", n=column))
     return customer_features(frames["customers"], frames["orders"], frames["messages"],
-                             cutoff=cutoff, events=frames.get("events"),
+                             cutoff=cutoff, events=frames.get("events"), agent_counts=agents,
                              items=frames.get("items"), products=frames.get("products"))
 
 
@@ -135,7 +140,10 @@ def train_model(engine: Engine, params: TrainParams, *, progress: Progress = _qu
     window = _Window(first=first, train_cutoff=as_of - 2 * horizon,
                      holdout_cutoff=as_of - horizon, as_of=as_of)
     frames = {**repo.read_inputs(engine=engine),
-              **repo.read_preference_inputs(engine=engine, before=as_of)}
+              **repo.read_preference_inputs(engine=engine, before=as_of),
+              # Features are built at the two cutoffs and, for the drift reference, as_of.
+              "agent_counts": repo.read_agent_counts(engine=engine, cutoffs=(
+                  window.train_cutoff, window.holdout_cutoff, window.as_of))}
     progress(0.25, "building point-in-time features")
     kind = check_kind(params.kind)
     if kind in ("open", "click"):
@@ -354,9 +362,11 @@ def score_shard(engine: Engine, run_id: int, shard: int, *,
         version = _version(session, run.version_id)
     model = _served(version)
     progress(0.1, "reading orders, sends, opens and customers")
-    frames = _shard_inputs({**repo.read_inputs(engine=engine),
-                            **repo.read_preference_inputs(engine=engine, before=run.as_of)},
-                           shard, run.shards)
+    frames = _shard_inputs({
+        **repo.read_inputs(engine=engine),
+        **repo.read_preference_inputs(engine=engine, before=run.as_of),
+        "agent_counts": repo.read_agent_counts(engine=engine, cutoffs=(run.as_of,))},
+        shard, run.shards)
     progress(0.4, "building features")
     # Features are per customer, so building them from the shard's rows alone gives the
     # same values as building them for everyone: each worker does only its share.

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from analytics.predictions.preferences import (
+    AGENT_COUNTS_SCHEMA,
     CATEGORY_CODES,
     CATEGORY_FEATURES,
     DEVICE_FEATURES,
@@ -19,6 +20,7 @@ from analytics.predictions.preferences import (
     category_features,
     category_spend,
     device_features,
+    device_shares,
 )
 
 CUT = datetime(2026, 4, 1, tzinfo=UTC)
@@ -127,3 +129,12 @@ def test_device_shares_sum_to_one_and_name_the_most_used(rows):
         shares = [row["mobile_share"], row["desktop_share"], row["tablet_share"]]
         assert abs(sum(shares) - 1.0) < 1e-12
         assert shares[int(row["preferred_device"])] == max(shares)
+
+
+def test_counts_made_by_the_reader_give_the_same_features():
+    counts = pl.DataFrame({"customer_id": ["a", "a", "a", "b", "b", "c"],
+                           "user_agent": [PHONE, DESKTOP, TABLET, TABLET, DESKTOP, "curl/8.0"],
+                           # a's tablet open came after the cutoff: counted 0.
+                           "n": [2, 1, 0, 1, 1, 1]}, schema=AGENT_COUNTS_SCHEMA)
+    assert_frame_equal(device_shares(counts).sort("customer_id"),
+                       device_features(EVENTS, cutoff=CUT).sort("customer_id"))

@@ -45,7 +45,7 @@ CUT = SENT + timedelta(days=1)
 PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) Mobile/15E148"
 
 
-def test_preference_inputs_are_people_s_opens_and_clicks_and_items_before_the_cutoff(
+def test_preference_inputs_count_people_s_opens_and_clicks_before_each_cutoff(
         db: Engine):
     with db.begin() as connection:
         connection.execute(insert(Message), [
@@ -72,13 +72,20 @@ def test_preference_inputs_are_people_s_opens_and_clicks_and_items_before_the_cu
                                     ("o3", "a", CUT, '[{"product_id": "p1"}]'))])
 
     inputs = repo.read_preference_inputs(engine=db, before=CUT)
-    assert inputs["events"].sort("customer_id").rows() == [("a", LATER, PHONE),
-                                                           ("b", LATER, "Outlook")]
     assert inputs["items"].rows() == [("a", LATER, '[{"product_id": "p1"}]')]
     assert inputs["products"].rows() == [("p1", "shoes")]
     assert [frame.schema for frame in inputs.values()] == [
-        pl.Schema(repo.EVENTS_SCHEMA), pl.Schema(repo.ITEMS_SCHEMA),
-        pl.Schema(repo.PRODUCTS_SCHEMA)]
+        pl.Schema(repo.ITEMS_SCHEMA), pl.Schema(repo.PRODUCTS_SCHEMA)]
+    # Counted in SQL before each cutoff: nothing before SENT, e1 and e3 before CUT, and
+    # e6 (at CUT) only before a later cutoff.
+    cutoffs = (SENT, CUT, CUT + timedelta(seconds=1))
+    counts = repo.read_agent_counts(engine=db, cutoffs=cutoffs)
+    assert counts.columns == ["customer_id", "user_agent",
+                              *(repo.count_column(c) for c in cutoffs)]
+    assert repo.count_column(CUT) == "before_20260303T090000000000"
+    assert counts.sort("customer_id").rows() == [("a", PHONE, 0, 1, 2),
+                                                 ("b", "Outlook", 0, 1, 1)]
+    assert counts.dtypes[2:] == [pl.Int64] * 3
     with Session(db) as session:
         one = repo.read_customer_preferences(session=session, customer_id="a")
     # One customer's rows, whatever their time: the caller cuts at its cutoff.
