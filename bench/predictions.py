@@ -57,12 +57,33 @@ from analytics.predictions import (  # noqa: E402
     train_churn,
     train_lifetime,
 )
+from analytics.predictions.churn import CHURN_FEATURES  # noqa: E402
 from analytics.predictions.content import CONTENT_COLUMNS, content_counts  # noqa: E402
+from analytics.predictions.drift import (  # noqa: E402
+    AGE_FEATURES,
+    drifted,
+    population_stability,
+    reference_bins,
+)
 from analytics.predictions.engagement import (  # noqa: E402
     CAMPAIGNS_SCHEMA,
+    ENGAGEMENT_FEATURES,
     SENDS_SCHEMA,
     engagement_pairs,
     train_engagement,
+)
+from analytics.predictions.lifetime import LTV_FEATURES  # noqa: E402
+from analytics.predictions.preferences import (  # noqa: E402
+    CATEGORY_FEATURES,
+    DEVICE_FEATURES,
+    EVENTS_SCHEMA,
+    ITEMS_SCHEMA,
+    PREFERENCE_FEATURES,
+    PRODUCTS_SCHEMA,
+    category_features,
+    category_spend,
+    device_features,
+    device_shares,
 )
 from analytics.predictions.send_time import SENDS_SCHEMA as SEND_TIME_SENDS  # noqa: E402
 from analytics.predictions.send_time import send_times  # noqa: E402
@@ -130,7 +151,21 @@ def feature_inputs(customers: int, seed: int) -> dict[str, pl.DataFrame]:
              .join(machine, on="message_id", how="left")
              .join(stops, on="message_id", how="left")
              .with_columns(pl.col("machine_open_count").fill_null(0)))
+    # People's opens and clicks with their user agents (device preferences), the orders'
+    # line items and the products' categories (category preferences).
+    # The generator's events name no customer (null): their message does.
+    human = (events.filter(pl.col("type").is_in(["open", "click"]) & ~pl.col("machine_open")
+                           & pl.col("user_agent").is_not_null())
+             .drop("customer_id")
+             .join(frames["messages"].select("message_id", "customer_id"), on="message_id")
+             .select(list(EVENTS_SCHEMA)))
     return {"customers": frames["customers"].select("customer_id", "signup_at"),
+            "events": human,
+            "raw_events": events.select("event_id", "type", "occurred_at", "message_id",
+                                        "user_agent", "machine_open"),
+            "message_customers": frames["messages"].select("message_id", "customer_id"),
+            "items": frames["orders"].select(list(ITEMS_SCHEMA)),
+            "products": frames["products"].select(list(PRODUCTS_SCHEMA)),
             "stopped": sends.group_by("customer_id").agg(pl.col("stopped_at").min())
             .drop_nulls(),
             "campaign_plan": frames["campaigns"].select("campaign_id", "campaign_type",
@@ -185,9 +220,18 @@ def send_time_quality(frames: dict[str, pl.DataFrame]) -> None:
           f"preferred hour: {oracle:,.0f} (lift {oracle / by_utc_hour[best_utc] - 1:+.1%})")
 
 
+def features_at(frames: dict[str, pl.DataFrame], cutoff: Any, *,
+                preferences: bool = True) -> pl.DataFrame:
+    """Every customer's features at ``cutoff``; without ``preferences`` the device and
+    category inputs are left out (those columns null), the cost before they existed."""
+    extra = ({"events": frames["events"], "items": frames["items"],
+              "products": frames["products"]} if preferences else {})
+    return customer_features(frames["customers"], frames["orders"], frames["messages"],
+                             cutoff=cutoff, **extra)
+
+
 def labelled(frames: dict[str, pl.DataFrame], cutoff: Any) -> pl.DataFrame:
-    features = customer_features(frames["customers"], frames["orders"], frames["messages"],
-                                 cutoff=cutoff)
+    features = features_at(frames, cutoff)
     labels = churn_labels(frames["orders"], frames["messages"], features["customer_id"],
                           cutoff=cutoff, horizon_days=HORIZON_DAYS)
     return features.join(labels, on="customer_id")
@@ -210,7 +254,7 @@ def open_run(engine: Any, version_id: int, as_of: Any, shards: int) -> int:
 
 
 def churn_against_truth(frames: dict[str, pl.DataFrame], holdout: pl.DataFrame,
-                        model_auc: float, cutoff: Any) -> None:
+                        model_auc: float, cutoff: Any) -> float:
     """The churn model's holdout AUC against two latent probabilities: the one that
     knows the sends actually made in the horizon (a draw after the cutoff) and the one
     that averages over them (``expected_churn_probability``)."""
@@ -222,6 +266,7 @@ def churn_against_truth(frames: dict[str, pl.DataFrame], holdout: pl.DataFrame,
         frames["customers_truth"], frames["customers"], frames["orders"],
         frames["campaign_plan"], frames["stopped"], cutoff=cutoff, horizon_days=HORIZON_DAYS)
     churned = holdout.select("customer_id", "churned")
+    latent_auc = 0.0
     for name, truth in (("true latent probability (sends made)", latent),
                         ("expected latent probability (sends averaged)", expected)):
         scored = churned.join(truth, on="customer_id")
@@ -230,6 +275,143 @@ def churn_against_truth(frames: dict[str, pl.DataFrame], holdout: pl.DataFrame,
         ratio = model_auc / truth_auc
         print(f"  churn AUC {model_auc:.4f} vs the {name} {truth_auc:.4f}: {ratio:.3f} of "
               f"it (goal >= 0.95: {'met' if ratio >= 0.95 else 'MISSED'})")
+        latent_auc = latent_auc if name.startswith("expected") else truth_auc
+    return latent_auc
+
+
+FAMILIES = {"history only": FEATURES,
+            "+ devices": (*FEATURES, *DEVICE_FEATURES),
+            "+ categories": (*FEATURES, *CATEGORY_FEATURES),
+            "+ devices and categories": (*FEATURES, *PREFERENCE_FEATURES)}
+
+
+def feature_families(frames: dict[str, pl.DataFrame], train: pl.DataFrame,
+                     holdout: pl.DataFrame, end: Any, latent_auc: float) -> None:
+    """The cost of the preference features and what they do to each model's holdout:
+    churn (AUC, log loss, share of the latent AUC) and lifetime value (RMSE) trained on
+    the history features alone, with each preference family, and with both."""
+    horizon = timedelta(days=HORIZON_DAYS)
+    cutoff = end - horizon
+    timed(f"device preferences at one cutoff ({frames['events'].height:,} opens/clicks)",
+          lambda: device_features(frames["events"], cutoff=cutoff))
+    timed(f"category preferences at one cutoff ({frames['items'].height:,} orders)",
+          lambda: category_features(frames["items"], frames["products"], cutoff=cutoff))
+    print(f"  defaults: churn {len(CHURN_FEATURES)} features, lifetime value "
+          f"{len(LTV_FEATURES)}")
+    for name, features in FAMILIES.items():
+        churn, churn_s = timed(f"churn, {name}", lambda f=features: train_churn(
+            train, holdout, features=f))
+        ltv, ltv_s = timed(f"lifetime value, {name}", lambda f=features: train_lifetime(
+            frames["orders"], train, holdout, train_cutoff=end - 2 * horizon,
+            holdout_cutoff=cutoff, horizon_days=HORIZON_DAYS, features=f))
+        m = churn.model_metrics
+        print(f"  {name:<26} churn AUC {m.auc:.4f} log loss {m.log_loss:.4f} ECE "
+              f"{m.ece:.4f} ({m.auc / latent_auc:.3f} of the latent AUC; {churn.best_iteration} "
+              f"rounds)  LTV RMSE {ltv.model_metrics.rmse:.3f} MAE {ltv.model_metrics.mae:.3f} "
+              f"corr {ltv.model_metrics.correlation:.4f}")
+
+
+def engagement_families(pairs: tuple[pl.DataFrame, ...]) -> None:
+    """The open and click models without the spend-share pair feature, with it (the
+    default), and with the customers' device and category preferences on top."""
+    without = tuple(name for name in ENGAGEMENT_FEATURES if name != "category_spend_share")
+    variants = {"without category_spend_share": without,
+                "default": ENGAGEMENT_FEATURES,
+                "default + preferences": (*ENGAGEMENT_FEATURES, *PREFERENCE_FEATURES)}
+    for target in ("open", "click"):
+        for name, features in variants.items():
+            model, _ = timed(f"{target}, {name}", lambda t=target, f=features:
+                             train_engagement(*pairs, target=t, features=f))
+            m = model.model_metrics
+            print(f"  {target} {name:<30} AUC {m.auc:.4f} log loss {m.log_loss:.4f} "
+                  f"ECE {m.ece:.4f} ({model.best_iteration} rounds)")
+
+
+def read_check(frames: dict[str, pl.DataFrame], before: Any) -> None:
+    """Time ``read_preference_inputs`` on a SQLite file holding the demo's whole event
+    log (only the columns the read touches, with the message_id index the schema has)."""
+    from server.db.repository.bulk import copy_into
+
+    with tempfile.TemporaryDirectory() as folder:
+        engine = engine_for(f"sqlite:///{folder}/events.db")
+        with engine.begin() as connection:
+            for statement in (
+                    "CREATE TABLE message (message_id TEXT PRIMARY KEY, customer_id TEXT)",
+                    "CREATE TABLE email_event (event_id TEXT PRIMARY KEY, type TEXT, "
+                    "occurred_at DATETIME, message_id TEXT, user_agent TEXT, "
+                    "machine_open BOOLEAN)",
+                    "CREATE INDEX ix_email_event_message_id ON email_event (message_id)",
+                    "CREATE TABLE orders (customer_id TEXT, occurred_at DATETIME, items TEXT)",
+                    "CREATE TABLE product (product_id TEXT PRIMARY KEY, category TEXT)"):
+                connection.exec_driver_sql(statement)
+            copy_into(connection, "message", frames["message_customers"])
+            copy_into(connection, "email_event", frames["raw_events"])
+            copy_into(connection, "orders", frames["items"])
+            copy_into(connection, "product", frames["products"])
+        cutoffs = (before - timedelta(days=2 * HORIZON_DAYS),
+                   before - timedelta(days=HORIZON_DAYS), before)
+        counts, count_s = timed(f"count opens/clicks per user agent in SQL, 3 cutoffs "
+                                f"({frames['raw_events'].height:,} events)",
+                                lambda: repo.read_agent_counts(engine=engine,
+                                                               cutoffs=cutoffs))
+        inputs, items_s = timed("read order items and products", lambda:
+                                repo.read_preference_inputs(engine=engine, before=before))
+        shares, shares_s = timed("device features from the counts (one cutoff)", lambda:
+                                 device_shares(counts.select(
+                                     "customer_id", "user_agent",
+                                     n=repo.count_column(before))))
+        same = shares.sort("customer_id").equals(
+            device_features(frames["events"], cutoff=before).sort("customer_id"))
+        print(f"  read {counts.height:,} (customer, user agent) counts in {count_s:.2f} s and "
+              f"{inputs['items'].height:,} orders' items, {inputs['products'].height:,} "
+              f"products in {items_s:.2f} s; device features from the counts equal those "
+              f"from the events: {same}")
+        engine.dispose()
+
+
+def drift_check(frames: dict[str, pl.DataFrame], holdout: pl.DataFrame, end: Any,
+                now: pl.DataFrame) -> None:
+    """Drift as the runner measures it. Before: the holdout population (a horizon
+    before the data end) against the population scored right after training. Now: the
+    population at a data end (``reference_at``) against itself right after training,
+    then against the population at the next data end about a week later, with ages as
+    they are and age-aware; and
+    a deliberately shifted population (no order, open or click for 120 more days, half
+    the spend), which must still warn."""
+    before = population_stability(reference_bins(holdout, CHURN_FEATURES), now)
+    # A version trained a week earlier: its data ended just after the last send or
+    # order before then, as every data end does.
+    week_ago = end - timedelta(days=7)
+    last = max(frames["orders"].filter(pl.col("occurred_at") < week_ago)["occurred_at"].max(),
+               frames["messages"].filter(pl.col("sent_at") < week_ago)["sent_at"].max())
+    reference_at = last + timedelta(microseconds=1)
+    earlier, _ = timed("features at a data end a week before", lambda: features_at(
+        frames, reference_at))
+    reference = reference_bins(earlier, CHURN_FEATURES)
+    ages = [name for name in AGE_FEATURES if name not in ("tenure_days", "days_since_send")]
+    shifted = now.with_columns(*(pl.col(name) + 120 for name in ages),
+                               pl.col("monetary") / 2, pl.col("revenue_total") / 2)
+    elapsed = (end - reference_at).total_seconds() / 86_400
+    # The same customers that much older with nothing new: what a one-cohort store
+    # (CDNOW) looks like at its next scoring.
+    aged = earlier.with_columns(pl.col(name) + elapsed for name in AGE_FEATURES)
+    for label, psi in (
+            ("holdout reference, right after training (before)", before),
+            ("data-end reference, right after training",
+             population_stability(reference, earlier)),
+            ("data-end reference, a week later, ages as they are",
+             population_stability(reference, now)),
+            ("data-end reference, a week later, age-aware",
+             population_stability(reference, now, elapsed_days=elapsed)),
+            ("ageing cohort a week later, ages as they are",
+             population_stability(reference, aged)),
+            ("ageing cohort a week later, age-aware",
+             population_stability(reference, aged, elapsed_days=elapsed)),
+            ("shifted population a week later, age-aware",
+             population_stability(reference, shifted, elapsed_days=elapsed))):
+        worst = sorted(psi.items(), key=lambda item: -item[1])[:4]
+        print(f"  drift, {label}: warns on {', '.join(drifted(psi)) or 'nothing'}; highest "
+              "PSI " + ", ".join(f"{n} {v:.3f}" for n, v in worst))
 
 
 def bgnbd_fit(frames: dict[str, pl.DataFrame], cutoff: Any) -> None:
@@ -262,6 +444,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--send-time-only", action="store_true",
                         help="Only the send-time quality against the demo's truth.")
+    parser.add_argument("--skip-read", action="store_true",
+                        help="Skip timing the preference read on a SQLite event log.")
     args = parser.parse_args()
 
     print(f"demo: {args.customers:,} customers, 180 days")
@@ -283,7 +467,8 @@ def main() -> None:
                           ("baseline", trained.baseline_metrics)):
         print(f"  {name:<9} " + "  ".join(f"{k} {v:.4f}" for k, v in metrics.as_dict().items()))
     print(f"  served: {trained.reason}")
-    churn_against_truth(frames, holdout, trained.model_metrics.auc, end - horizon)
+    latent_auc = churn_against_truth(frames, holdout, trained.model_metrics.auc, end - horizon)
+    feature_families(frames, train, holdout, end, latent_auc)
     lifetime, ltv_s = timed("train lifetime value (BG/NBD + LightGBM)", lambda: train_lifetime(
         frames["orders"], train, holdout, train_cutoff=end - 2 * horizon,
         holdout_cutoff=end - horizon, horizon_days=HORIZON_DAYS))
@@ -293,11 +478,12 @@ def main() -> None:
                          ("BG/NBD+GG", lifetime.baseline_metrics)):
         print(f"  {name:<9} " + "  ".join(f"{k} {v:.4f}" for k, v in values.as_dict().items()))
     print(f"  served: {lifetime.reason}")
-    pairs, pairs_s = timed("engagement pairs (both windows)", lambda: (
-        engagement_pairs(frames["sends"], frames["campaigns"], train.drop("churned"),
-                         start=end - 2 * horizon, end=end - horizon),
-        engagement_pairs(frames["sends"], frames["campaigns"], holdout.drop("churned"),
-                         start=end - horizon, end=end)))
+    pairs, pairs_s = timed("engagement pairs (both windows)", lambda: tuple(
+        engagement_pairs(frames["sends"], frames["campaigns"], window.drop("churned"),
+                         start=start, end=start + horizon,
+                         spend=category_spend(frames["items"], frames["products"],
+                                              cutoff=start))
+        for window, start in ((train, end - 2 * horizon), (holdout, end - horizon))))
     for target in ("open", "click"):
         engaged, seconds = timed(f"train {target} ({pairs[0].height:,} sends)",
                                  lambda t=target: train_engagement(*pairs, target=t))
@@ -305,6 +491,7 @@ def main() -> None:
               f"{'met' if seconds <= TRAIN_GOAL_S else 'MISSED'}); AUC "
               f"{engaged.model_metrics.auc:.3f} vs the customer's own rate "
               f"{engaged.baseline_metrics.auc:.3f}; {engaged.served} served")
+    engagement_families(pairs)
 
     model = ServedModel(trained.artifact)
     with tempfile.TemporaryDirectory() as folder:
@@ -323,8 +510,13 @@ def main() -> None:
             session.add(version)
             session.commit()
             version_id = version.id or 0
-        features, features_s = timed("features now (all customers)", lambda: customer_features(
-            frames["customers"], frames["orders"], frames["messages"], cutoff=end))
+        _, history_s = timed("features now, history only", lambda: features_at(
+            frames, end, preferences=False))
+        features, features_s = timed("features now (all customers)",
+                                     lambda: features_at(frames, end))
+        print(f"  the preference features add {features_s - history_s:.2f} s of wall time "
+              "to one cutoff's features")
+        drift_check(frames, holdout, end, features)
         single, predict_s = timed("predict", lambda: scores_frame(model, features))
         run = open_run(engine, version_id, end, 1)
         _, write_s = timed("write (one transaction)", lambda: repo.write_score_shard(
@@ -364,6 +556,9 @@ def main() -> None:
     print(f"  {args.population:,} generated customers scored in {seconds:.1f} s "
           f"({args.population / seconds:,.0f}/s); peak memory {peak:.2f} GB "
           f"(bound {MEMORY_GOAL_GB:.0f} GB: {'met' if peak < MEMORY_GOAL_GB else 'MISSED'})")
+    # Last: writing the whole event log to a database raises the peak memory.
+    if not args.skip_read:
+        read_check(frames, end)
 
 
 if __name__ == "__main__":

@@ -18,11 +18,17 @@ import polars as pl
 
 from analytics.predictions.evaluation import ClassificationMetrics, classification_metrics
 from analytics.predictions.features import FEATURES
+from analytics.predictions.preferences import CATEGORICAL_FEATURES, PREFERENCE_FEATURES
 
 KIND = "churn"
 # Risk levels: low < 0.2 <= medium < 0.5 <= high < 0.8 <= critical.
 RISK_THRESHOLDS = (0.2, 0.5, 0.8)
 RISK_LEVELS = ("low", "medium", "high", "critical")
+# The features the churn model trains on by default: the history and both preference
+# families. On the demo at scale M (holdout AUC / log loss / ECE): history only 0.9116 /
+# 0.3372 / 0.0169, with devices 0.9114 / 0.3396 / 0.0204, with categories 0.9116 /
+# 0.3377 / 0.0180, with both 0.9118 / 0.3362 / 0.0147.
+CHURN_FEATURES: tuple[str, ...] = (*FEATURES, *PREFERENCE_FEATURES)
 BASELINE_FEATURE = "days_since_activity"
 BASELINE_BINS = 10
 SEED = 7
@@ -88,6 +94,11 @@ def _matrix(frame: pl.DataFrame, features: Sequence[str]) -> np.ndarray:
     return frame.select(features).to_numpy().astype(np.float64)
 
 
+def categorical(features: Sequence[str]) -> list[str]:
+    """The code features among ``features``, for LightGBM's ``categorical_feature``."""
+    return [name for name in features if name in CATEGORICAL_FEATURES]
+
+
 def _baseline_values(frame: pl.DataFrame) -> np.ndarray:
     return frame[BASELINE_FEATURE].fill_null(0.0).to_numpy().astype(np.float64)
 
@@ -105,7 +116,7 @@ def _params(num_threads: int, rows: int) -> dict[str, object]:
 
 
 def train_churn(train: pl.DataFrame, holdout: pl.DataFrame, *, label: str = "churned",
-                features: Sequence[str] = FEATURES, max_rounds: int = 1000,
+                features: Sequence[str] = CHURN_FEATURES, max_rounds: int = 1000,
                 num_threads: int = 1) -> TrainedModel:
     """Fit LightGBM (early-stopped on a seeded share of ``train``) and the baseline on
     ``train``; judge both on ``holdout`` (a later window, the same columns)."""
@@ -118,7 +129,7 @@ def train_churn(train: pl.DataFrame, holdout: pl.DataFrame, *, label: str = "chu
     rng = np.random.default_rng(SEED)
     stop = rng.random(y.size) < EARLY_STOPPING_SHARE
     fit_set = lgb.Dataset(x[~stop], y[~stop], feature_name=list(features),
-                          free_raw_data=True)
+                          categorical_feature=categorical(features), free_raw_data=True)
     stop_set = lgb.Dataset(x[stop], y[stop], reference=fit_set)
     booster = lgb.train(_params(num_threads, int((~stop).sum())), fit_set,
                         num_boost_round=max_rounds, valid_sets=[stop_set],

@@ -4,6 +4,18 @@ population and a later scoring population.
 PSI = Σ (share_now − share_then) · ln(share_now / share_then) over the training
 population's decile bins (plus one bin for nulls). Rule of thumb, used for the warning:
 below 0.1 stable, 0.1–0.25 moderate shift, above 0.25 a shift worth retraining for.
+
+Age-aware: the reference population's features are taken at one moment (the runner
+takes the end of the version's data window, where a scoring right after training
+stands), the scoring population's ``elapsed_days`` later. Features that count days
+back from the cutoff (``AGE_FEATURES``) grow by a day every day for a customer who does
+nothing, so a list that is one ageing cohort (a store importing its past, CDNOW), or
+any list between two campaigns (days since the last send), would show "drift" in ages
+alone. Each such feature is therefore compared twice: as it is (right for a list whose
+new signups and fresh activity keep the ages steady) and with ``elapsed_days`` taken off
+every value, i.e. the population as old as the reference was (right for an ageing
+cohort); the lower index counts. A real shift moves both readings: a population whose
+activity stopped months before the reference's is as far from it either way.
 """
 
 from __future__ import annotations
@@ -18,6 +30,10 @@ BINS = 10
 WARN_PSI = 0.25
 # Shares are floored here so an empty bin does not make the index infinite.
 _FLOOR = 1e-4
+# The features that count days back from the cutoff.
+AGE_FEATURES: tuple[str, ...] = ("tenure_days", "recency_days", "days_since_activity",
+                                 "days_since_open", "days_since_click", "days_since_send",
+                                 "first_order_days")
 
 
 def _shares(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -42,15 +58,27 @@ def reference_bins(frame: pl.DataFrame, features: Sequence[str]) -> dict[str, An
     return result
 
 
-def population_stability(reference: dict[str, Any], frame: pl.DataFrame) -> dict[str, float]:
-    """PSI of each feature of ``reference`` (from ``reference_bins``) in ``frame``."""
+def _index(bins: dict[str, Any], values: np.ndarray) -> float:
+    edges = np.asarray(bins["edges"], dtype=np.float64)
+    then = np.maximum(np.asarray(bins["shares"], dtype=np.float64), _FLOOR)
+    now = np.maximum(_shares(values, edges), _FLOOR)
+    return float(((now - then) * np.log(now / then)).sum())
+
+
+def population_stability(reference: dict[str, Any], frame: pl.DataFrame, *,
+                         elapsed_days: float = 0.0) -> dict[str, float]:
+    """PSI of each feature of ``reference`` (from ``reference_bins``) in ``frame``,
+    whose features were built ``elapsed_days`` after the reference's; each of
+    ``AGE_FEATURES`` is the lower of its index as it is and with ``elapsed_days`` taken
+    off its values."""
+    if not np.isfinite(elapsed_days) or elapsed_days < 0:
+        raise ValueError(f"elapsed_days must be a finite number >= 0, got {elapsed_days}")
     result = {}
     for name, bins in reference.items():
         values = frame[name].cast(pl.Float64).fill_null(np.nan).to_numpy()
-        edges = np.asarray(bins["edges"], dtype=np.float64)
-        then = np.maximum(np.asarray(bins["shares"], dtype=np.float64), _FLOOR)
-        now = np.maximum(_shares(values, edges), _FLOOR)
-        result[name] = float(((now - then) * np.log(now / then)).sum())
+        result[name] = _index(bins, values)
+        if name in AGE_FEATURES and elapsed_days > 0:
+            result[name] = min(result[name], _index(bins, values - elapsed_days))
     return result
 
 

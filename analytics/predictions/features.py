@@ -7,6 +7,11 @@ sees the future. Inputs are the raw tables as frames (``ORDERS_SCHEMA``,
 messages frame may add ``stopped_at`` (``STOPPED_AT``): when that send's recipient
 unsubscribed, complained or hard-bounced; a stop before the cutoff means no more mail,
 which is most of what decides whether someone can still open.
+
+Preferences (``analytics.predictions.preferences``) join the same rows when their
+inputs are given: devices from people's opens and clicks (``events``), categories from
+the orders' line ``items`` with the ``products``' categories. Without them (a store
+with no event log or no line items) those columns are null, ``categories_bought`` 0.
 """
 
 from __future__ import annotations
@@ -16,6 +21,13 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import polars as pl
+
+from analytics.predictions.preferences import (
+    PREFERENCE_FEATURES,
+    category_features,
+    device_features,
+    device_shares,
+)
 
 UTC = pl.Datetime("us", "UTC")
 ORDERS_SCHEMA: dict[str, pl.DataType] = {"customer_id": pl.String(), "occurred_at": UTC,
@@ -29,7 +41,7 @@ STOPPED_AT = "stopped_at"
 
 # The engagement windows, in days.
 WINDOWS = (7, 30, 90)
-# The feature columns, in the order models see them.
+# The history features, in the order models see them (``PREFERENCE_FEATURES`` follow).
 FEATURES: tuple[str, ...] = (
     "tenure_days", "recency_days", "days_since_activity", "frequency", "monetary",
     "revenue_total", "orders_90d", "order_trend",
@@ -116,13 +128,21 @@ def _message_features(messages: pl.DataFrame, cutoff: datetime) -> pl.DataFrame:
 
 
 def customer_features(customers: pl.DataFrame, orders: pl.DataFrame,
-                      messages: pl.DataFrame, *, cutoff: datetime) -> pl.DataFrame:
+                      messages: pl.DataFrame, *, cutoff: datetime,
+                      events: pl.DataFrame | None = None,
+                      agent_counts: pl.DataFrame | None = None,
+                      items: pl.DataFrame | None = None,
+                      products: pl.DataFrame | None = None) -> pl.DataFrame:
     """One row per customer seen before ``cutoff`` (signed up, ordered or was sent mail):
-    ``customer_id`` then ``FEATURES`` as Float64, sorted by ``customer_id``.
+    ``customer_id`` then ``FEATURES`` and ``PREFERENCE_FEATURES`` as Float64, sorted by
+    ``customer_id``.
 
-    Counts are 0 when there was nothing to count; a time since something that never
-    happened (``recency_days`` without orders, ``days_since_open`` without opens) and
-    rates without a denominator are null, which LightGBM treats as its own branch.
+    ``events`` (``preferences.EVENTS_SCHEMA``: people's opens and clicks) gives the
+    device features, or ``agent_counts`` (``preferences.AGENT_COUNTS_SCHEMA``: those
+    opens and clicks before ``cutoff`` already counted per customer and user agent);
+    ``items`` (``preferences.ITEMS_SCHEMA``: the orders' line items) with ``products``
+    (``preferences.PRODUCTS_SCHEMA``) the category features. Without them those are
+    null (``categories_bought`` 0).
     """
     if cutoff.tzinfo is None:
         raise ValueError(f"cutoff {cutoff.isoformat()} has no timezone; pass an aware UTC "
@@ -130,15 +150,34 @@ def customer_features(customers: pl.DataFrame, orders: pl.DataFrame,
     population = _population(customers, orders, messages, cutoff)
     frame = (population
              .join(_order_features(orders, cutoff), on="customer_id", how="left")
-             .join(_message_features(messages, cutoff), on="customer_id", how="left"))
+             .join(_message_features(messages, cutoff), on="customer_id", how="left")
+             .join(_preferences(events, agent_counts, items, products, cutoff),
+                   on="customer_id", how="left"))
     counts = ["frequency", "revenue_total", "orders_90d", "orders_prev_90d", "sends_30d",
               "sends_90d", *(f"opens_{w}d" for w in WINDOWS),
               *(f"clicks_{w}d" for w in WINDOWS), "sends_total", "opens_total",
-              "clicks_total", "mail_stopped"]
+              "clicks_total", "mail_stopped", "categories_bought"]
     return (frame.with_columns(pl.col(counts).fill_null(0.0))
             .pipe(_derived, cutoff)
-            .select("customer_id", *(pl.col(name).cast(pl.Float64) for name in FEATURES))
+            .select("customer_id", *(pl.col(name).cast(pl.Float64)
+                                     for name in (*FEATURES, *PREFERENCE_FEATURES)))
             .sort("customer_id"))
+
+
+def _preferences(events: pl.DataFrame | None, agent_counts: pl.DataFrame | None,
+                 items: pl.DataFrame | None, products: pl.DataFrame | None,
+                 cutoff: datetime) -> pl.DataFrame:
+    """The device and category features of the customers who have them."""
+    frame = pl.DataFrame(schema={"customer_id": pl.String()})
+    devices = (device_features(events, cutoff=cutoff) if events is not None
+               else None if agent_counts is None else device_shares(agent_counts))
+    if devices is not None:
+        frame = frame.join(devices, on="customer_id", how="full", coalesce=True)
+    if items is not None and products is not None:
+        frame = frame.join(category_features(items, products, cutoff=cutoff),
+                           on="customer_id", how="full", coalesce=True)
+    return frame.with_columns(pl.lit(None, pl.Float64).alias(name)
+                              for name in PREFERENCE_FEATURES if name not in frame.columns)
 
 
 def _ratio(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:

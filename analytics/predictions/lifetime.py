@@ -25,12 +25,18 @@ from analytics.predictions.bgnbd import (
     fit_gamma_gamma,
     p_alive,
 )
+from analytics.predictions.churn import categorical
 from analytics.predictions.features import FEATURES
+from analytics.predictions.preferences import CATEGORY_FEATURES
 
 KIND = "ltv"
 # Below this total revenue the bias (a ratio to it) is reported as 0, not a blow-up.
 MIN_TOTAL = 1e-9
 SEED = 7
+# The features the LightGBM revenue model trains on by default: the history and the
+# category preferences. On the demo at scale M (holdout RMSE of the horizon's revenue):
+# history only 77.380, with devices 77.382, with categories 77.356, with both 77.370.
+LTV_FEATURES: tuple[str, ...] = (*FEATURES, *CATEGORY_FEATURES)
 _DAY_US = 86_400_000_000
 
 
@@ -153,7 +159,7 @@ def _fit(histories: pl.DataFrame) -> tuple[BgNbdParams, GammaGammaParams]:
 
 def train_lifetime(orders: pl.DataFrame, train: pl.DataFrame, holdout: pl.DataFrame, *,
                    train_cutoff: datetime, holdout_cutoff: datetime, horizon_days: int,
-                   features: Sequence[str] = FEATURES, num_threads: int = 1,
+                   features: Sequence[str] = LTV_FEATURES, num_threads: int = 1,
                    max_rounds: int = 400) -> LifetimeTraining:
     """Judge BG/NBD + Gamma-Gamma (fit on orders before ``holdout_cutoff``) against
     LightGBM (trained on ``train`` features with the revenue of the following
@@ -180,7 +186,8 @@ def train_lifetime(orders: pl.DataFrame, train: pl.DataFrame, holdout: pl.DataFr
     params = {"objective": "regression", "learning_rate": 0.1, "num_leaves": 31,
               "min_data_in_leaf": 20, "lambda_l2": 1.0, "seed": SEED,
               "deterministic": True, "num_threads": num_threads, "verbose": -1}
-    fit_set = lgb.Dataset(x[~stop], target[~stop], feature_name=list(features))
+    fit_set = lgb.Dataset(x[~stop], target[~stop], feature_name=list(features),
+                          categorical_feature=categorical(features))
     booster = lgb.train(params, fit_set, num_boost_round=max_rounds,
                         valid_sets=[lgb.Dataset(x[stop], target[stop], reference=fit_set)],
                         callbacks=[lgb.early_stopping(30, verbose=False)])

@@ -135,13 +135,14 @@ def pair_rates(artifact: bytes, recipients: pl.DataFrame, subjects: pl.DataFrame
     names: list[str] = list(body["features"])
     rates = []
     for row in range(subjects.height):
-        # The content and the recipients' affinity for its category are the same for
-        # every alternative: left unknown, they move no subject against another.
+        # The content and the recipients' affinity for its category (clicks and spend)
+        # are the same for every alternative: left unknown, they move no subject
+        # against another.
         pairs = recipients.with_columns(
             pl.lit(subjects[name][row], pl.Float64).alias(name) for name in CAMPAIGN_FEATURES
         ).with_columns(
             pl.lit(None, pl.Float64).alias(name)
-            for name in (*CONTENT_FEATURES, "content_affinity")
+            for name in (*CONTENT_FEATURES, "content_affinity", "category_spend_share")
         ).with_columns(distance=(pl.col("send_hour") - pl.col("preferred_open_hour")).abs())
         pairs = pairs.with_columns(
             hours_from_preferred=pl.min_horizontal("distance", 24 - pl.col("distance")))

@@ -10,7 +10,7 @@ and a retry simply runs again.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,7 +21,6 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from analytics.predictions import (
-    FEATURES,
     Explanation,
     LifetimeModel,
     ServedModel,
@@ -40,6 +39,8 @@ from analytics.predictions import (
 )
 from analytics.predictions.drift import drifted, population_stability, reference_bins
 from analytics.predictions.engagement import engagement_pairs, train_engagement
+from analytics.predictions.lifetime import LTV_FEATURES
+from analytics.predictions.preferences import category_spend
 from server.db.models import MODEL_KINDS, SCORED_KINDS, ModelVersion, ScoreRun
 from server.db.repository import predictions as repo
 from server.settings import Settings
@@ -101,10 +102,22 @@ def _data_end(engine: Engine) -> tuple[datetime | None, datetime]:
     return first, last + timedelta(microseconds=1)
 
 
+def _features(frames: dict[str, pl.DataFrame], cutoff: datetime) -> pl.DataFrame:
+    """Every customer's features at ``cutoff``, with device and category preferences
+    when ``frames`` holds their inputs: ``agent_counts`` (``repo.read_agent_counts``,
+    with a column for ``cutoff``) or one customer's ``events``, ``items`` and
+    ``products``."""
+    counts, column = frames.get("agent_counts"), repo.count_column(cutoff)
+    agents = (None if counts is None or column not in counts.columns
+              else counts.select("customer_id", "user_agent", n=column))
+    return customer_features(frames["customers"], frames["orders"], frames["messages"],
+                             cutoff=cutoff, events=frames.get("events"), agent_counts=agents,
+                             items=frames.get("items"), products=frames.get("products"))
+
+
 def _labelled(frames: dict[str, pl.DataFrame], cutoff: datetime,
               horizon_days: int) -> pl.DataFrame:
-    features = customer_features(frames["customers"], frames["orders"], frames["messages"],
-                                 cutoff=cutoff)
+    features = _features(frames, cutoff)
     labels = churn_labels(frames["orders"], frames["messages"], features["customer_id"],
                           cutoff=cutoff, horizon_days=horizon_days)
     return features.join(labels, on="customer_id")
@@ -120,13 +133,17 @@ def train_model(engine: Engine, params: TrainParams, *, progress: Progress = _qu
     refuses.
     """
     params.validate()
-    progress(0.05, "reading orders, sends and customers")
+    progress(0.05, "reading orders, sends, opens and customers")
     first, end = _data_end(engine)
     as_of = params.as_of or end
     horizon = timedelta(days=params.horizon_days)
     window = _Window(first=first, train_cutoff=as_of - 2 * horizon,
                      holdout_cutoff=as_of - horizon, as_of=as_of)
-    frames = repo.read_inputs(engine=engine)
+    frames = {**repo.read_inputs(engine=engine),
+              **repo.read_preference_inputs(engine=engine, before=as_of),
+              # Features are built at the two cutoffs and, for the drift reference, as_of.
+              "agent_counts": repo.read_agent_counts(engine=engine, cutoffs=(
+                  window.train_cutoff, window.holdout_cutoff, window.as_of))}
     progress(0.25, "building point-in-time features")
     kind = check_kind(params.kind)
     if kind in ("open", "click"):
@@ -163,6 +180,17 @@ def _row(window: _Window, params: TrainParams, **values: Any) -> ModelVersion:
                         horizon_days=params.horizon_days, checksum="", **values)
 
 
+def _reference(frames: dict[str, pl.DataFrame], window: _Window,
+               features: Sequence[str]) -> dict[str, Any]:
+    """The feature names and the drift reference: the distribution of each feature over
+    the population at the end of the data window, where a scoring right after training
+    stands (the holdout population, a horizon earlier, differs from it by the time
+    between: ages, lifetime counts, where the campaign cadence stood)."""
+    population = _features(frames, window.as_of)
+    return {"names": list(features), "reference": reference_bins(population, features),
+            "reference_at": window.as_of.isoformat()}
+
+
 def _train_churn(frames: dict[str, pl.DataFrame], window: _Window, params: TrainParams,
                  progress: Progress) -> ModelVersion:
     train = _labelled(frames, window.train_cutoff, params.horizon_days)
@@ -185,8 +213,7 @@ def _train_churn(frames: dict[str, pl.DataFrame], window: _Window, params: Train
             name: [vars(b) for b in metrics.calibration] for name, metrics in
             (("model", trained.model_metrics), ("baseline", trained.baseline_metrics))}),
         importance=json.dumps(dict(trained.importance)),
-        features=json.dumps({"names": list(trained.features),
-                             "reference": reference_bins(holdout, trained.features)}),
+        features=json.dumps(_reference(frames, window, trained.features)),
         train_rows=trained.train_rows, holdout_rows=trained.holdout_rows,
         artifact=trained.artifact)
 
@@ -194,10 +221,10 @@ def _train_churn(frames: dict[str, pl.DataFrame], window: _Window, params: Train
 def _train_engagement(frames: dict[str, pl.DataFrame], window: _Window, params: TrainParams,
                       progress: Progress) -> ModelVersion:
     def pairs(start: datetime, end: datetime) -> pl.DataFrame:
-        features = customer_features(frames["customers"], frames["orders"],
-                                     frames["messages"], cutoff=start)
+        features = _features(frames, start)
+        spend = category_spend(frames["items"], frames["products"], cutoff=start)
         return engagement_pairs(frames["sends"], frames["campaigns"], features,
-                                start=start, end=end)
+                                start=start, end=end, spend=spend)
 
     train = pairs(window.train_cutoff, window.holdout_cutoff)
     engaged = train.filter(pl.col(params.kind))["customer_id"].n_unique()
@@ -228,11 +255,9 @@ def _train_engagement(frames: dict[str, pl.DataFrame], window: _Window, params: 
 
 def _train_lifetime(frames: dict[str, pl.DataFrame], window: _Window, params: TrainParams,
                     progress: Progress) -> ModelVersion:
-    features = list(FEATURES)
-    train = customer_features(frames["customers"], frames["orders"], frames["messages"],
-                              cutoff=window.train_cutoff)
-    holdout = customer_features(frames["customers"], frames["orders"], frames["messages"],
-                                cutoff=window.holdout_cutoff)
+    features = list(LTV_FEATURES)
+    train = _features(frames, window.train_cutoff)
+    holdout = _features(frames, window.holdout_cutoff)
     histories = order_histories(frames["orders"], holdout["customer_id"],
                                 cutoff=window.holdout_cutoff)
     buyers = histories.filter(pl.col("monetary").is_not_null())
@@ -264,8 +289,7 @@ def _train_lifetime(frames: dict[str, pl.DataFrame], window: _Window, params: Tr
             "holdout_gamma_gamma": vars(trained.holdout_spend)}),
         calibration=json.dumps({"model": [], "baseline": []}),
         importance=json.dumps(dict(trained.importance)),
-        features=json.dumps({"names": features,
-                             "reference": reference_bins(holdout, features)}),
+        features=json.dumps(_reference(frames, window, features)),
         train_rows=train.height, holdout_rows=holdout.height, artifact=trained.artifact)
 
 
@@ -305,12 +329,15 @@ def start_scoring(engine: Engine, version_id: int, *, shards: int,
 
 def _shard_inputs(frames: dict[str, pl.DataFrame], shard: int,
                   shards: int) -> dict[str, pl.DataFrame]:
-    """The rows of the customers in ``shard``."""
+    """The rows of the customers in ``shard`` (frames not per customer, the products,
+    whole)."""
     if shards == 1:
         return frames
-    ids = pl.concat([frame.select("customer_id") for frame in frames.values()]).unique()
+    ids = pl.concat([frame.select("customer_id") for frame in frames.values()
+                     if "customer_id" in frame.columns]).unique()
     mine = ids.filter(pl.Series(shard_of(ids["customer_id"], shards) == shard))
     return {name: frame.join(mine, on="customer_id", how="semi")
+            if "customer_id" in frame.columns else frame
             for name, frame in frames.items()}
 
 
@@ -334,19 +361,28 @@ def score_shard(engine: Engine, run_id: int, shard: int, *,
             raise LookupError(f"score run {run_id} does not exist")
         version = _version(session, run.version_id)
     model = _served(version)
-    progress(0.1, "reading orders, sends and customers")
-    frames = _shard_inputs(repo.read_inputs(engine=engine), shard, run.shards)
+    progress(0.1, "reading orders, sends, opens and customers")
+    frames = _shard_inputs({
+        **repo.read_inputs(engine=engine),
+        **repo.read_preference_inputs(engine=engine, before=run.as_of),
+        "agent_counts": repo.read_agent_counts(engine=engine, cutoffs=(run.as_of,))},
+        shard, run.shards)
     progress(0.4, "building features")
     # Features are per customer, so building them from the shard's rows alone gives the
     # same values as building them for everyone: each worker does only its share.
-    mine = customer_features(frames["customers"], frames["orders"], frames["messages"],
-                             cutoff=run.as_of)
+    mine = _features(frames, run.as_of)
     warning = None
     if shard == 0:
         # The first shard (a hash-chosen share of the customers) stands for the
         # population in the drift check.
-        reference = json.loads(version.features).get("reference", {})
-        stability = population_stability(reference, mine)
+        stored = json.loads(version.features)
+        # Age-aware: ages are compared as they are and as old as the reference
+        # population was (versions from before "reference_at" took the holdout's).
+        reference_at = (datetime.fromisoformat(stored["reference_at"])
+                        if "reference_at" in stored else version.holdout_cutoff)
+        elapsed = max(0.0, (run.as_of - reference_at).total_seconds() / 86_400)
+        stability = population_stability(stored.get("reference", {}), mine,
+                                         elapsed_days=elapsed)
         repo.set_run_drift(engine=engine, run_id=run_id, drift=json.dumps(stability))
         moved = drifted(stability)
         if moved:
@@ -477,10 +513,10 @@ def explain_customer(engine: Engine, customer_id: str, kind: str) -> Explanation
         version = repo.active_version(session=session, kind=name)
         if version is None:
             return None
-        frames = repo.read_customer_inputs(session=session, customer_id=customer_id)
-    when = _data_end(engine)[1]
-    features = customer_features(frames["customers"], frames["orders"], frames["messages"],
-                                 cutoff=when)
+        frames = {**repo.read_customer_inputs(session=session, customer_id=customer_id),
+                  **repo.read_customer_preferences(session=session,
+                                                   customer_id=customer_id)}
+    features = _features(frames, _data_end(engine)[1])
     if features.is_empty():
         return None
     return _served(version).explain(features)

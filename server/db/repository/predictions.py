@@ -4,7 +4,7 @@ runs whose scores are written shard by shard and published whole."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from server.db.models import CustomerScore, ModelVersion, ScoreRun, ScoreShard, SendTimeScore
 from server.db.repository.bulk import copy_into
 from server.db.repository.frames import UTC_DATETIME, query_frame, read_table, typed
-from server.db.types import utcnow
+from server.db.types import SQLITE_DATETIME_FORMAT, utcnow
 
 ORDERS_SCHEMA: dict[str, pl.DataType] = {"customer_id": pl.String(),
                                          "occurred_at": UTC_DATETIME, "amount": pl.Float64()}
@@ -67,6 +67,85 @@ def read_engagement_inputs(*, engine: Engine) -> dict[str, pl.DataFrame]:
                                    "template_type": pl.String(),
                                    **{name: pl.Int64() for name in _CONTENT_COUNTS}})
     return {"sends": sends, "campaigns": campaigns}
+
+
+EVENTS_SCHEMA: dict[str, pl.DataType] = {"customer_id": pl.String(),
+                                         "occurred_at": UTC_DATETIME, "user_agent": pl.String()}
+ITEMS_SCHEMA: dict[str, pl.DataType] = {"customer_id": pl.String(),
+                                        "occurred_at": UTC_DATETIME, "items": pl.String()}
+PRODUCTS_SCHEMA: dict[str, pl.DataType] = {"product_id": pl.String(),
+                                           "category": pl.String()}
+# People's opens and clicks with a user agent: the rows device preferences count.
+_EVENTS_FROM = ("FROM email_event e JOIN message m ON m.message_id = e.message_id "
+                "WHERE e.type IN ('open', 'click') AND NOT e.machine_open "
+                "AND e.user_agent IS NOT NULL")
+_EVENTS_SQL = f"SELECT m.customer_id, e.occurred_at, e.user_agent {_EVENTS_FROM}"
+_ITEMS_SQL = "SELECT customer_id, occurred_at, items FROM orders WHERE items IS NOT NULL"
+_PRODUCTS_SQL = "SELECT product_id, category FROM product WHERE category IS NOT NULL"
+
+
+def _before(column: str, moment: datetime, dialect: str) -> str:
+    """``column < moment`` as SQL text (connectorx takes no parameters; the value is a
+    datetime formatted here, never user text). SQLite compares its timestamp text, so
+    the literal uses the same format."""
+    if moment.tzinfo is None:
+        raise ValueError(f"naive datetime {moment.isoformat()}: pass a timezone-aware one")
+    text_value = moment.astimezone(UTC).strftime(SQLITE_DATETIME_FORMAT)
+    zone = "" if dialect == "sqlite" else "+00:00"
+    return f"{column} < '{text_value}{zone}'"
+
+
+def count_column(cutoff: datetime) -> str:
+    """The ``read_agent_counts`` column of the counts before ``cutoff``."""
+    return "before_" + cutoff.astimezone(UTC).strftime("%Y%m%dT%H%M%S%f")
+
+
+def read_agent_counts(*, engine: Engine, cutoffs: Sequence[datetime]) -> pl.DataFrame:
+    """People's opens and clicks with a user agent (the customer is the message's;
+    machine opens left out) counted per customer and user agent before each of
+    ``cutoffs``: ``customer_id``, ``user_agent`` and one Int64 column per cutoff
+    (``count_column``). The event log, the largest table, is cut and counted in SQL:
+    one row per customer and user agent leaves the database, not one per event."""
+    dialect = engine.dialect.name
+    sums = ", ".join(
+        f"SUM(CASE WHEN {_before('e.occurred_at', cutoff, dialect)} THEN 1 ELSE 0 END) "
+        f"AS {count_column(cutoff)}" for cutoff in cutoffs)
+    # Safe SQL (S608): the SQL is a code constant, the cutoffs datetimes formatted by
+    # _before and the column names made of their digits.
+    sql = (f"SELECT m.customer_id, e.user_agent, {sums} {_EVENTS_FROM} "  # noqa: S608
+           f"AND {_before('e.occurred_at', max(cutoffs), dialect)} "
+           "GROUP BY m.customer_id, e.user_agent")
+    schema: dict[str, pl.DataType] = {"customer_id": pl.String(), "user_agent": pl.String(),
+                                      **{count_column(c): pl.Int64() for c in cutoffs}}
+    return read_table(engine, sql, schema=schema)
+
+
+def read_preference_inputs(*, engine: Engine, before: datetime) -> dict[str, pl.DataFrame]:
+    """What category preferences are built from: ``items``, the orders' line items
+    before ``before`` (``ITEMS_SCHEMA``), and ``products``, the products' categories
+    (``PRODUCTS_SCHEMA``)."""
+    # Safe SQL (S608): the SQL is a code constant and the cutoff a datetime formatted by
+    # _before.
+    items_sql = f"{_ITEMS_SQL} AND {_before('occurred_at', before, engine.dialect.name)}"  # noqa: S608
+    return {"items": read_table(engine, items_sql, schema=ITEMS_SCHEMA),
+            "products": read_table(engine, _PRODUCTS_SQL, schema=PRODUCTS_SCHEMA)}
+
+
+def read_customer_preferences(*, session: Session,
+                              customer_id: str) -> dict[str, pl.DataFrame]:
+    """One customer's rows of everything preferences are built from, whatever their
+    time: ``events`` (``EVENTS_SCHEMA``, one row per open or click), ``items`` and
+    ``products``."""
+    frames = {}
+    for name, sql, schema in (
+            ("events", _EVENTS_SQL + " AND m.customer_id = :customer_id", EVENTS_SCHEMA),
+            ("items", _ITEMS_SQL + " AND customer_id = :customer_id", ITEMS_SCHEMA),
+            ("products", _PRODUCTS_SQL, PRODUCTS_SCHEMA)):
+        rows = session.connection().execute(text(sql), {"customer_id": customer_id}).all()
+        raw = pl.DataFrame([tuple(row) for row in rows], schema=list(schema),
+                           orient="row", infer_schema_length=None)
+        frames[name] = typed(raw, schema)
+    return frames
 
 
 def read_customer_inputs(*, session: Session, customer_id: str) -> dict[str, pl.DataFrame]:

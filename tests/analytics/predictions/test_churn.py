@@ -10,14 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analytics.predictions import (
-    FEATURES,
     ServedModel,
     churn_labels,
     customer_features,
     risk_levels,
     train_churn,
 )
-from analytics.predictions.churn import BaselineRates, choose
+from analytics.predictions.churn import CHURN_FEATURES, BaselineRates, choose
 from analytics.predictions.evaluation import classification_metrics
 from tests.analytics.predictions.synthetic import DAYS, START, synthetic_store
 
@@ -71,7 +70,7 @@ def test_training_is_deterministic_and_reports_both_models():
     # The synthetic store's customers stop at random: the silence in units of their own
     # gap between opens says it best.
     assert first.importance[0][0] == "gaps_since_open"
-    assert {name for name, _ in first.importance} == set(FEATURES)
+    assert {name for name, _ in first.importance} == set(CHURN_FEATURES)
 
 
 def test_lightgbm_is_served_when_it_wins_and_predictions_match_the_metrics():

@@ -24,6 +24,7 @@ from analytics.predictions.engagement import (
     train_engagement,
 )
 from analytics.predictions.features import CUSTOMERS_SCHEMA, ORDERS_SCHEMA
+from analytics.predictions.preferences import PREFERENCE_FEATURES
 
 T0 = datetime(2026, 5, 4, 9, tzinfo=UTC)  # a Monday
 CAMPAIGNS = pl.DataFrame({
@@ -136,7 +137,33 @@ def test_pairs_leave_machine_only_opens_out_and_label_people():
         "customer_id", "campaign_id").rows() == [
         ("a", "c1", True, False), ("a", "c2", False, False), ("c", "c1", True, True)]
     assert pairs.columns == ["customer_id", "campaign_id", "sent_at", *ENGAGEMENT_FEATURES,
-                             "open", "click"]
+                             *PREFERENCE_FEATURES, "open", "click"]
+    # Without spend, no pair has a category spend share.
+    assert pairs["category_spend_share"].null_count() == pairs.height
+
+
+def test_spend_share_is_the_customers_share_in_the_campaigns_category():
+    campaigns = CAMPAIGNS.with_columns(category=pl.when(pl.col("campaign_id") == "c1")
+                                       .then(pl.lit("shoes")))
+    sends = _sends([("a", "c1", T0, None, None, 0), ("a", "c2", T0 + timedelta(days=5),
+                                                     None, None, 0),
+                    ("b", "c1", T0, None, None, 0), ("c", "c1", T0, None, None, 0)])
+    customers = pl.DataFrame({"customer_id": ["a", "b", "c"],
+                              "signup_at": [T0 - timedelta(days=10)] * 3},
+                             schema=CUSTOMERS_SCHEMA)
+    features = customer_features(customers, pl.DataFrame(schema=ORDERS_SCHEMA),
+                                 sends.select("customer_id", "sent_at",
+                                              "first_human_open_at", "first_click_at"),
+                                 cutoff=T0)
+    # a spent 30 on shoes and 10 on hats, b only on hats, c nothing.
+    spend = pl.DataFrame({"customer_id": ["a", "a", "b"], "category": ["hats", "shoes", "hats"],
+                          "spend": [10.0, 30.0, 5.0]})
+    pairs = engagement_pairs(sends, campaigns, features, start=T0,
+                             end=T0 + timedelta(days=30), spend=spend)
+    # c2 has no category (c1's is shoes): no share for it.
+    assert pairs.select("customer_id", "campaign_id", "category_spend_share").sort(
+        "customer_id", "campaign_id").rows() == [
+        ("a", "c1", 0.75), ("a", "c2", None), ("b", "c1", 0.0), ("c", "c1", None)]
 
 
 @settings(max_examples=30, deadline=None)

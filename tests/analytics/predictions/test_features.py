@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import zlib
 from datetime import UTC, datetime, timedelta
 
 import polars as pl
@@ -16,6 +17,14 @@ from analytics.predictions.features import (
     churn_labels,
     customer_features,
     shard_of,
+)
+from analytics.predictions.preferences import (
+    CATEGORY_CODES,
+    DEVICE_FEATURES,
+    EVENTS_SCHEMA,
+    ITEMS_SCHEMA,
+    PREFERENCE_FEATURES,
+    PRODUCTS_SCHEMA,
 )
 
 CUT = datetime(2026, 4, 1, tzinfo=UTC)
@@ -45,8 +54,12 @@ def test_golden_features():
     frame = customer_features(CUSTOMERS, ORDERS, MESSAGES, cutoff=CUT)
     rows = {row["customer_id"]: row for row in frame.iter_rows(named=True)}
 
-    assert frame.columns == ["customer_id", *FEATURES]
+    assert frame.columns == ["customer_id", *FEATURES, *PREFERENCE_FEATURES]
     assert list(rows) == ["a", "b", "c"]  # "late" signed up after the cutoff
+    # Without events, items and products there are no preferences to know.
+    assert all(row[name] is None for row in rows.values() for name in PREFERENCE_FEATURES
+               if name != "categories_bought")
+    assert [row["categories_bought"] for row in rows.values()] == [0.0, 0.0, 0.0]
     a, b, c = rows["a"], rows["b"], rows["c"]
     assert (a["tenure_days"], a["recency_days"], a["frequency"], a["monetary"],
             a["revenue_total"], a["orders_90d"], a["order_trend"]) == (
@@ -61,6 +74,46 @@ def test_golden_features():
     assert (b["preferred_open_hour"], b["weekend_open_share"]) == (14.0, 0.0)
     assert b["recency_days"] is None and b["frequency"] == 0.0
     assert (c["tenure_days"], c["recency_days"], c["days_since_activity"]) == (5.0, 5.0, 5.0)
+
+
+# b read on a phone twice and a desktop once before the cutoff, then on a tablet after
+# it; a bought shoes and hats before the cutoff, hats again after it.
+EVENTS = pl.DataFrame({"customer_id": ["b", "b", "b", "b"],
+                       "occurred_at": [ago(20, 14), ago(19), ago(2), ago(-1)],
+                       "user_agent": ["Mozilla/5.0 (iPhone) Mobile", "Mozilla/5.0 (iPhone)",
+                                      "Mozilla/5.0 (Windows NT 10.0)", "Mozilla/5.0 (iPad)"]},
+                      schema=EVENTS_SCHEMA)
+ITEMS = pl.DataFrame({"customer_id": ["a", "a", "a"],
+                      "occurred_at": [ago(50), ago(10), ago(-2)],
+                      "items": ['[{"product_id": "s", "quantity": 1, "price": 20}]',
+                                '[{"product_id": "h", "quantity": 2, "price": 5}]',
+                                '[{"product_id": "h", "quantity": 9, "price": 50}]']},
+                     schema=ITEMS_SCHEMA)
+PRODUCTS = pl.DataFrame({"product_id": ["s", "h"], "category": ["shoes", "hats"]},
+                        schema=PRODUCTS_SCHEMA)
+
+
+def test_golden_preference_features():
+    frame = customer_features(CUSTOMERS, ORDERS, MESSAGES, cutoff=CUT, events=EVENTS,
+                              items=ITEMS, products=PRODUCTS)
+    assert frame.select("customer_id", *PREFERENCE_FEATURES).rows() == [
+        ("a", None, None, None, None, 20 / 30, 2.0,
+         float(zlib.crc32(b"shoes") % CATEGORY_CODES)),
+        ("b", 2 / 3, 1 / 3, 0.0, 0.0, None, 0.0, None),
+        ("c", None, None, None, None, None, 0.0, None)]
+    # The history features do not depend on the preference inputs.
+    plain = customer_features(CUSTOMERS, ORDERS, MESSAGES, cutoff=CUT)
+    assert_frame_equal(frame.select("customer_id", *FEATURES),
+                       plain.select("customer_id", *FEATURES))
+
+
+def test_a_purchase_only_store_has_category_but_no_device_features():
+    frame = customer_features(CUSTOMERS, ORDERS, pl.DataFrame(schema=MESSAGES_SCHEMA),
+                              cutoff=CUT, events=pl.DataFrame(schema=EVENTS_SCHEMA),
+                              items=ITEMS, products=PRODUCTS)
+    assert frame["customer_id"].to_list() == ["a", "b", "c"]
+    assert frame.select(DEVICE_FEATURES).null_count().row(0) == (3, 3, 3, 3)
+    assert frame["categories_bought"].to_list() == [2.0, 0.0, 0.0]
 
 
 def test_golden_history_features():
@@ -143,7 +196,15 @@ def test_rows_at_or_after_the_cutoff_change_nothing(orders, sends):
     more_sends = pl.DataFrame([(c, CUT + timedelta(hours=h), CUT + timedelta(hours=h + 1),
                                 CUT + timedelta(hours=h + 2)) for c, h, _ in sends],
                               schema=MESSAGES_SCHEMA, orient="row")
-    before = customer_features(CUSTOMERS, ORDERS, MESSAGES, cutoff=CUT)
+    more_events = pl.DataFrame([(c, CUT + timedelta(hours=h), "Mozilla/5.0 (iPad)")
+                                for c, h, _ in sends], schema=EVENTS_SCHEMA, orient="row")
+    more_items = pl.DataFrame([(c, CUT + timedelta(hours=h),
+                                f'[{{"product_id": "h", "quantity": 1, "price": {a}}}]')
+                               for c, h, a in orders], schema=ITEMS_SCHEMA, orient="row")
+    before = customer_features(CUSTOMERS, ORDERS, MESSAGES, cutoff=CUT, events=EVENTS,
+                               items=ITEMS, products=PRODUCTS)
     after = customer_features(CUSTOMERS, pl.concat([ORDERS, more_orders]),
-                              pl.concat([MESSAGES, more_sends]), cutoff=CUT)
+                              pl.concat([MESSAGES, more_sends]), cutoff=CUT,
+                              events=pl.concat([EVENTS, more_events]),
+                              items=pl.concat([ITEMS, more_items]), products=PRODUCTS)
     assert_frame_equal(after, before)

@@ -3,15 +3,21 @@ activate and roll back, explain, export."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, insert, text
 from sqlmodel import Session
 
 from analytics.predictions import InsufficientData
+from analytics.predictions.churn import CHURN_FEATURES
+from analytics.predictions.lifetime import LTV_FEATURES
+from server.db.models import EmailEvent, Message, Order, Product
 from server.db.repository import predictions as repo
 from server.runners import predictions as runner
 from tests.server.predictions_world import CUSTOMERS, HORIZON_DAYS, seed_store
@@ -215,3 +221,87 @@ def test_engagement_refuses_without_enough_sends(store):
                                                "training window, need 1000"):
         runner.train_model(store, runner.TrainParams(
             kind="open", horizon_days=30, as_of=datetime(2026, 1, 20, tzinfo=UTC)))
+
+
+AGENTS = ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) Mobile/15E148",
+          "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/130.0")
+CATEGORIES = ("shoes", "hats", "socks")
+
+
+def _with_preferences(engine: Engine) -> None:
+    """Every human open gets an event with a user agent (by customer number: phones and
+    desktops), and every order a line item of a categorised product."""
+    with engine.begin() as connection:
+        connection.execute(insert(Product), [
+            {"product_id": f"p{i}", "name": name, "category": name}
+            for i, name in enumerate(CATEGORIES)])
+        connection.execute(text(
+            "INSERT INTO email_event (event_id, type, occurred_at, message_id, user_agent, "
+            "machine_open) SELECT 'e' || message_id, 'open', first_human_open_at, "
+            "message_id, CASE WHEN CAST(SUBSTR(customer_id, 2) AS INTEGER) % 2 = 0 "
+            "THEN :phone ELSE :desktop END, :machine FROM message "
+            "WHERE first_human_open_at IS NOT NULL"),
+            {"phone": AGENTS[0], "desktop": AGENTS[1], "machine": False})
+        connection.execute(text(
+            "UPDATE orders SET items = '[{\"product_id\": \"p' || "
+            "CAST(LENGTH(order_id) % 3 AS VARCHAR(1)) || '\", \"quantity\": 1, "
+            "\"price\": 10}]'"))
+
+
+def _future(engine: Engine, after: datetime) -> None:
+    """Sends, opens on a tablet and orders of another category, all at or after
+    ``after``: what a model trained as of ``after`` must not see."""
+    with engine.begin() as connection:
+        connection.execute(insert(Product), [{"product_id": "late", "name": "Late",
+                                              "category": "late"}])
+        connection.execute(insert(Message), [
+            {"message_id": f"f{i}", "campaign_id": "c9", "variant_id": "",
+             "customer_id": f"u{i:04d}", "sent_at": after, "first_human_open_at": after,
+             "open_count": 1, "revenue": Decimal(0)} for i in range(0, CUSTOMERS, 3)])
+        connection.execute(insert(EmailEvent), [
+            {"event_id": f"ef{i}", "type": "open", "occurred_at": after,
+             "message_id": f"f{i}", "user_agent": "Mozilla/5.0 (iPad)",
+             "machine_open": False} for i in range(0, CUSTOMERS, 3)])
+        connection.execute(insert(Order), [
+            {"order_id": f"of{i}", "customer_id": f"u{i:04d}", "occurred_at": after,
+             "amount": Decimal(500), "currency": "USD",
+             "items": '[{"product_id": "late", "quantity": 50, "price": 10}]'}
+            for i in range(0, CUSTOMERS, 3)])
+
+
+def test_preferences_reach_the_models_and_the_future_changes_nothing(store):
+    _with_preferences(store)
+    as_of = repo.data_span(engine=store)[1] + timedelta(microseconds=1)
+    churn = runner.train_model(store, replace(PARAMS, as_of=as_of))
+    ltv = runner.train_model(store, replace(LTV, as_of=as_of))
+
+    churn_features = json.loads(churn.features)
+    ltv_features = json.loads(ltv.features)
+    assert churn_features["names"] == list(CHURN_FEATURES)
+    assert ltv_features["names"] == list(LTV_FEATURES)
+    # The reference is the population at the end of the data window, preferences known.
+    assert churn_features["reference_at"] == as_of.isoformat()
+    assert churn_features["reference"]["mobile_share"]["shares"][-1] < 1.0
+    assert ltv_features["reference"]["top_category_share"]["shares"][-1] < 1.0
+    explanation = runner.explain_customer(store, "u0001", "ltv")
+    assert explanation is not None
+
+    _future(store, as_of)
+    again = [runner.train_model(store, replace(params, as_of=as_of))
+             for params in (PARAMS, LTV)]
+    assert [v.artifact for v in again] == [churn.artifact, ltv.artifact]
+    assert [v.features for v in again] == [churn.features, ltv.features]
+    assert [v.metrics for v in again] == [churn.metrics, ltv.metrics]
+
+
+def test_scoring_right_after_training_shows_no_drift(store):
+    _with_preferences(store)
+    version = runner.train_model(store, PARAMS)
+    run = runner.start_scoring(store, version.id or 0, shards=1)
+
+    result = runner.score_shard(store, run.id or 0, 0)
+
+    drift = runner.latest_drift(store, version.id or 0)
+    assert result.drift_warning is None
+    assert set(drift) == set(CHURN_FEATURES)
+    assert max(drift.values()) == pytest.approx(0.0, abs=1e-12)
