@@ -11,6 +11,7 @@ import shutil
 import pytest
 
 from bench import load
+from bench.harness.clients import MIX
 from tests.conftest import IN_CI
 
 
@@ -33,7 +34,7 @@ def test_replicas_and_a_worker_serve_every_request_and_store_every_event() -> No
 
     for tally in (result.steady, result.ingest):  # ten clients start with every kind
         assert dict(tally.errors) == {}
-        assert set(tally.latencies) == set(load.MIX)
+        assert set(tally.latencies) == set(MIX)
         assert dict(tally.rate_limited) == {}
     assert result.imported["events"] == 500
     assert {key: result.after[key] - result.before[key] for key in result.before} == \
