@@ -51,15 +51,16 @@ class Proc:
         return pids
 
     def stop(self, timeout: float = 15) -> None:
+        """SIGTERM to the group (running jobs and requests finish), SIGKILL after
+        ``timeout`` s, and to whatever of the group outlived its leader."""
         if self.popen.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.popen.pid, signal.SIGTERM)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.popen.wait(timeout)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.popen.pid, signal.SIGKILL)
-                self.popen.wait(5)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.popen.pid, signal.SIGKILL)
+        self.popen.wait(5)
 
 
 def spawn(name: str, argv: list[str], *, env: dict[str, str], folder: Path) -> Proc:
