@@ -37,10 +37,11 @@ from analytics.predictions import (
     train_churn,
     train_lifetime,
 )
+from analytics.predictions.churn import CHURN_FEATURES
 from analytics.predictions.drift import drifted, population_stability, reference_bins
 from analytics.predictions.engagement import engagement_pairs, train_engagement
 from analytics.predictions.lifetime import LTV_FEATURES
-from analytics.predictions.preferences import category_spend
+from analytics.predictions.preferences import DEVICE_FEATURES, category_spend
 from server.db.models import MODEL_KINDS, SCORED_KINDS, ModelVersion, ScoreRun
 from server.db.repository import predictions as repo
 from server.settings import Settings
@@ -115,6 +116,21 @@ def _features(frames: dict[str, pl.DataFrame], cutoff: datetime) -> pl.DataFrame
                              items=frames.get("items"), products=frames.get("products"))
 
 
+# The customer features each kind's LightGBM model is trained on, when fixed (the
+# engagement models take pair features and leave the customers' preferences out).
+_KIND_FEATURES: dict[str, Sequence[str]] = {"churn": CHURN_FEATURES, "ltv": LTV_FEATURES}
+
+
+def _device_counts(engine: Engine, names: Sequence[str],
+                   cutoffs: Sequence[datetime]) -> dict[str, pl.DataFrame]:
+    """``agent_counts`` for ``_features`` when ``names`` holds a device feature, else
+    nothing: counting devices scans the event log, the largest table (about 18 s of CPU
+    at scale M on SQLite), so only models that use them pay for it."""
+    if not set(names) & set(DEVICE_FEATURES):
+        return {}
+    return {"agent_counts": repo.read_agent_counts(engine=engine, cutoffs=cutoffs)}
+
+
 def _labelled(frames: dict[str, pl.DataFrame], cutoff: datetime,
               horizon_days: int) -> pl.DataFrame:
     features = _features(frames, cutoff)
@@ -139,13 +155,13 @@ def train_model(engine: Engine, params: TrainParams, *, progress: Progress = _qu
     horizon = timedelta(days=params.horizon_days)
     window = _Window(first=first, train_cutoff=as_of - 2 * horizon,
                      holdout_cutoff=as_of - horizon, as_of=as_of)
+    kind = check_kind(params.kind)
     frames = {**repo.read_inputs(engine=engine),
               **repo.read_preference_inputs(engine=engine, before=as_of),
               # Features are built at the two cutoffs and, for the drift reference, as_of.
-              "agent_counts": repo.read_agent_counts(engine=engine, cutoffs=(
+              **_device_counts(engine, _KIND_FEATURES.get(kind, ()), (
                   window.train_cutoff, window.holdout_cutoff, window.as_of))}
     progress(0.25, "building point-in-time features")
-    kind = check_kind(params.kind)
     if kind in ("open", "click"):
         frames = {**frames, **repo.read_engagement_inputs(engine=engine)}
     train = {"ltv": _train_lifetime, "churn": _train_churn}.get(kind, _train_engagement)
@@ -365,7 +381,7 @@ def score_shard(engine: Engine, run_id: int, shard: int, *,
     frames = _shard_inputs({
         **repo.read_inputs(engine=engine),
         **repo.read_preference_inputs(engine=engine, before=run.as_of),
-        "agent_counts": repo.read_agent_counts(engine=engine, cutoffs=(run.as_of,))},
+        **_device_counts(engine, json.loads(version.features)["names"], (run.as_of,))},
         shard, run.shards)
     progress(0.4, "building features")
     # Features are per customer, so building them from the shard's rows alone gives the

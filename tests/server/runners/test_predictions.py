@@ -305,3 +305,21 @@ def test_scoring_right_after_training_shows_no_drift(store):
     assert result.drift_warning is None
     assert set(drift) == set(CHURN_FEATURES)
     assert max(drift.values()) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_only_models_with_device_features_count_devices_in_the_event_log(store, monkeypatch):
+    """Counting devices scans the event log, the largest table: lifetime value (whose
+    features have no device) neither trains nor scores with it; churn does both."""
+    read, calls = repo.read_agent_counts, []
+
+    def counted(**kwargs):
+        calls.append(len(kwargs["cutoffs"]))
+        return read(**kwargs)
+
+    monkeypatch.setattr(repo, "read_agent_counts", counted)
+    ltv = runner.train_model(store, LTV)
+    _score(store, ltv.id or 0, 2)
+    assert calls == []
+    churn = runner.train_model(store, PARAMS)
+    _score(store, churn.id or 0, 2)
+    assert calls == [3, 1, 1]
