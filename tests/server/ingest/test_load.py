@@ -4,15 +4,20 @@ idempotent replays. Every test runs on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import random
+import shutil
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import polars as pl
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from server.db.engine import engine_for
 from server.db.models import Campaign, CampaignDailyRollup, Message, Order
+from server.db.repository import events as ledger
+from server.db.repository import rollups
 from server.db.repository.rollups import refresh_rollups
 from server.ingest import IngestError, ingest_records, load_frame
 from tests.server.ingest.conftest import (
@@ -248,3 +253,42 @@ def test_campaign_content_is_stored_with_its_counts(engine: Engine) -> None:
     load_csv("campaigns", CAMPAIGNS, engine)
     assert table_rows(engine, "SELECT html, link_count FROM campaign WHERE campaign_id = "
                               "'c1'") == [(None, None)]
+
+
+def _ledger_indexes(engine: Engine) -> list[tuple[object, ...]]:
+    return table_rows(engine, "SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+                              "AND tbl_name = 'email_event' ORDER BY name")
+
+
+def test_a_large_append_rebuilds_the_message_index_and_stores_the_same(
+        sqlite_template: Path, sqlite_url: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    reference = tmp_path / "reference.db"
+    shutil.copy(sqlite_template, reference)
+    plain = engine_for(f"sqlite:///{reference}")
+    load_world(plain)  # 9 events: far below the rebuild threshold
+    rebuilt = engine_for(sqlite_url)
+    monkeypatch.setattr(ledger, "REBUILD_MIN_ROWS", 1)
+    load_world(rebuilt)
+    assert snapshot(rebuilt) == snapshot(plain)
+    assert _ledger_indexes(rebuilt) == _ledger_indexes(plain)
+    assert load_csv("events", EVENTS, rebuilt).unchanged == 9  # a replay: nothing appended
+    assert snapshot(rebuilt) == snapshot(plain)
+
+
+def test_a_failed_import_keeps_the_message_index(sqlite_url: str,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = engine_for(sqlite_url)
+    for kind, content in WORLD[:4]:
+        load_csv(kind, content, engine)
+    before, indexes = snapshot(engine), _ledger_indexes(engine)
+    monkeypatch.setattr(ledger, "REBUILD_MIN_ROWS", 1)
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("rollups failed")
+
+    monkeypatch.setattr(rollups, "refresh_rollups", broken)
+    with pytest.raises(RuntimeError, match="rollups failed"):
+        load_csv("events", EVENTS, engine)
+    assert snapshot(engine) == before
+    assert _ledger_indexes(engine) == indexes
