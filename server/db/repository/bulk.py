@@ -99,6 +99,37 @@ def create_stage(connection: Connection, name: str, schema: pl.Schema | dict[str
     connection.execute(text(f"CREATE TEMPORARY TABLE {name} ({columns})"))
 
 
+def csv_copyable(frame: pl.DataFrame) -> bool:
+    """Whether every column of ``frame`` has a CSV text PostgreSQL reads back as the
+    same value (texts, numbers, booleans, dates, timestamps)."""
+    return all(dtype in (pl.String, pl.Boolean, pl.Date) or dtype.is_numeric()
+               or isinstance(dtype, pl.Datetime) for dtype in frame.schema.values())
+
+
+def csv_block(frame: pl.DataFrame) -> bytes:
+    """``frame`` as the body of ``COPY ... FROM STDIN (FORMAT csv)``.
+
+    Every text is quoted, so an empty text stays an empty text (an unquoted empty field
+    is NULL) and no value can read as the end-of-data marker; timestamps carry their
+    offset (UTC), or none when the column has no time zone, as the driver would send.
+    """
+    columns = []
+    for name, dtype in frame.schema.items():
+        column = pl.col(name)
+        if isinstance(dtype, pl.Datetime):
+            if dtype.time_zone:
+                column = column.dt.convert_time_zone("UTC").dt.strftime(
+                    "%Y-%m-%d %H:%M:%S%.6f+00:00")
+            else:
+                column = column.dt.strftime("%Y-%m-%d %H:%M:%S%.6f")
+        elif dtype == pl.Float32:
+            # As the driver sends it (a Python float), not float32's shortest text.
+            column = column.cast(pl.Float64)
+        columns.append(column.alias(name))
+    return frame.select(columns).write_csv(include_header=False,
+                                           quote_style="non_numeric").encode()
+
+
 def copy_into(connection: Connection, name: str, frame: pl.DataFrame,
               progress: Callable[[int], None] | None = None) -> int:
     """Append ``frame`` to the staging table ``name``; returns the rows copied."""
@@ -117,6 +148,11 @@ def copy_into(connection: Connection, name: str, frame: pl.DataFrame,
             cursor.executemany(f"INSERT INTO {name} ({columns}) VALUES ({marks})",  # noqa: S608
                                part.rows())
             cursor.close()
+        elif csv_copyable(part):
+            # polars writes the block as CSV in one call; no Python object per value.
+            with driver.cursor() as cursor, cursor.copy(
+                    f"COPY {name} ({columns}) FROM STDIN (FORMAT csv)") as copy:
+                copy.write(csv_block(part))
         else:
             with driver.cursor() as cursor, cursor.copy(
                     f"COPY {name} ({columns}) FROM STDIN") as copy:
