@@ -8,13 +8,12 @@ counts, which is order-independent: events may arrive in any order and in any ba
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import polars as pl
 from sqlalchemy import Connection, text
 
+from server.db.repository import bulk
 from server.db.repository.bulk import ROW, count, has_rows, is_sqlite
 from server.db.repository.changes import next_sequence
 
@@ -191,41 +190,8 @@ def fold_frame(staged: pl.DataFrame) -> pl.DataFrame | None:
 
 
 # The ledger index whose keys a large append inserts in random order (events come in
-# event-id or time order, not by message): on SQLite such an append is faster with the
-# index dropped and built again afterwards, by one sort, than with millions of random
-# inserts into a B-tree larger than the page cache.
+# event-id or time order, not by message): see ``bulk.indexes_rebuilt``.
 _MESSAGE_INDEX = "ix_email_event_message_id"
-# Appends smaller than this keep the index (rebuilding costs a sort of the whole ledger).
-REBUILD_MIN_ROWS = 500_000
-
-
-@contextmanager
-def _message_index_rebuilt(connection: Connection, stage: str,
-                           appending: bool) -> Iterator[None]:
-    """On SQLite, when the staged events are many (at least ``REBUILD_MIN_ROWS`` and as
-    many as the ledger holds), drop the ledger's message index for the append and create
-    it again from its stored definition afterwards. Both are DDL in the import's
-    transaction: a failed import rolls the index back with the rows, and readers keep
-    seeing the old index until the commit."""
-    definition = None
-    if appending and is_sqlite(connection):
-        definition = connection.execute(text(
-            "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = :name"),
-            {"name": _MESSAGE_INDEX}).scalar_one_or_none()
-    if definition is not None:
-        # max(rowid) is read from the end of a table, with no scan: its rows, at most
-        # (both tables are written by appends; deletions only make it an overestimate).
-        # Safe SQL (S608): the stage name is a code constant.
-        staged = count(connection, f"SELECT coalesce(max(rowid), 0) FROM {stage}")  # noqa: S608
-        stored = count(connection, "SELECT coalesce(max(rowid), 0) FROM email_event")
-        if staged < max(REBUILD_MIN_ROWS, stored):
-            definition = None
-    if definition is None:
-        yield
-        return
-    connection.execute(text(f"DROP INDEX {_MESSAGE_INDEX}"))
-    yield
-    connection.execute(text(definition))
 
 
 @dataclass(frozen=True)
@@ -254,7 +220,8 @@ def append_and_fold(connection: Connection, stage: str,
     columns = ", ".join(LEDGER_COLUMNS)
     # Numbered only when something is appended: replays take no number (nor the lock).
     sequence = next_sequence(connection) if has_rows(connection, stage) else 0
-    with _message_index_rebuilt(connection, stage, sequence > 0):
+    with bulk.indexes_rebuilt(connection, "email_event", (_MESSAGE_INDEX,), stage,
+                              appending=sequence > 0):
         appended = connection.execute(text(
             # Safe SQL (S608): stage/table names and fragments are code constants.
             f"INSERT INTO email_event ({columns}, ingest_seq) SELECT {columns}, :sequence "  # noqa: S608
