@@ -19,6 +19,7 @@ is counted separately), so a run on a busy machine can be told from a slow one.
     python bench/ingest.py --scale S             # 20k customers, for a quick look
     python bench/ingest.py --postgres postgresql://mailscope:mailscope@127.0.0.1:5433/bench
     python bench/ingest.py --demo                # the whole demo at scale M
+    python bench/ingest.py --keep-indexes        # without the index rebuild, to compare
 """
 
 from __future__ import annotations
@@ -221,7 +222,14 @@ def main() -> None:
                         help="events loaded by the naive loader")
     parser.add_argument("--demo", action="store_true",
                         help="time the whole demo (generation and every import) instead")
+    parser.add_argument("--keep-indexes", action="store_true",
+                        help="insert with every index in place (no drop and rebuild "
+                             "around large inserts), to compare the two")
     arguments = parser.parse_args()
+    if arguments.keep_indexes:
+        from server.db.repository import bulk
+
+        bulk.REBUILD_MIN_ROWS = 2**62
     if arguments.demo:
         time_demo(arguments.scale)
         return
