@@ -89,7 +89,8 @@ class Refreshed:
     entered: dict[str, int] = field(default_factory=dict)
     left: dict[str, int] = field(default_factory=dict)
     deferred: int = 0
-    """Touched customers left to the refresh job (an import over ``INLINE_CUSTOMERS``)."""
+    """Touched customers left to the refresh job (an import over ``INLINE_CUSTOMERS``),
+    counted until it is clear they are over: more than ``INLINE_CUSTOMERS``, at least."""
 
     @property
     def moved(self) -> int:
@@ -162,7 +163,7 @@ def refresh_imported(connection: Connection, kind: str, stage: str,
     """After an import of ``kind`` whose stored rows are staged in ``stage``: refresh the
     profiles and rule segments of the customers those rows name, plus ``touched`` (the
     customers of rows the import replaced). Over ``INLINE_CUSTOMERS`` customers, when
-    ``may_defer``, nothing is refreshed and ``deferred`` says how many: the caller queues
+    ``may_defer``, nothing is refreshed and ``deferred`` is set: the caller queues
     the job once its transaction commits (``request_refresh``)."""
     if kind == "events":
         # Safe SQL (S608): the stage name is a code constant.
@@ -170,9 +171,14 @@ def refresh_imported(connection: Connection, kind: str, stage: str,
                "JOIN message m ON m.message_id = s.message_id")
     elif kind in _PROFILE_KINDS:
         # Safe SQL (S608): the stage name is a code constant.
-        sql = f"SELECT DISTINCT customer_id FROM {stage}"  # noqa: S608
+        sql = f"SELECT DISTINCT customer_id FROM {stage} WHERE customer_id IS NOT NULL"  # noqa: S608
     else:
         return Refreshed()
+    if may_defer:
+        # One customer over the inline limit decides: the query stops there instead of
+        # matching every staged row (millions of message lookups for a large events
+        # file) to count customers the job will read anyway.
+        sql += f" LIMIT {INLINE_CUSTOMERS + 1}"
     customer_ids = {row[0] for row in connection.execute(text(sql)) if row[0] is not None}
     customer_ids |= touched
     if may_defer and len(customer_ids) > INLINE_CUSTOMERS:

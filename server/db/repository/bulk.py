@@ -8,7 +8,8 @@ caller's transaction, so a failed import rolls back whole.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,6 +100,37 @@ def create_stage(connection: Connection, name: str, schema: pl.Schema | dict[str
     connection.execute(text(f"CREATE TEMPORARY TABLE {name} ({columns})"))
 
 
+def csv_copyable(frame: pl.DataFrame) -> bool:
+    """Whether every column of ``frame`` has a CSV text PostgreSQL reads back as the
+    same value (texts, numbers, booleans, dates, timestamps)."""
+    return all(dtype in (pl.String, pl.Boolean, pl.Date) or dtype.is_numeric()
+               or isinstance(dtype, pl.Datetime) for dtype in frame.schema.values())
+
+
+def csv_block(frame: pl.DataFrame) -> bytes:
+    """``frame`` as the body of ``COPY ... FROM STDIN (FORMAT csv)``.
+
+    Every text is quoted, so an empty text stays an empty text (an unquoted empty field
+    is NULL) and no value can read as the end-of-data marker; timestamps carry their
+    offset (UTC), or none when the column has no time zone, as the driver would send.
+    """
+    columns = []
+    for name, dtype in frame.schema.items():
+        column = pl.col(name)
+        if isinstance(dtype, pl.Datetime):
+            if dtype.time_zone:
+                column = column.dt.convert_time_zone("UTC").dt.strftime(
+                    "%Y-%m-%d %H:%M:%S%.6f+00:00")
+            else:
+                column = column.dt.strftime("%Y-%m-%d %H:%M:%S%.6f")
+        elif dtype == pl.Float32:
+            # As the driver sends it (a Python float), not float32's shortest text.
+            column = column.cast(pl.Float64)
+        columns.append(column.alias(name))
+    return frame.select(columns).write_csv(include_header=False,
+                                           quote_style="non_numeric").encode()
+
+
 def copy_into(connection: Connection, name: str, frame: pl.DataFrame,
               progress: Callable[[int], None] | None = None) -> int:
     """Append ``frame`` to the staging table ``name``; returns the rows copied."""
@@ -117,6 +149,11 @@ def copy_into(connection: Connection, name: str, frame: pl.DataFrame,
             cursor.executemany(f"INSERT INTO {name} ({columns}) VALUES ({marks})",  # noqa: S608
                                part.rows())
             cursor.close()
+        elif csv_copyable(part):
+            # polars writes the block as CSV in one call; no Python object per value.
+            with driver.cursor() as cursor, cursor.copy(
+                    f"COPY {name} ({columns}) FROM STDIN (FORMAT csv)") as copy:
+                copy.write(csv_block(part))
         else:
             with driver.cursor() as cursor, cursor.copy(
                     f"COPY {name} ({columns}) FROM STDIN") as copy:
@@ -236,3 +273,43 @@ def upsert(connection: Connection, stage: str, table: str, key: Sequence[str],
         f"WHERE 1=1 ON CONFLICT ({conflict}) {action}"), params)
     return UpsertCounts(inserted=found.staged - found.existing,
                         updated=found.existing - found.unchanged, unchanged=found.unchanged)
+
+
+# Staged rows below this keep the indexes (rebuilding costs a sort of the whole table).
+REBUILD_MIN_ROWS = 500_000
+
+
+@contextmanager
+def indexes_rebuilt(connection: Connection, table: str, names: Sequence[str], stage: str,
+                    *, appending: bool = True) -> Iterator[None]:
+    """Around a large insert from ``stage`` into ``table`` on SQLite, drop the indexes
+    ``names`` (those whose keys the insert meets in random order) and create them again
+    afterwards from their stored definitions: one sort each instead of millions of
+    random inserts into B-trees larger than the page cache.
+
+    Only when the stage holds at least ``REBUILD_MIN_ROWS`` rows and as many as the
+    table. Both steps are DDL in the caller's transaction: a failed import rolls the
+    indexes back with the rows, and readers keep the old ones until the commit.
+    """
+    definitions: list[tuple[str, str]] = []
+    if appending and is_sqlite(connection) and names:
+        marks = ", ".join(f":n{i}" for i in range(len(names)))
+        definitions = [(row[0], row[1]) for row in connection.execute(text(
+            # Safe SQL (S608): the names are bound as :n0, :n1, ....
+            f"SELECT name, sql FROM sqlite_master WHERE type = 'index' "  # noqa: S608
+            f"AND tbl_name = :table AND name IN ({marks}) ORDER BY name"),
+            {"table": table, **{f"n{i}": name for i, name in enumerate(names)}})]
+    if definitions:
+        # max(rowid) is read from the end of a table, with no scan: its rows, at most
+        # (both tables are written by appends; deletions only make it an overestimate).
+        # Safe SQL (S608): table and stage names come from code.
+        staged = count(connection, f"SELECT coalesce(max(rowid), 0) FROM {stage}")  # noqa: S608
+        # Safe SQL (S608): table and stage names come from code.
+        stored = count(connection, f"SELECT coalesce(max(rowid), 0) FROM {table}")  # noqa: S608
+        if staged < max(REBUILD_MIN_ROWS, stored):
+            definitions = []
+    for name, _ in definitions:
+        connection.execute(text(f'DROP INDEX "{name}"'))
+    yield
+    for _, definition in definitions:
+        connection.execute(text(definition))

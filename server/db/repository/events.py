@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import polars as pl
 from sqlalchemy import Connection, text
 
+from server.db.repository import bulk
 from server.db.repository.bulk import ROW, count, has_rows, is_sqlite
 from server.db.repository.changes import next_sequence
 
@@ -188,6 +189,11 @@ def fold_frame(staged: pl.DataFrame) -> pl.DataFrame | None:
     ).sort("_group").drop("_group")
 
 
+# The ledger index whose keys a large append inserts in random order (events come in
+# event-id or time order, not by message): see ``bulk.indexes_rebuilt``.
+_MESSAGE_INDEX = "ix_email_event_message_id"
+
+
 @dataclass(frozen=True)
 class Prefold:
     """A staged table holding ``fold_frame`` of the staged events, and how many events
@@ -214,10 +220,12 @@ def append_and_fold(connection: Connection, stage: str,
     columns = ", ".join(LEDGER_COLUMNS)
     # Numbered only when something is appended: replays take no number (nor the lock).
     sequence = next_sequence(connection) if has_rows(connection, stage) else 0
-    appended = connection.execute(text(
-        # Safe SQL (S608): stage/table names and fragments are code constants.
-        f"INSERT INTO email_event ({columns}, ingest_seq) SELECT {columns}, :sequence "  # noqa: S608
-        f"FROM {stage} WHERE message_id IS NOT NULL"), {"sequence": sequence}).rowcount or 0
+    with bulk.indexes_rebuilt(connection, "email_event", (_MESSAGE_INDEX,), stage,
+                              appending=sequence > 0):
+        appended = connection.execute(text(
+            # Safe SQL (S608): stage/table names and fragments are code constants.
+            f"INSERT INTO email_event ({columns}, ingest_seq) SELECT {columns}, :sequence "  # noqa: S608
+            f"FROM {stage} WHERE message_id IS NOT NULL"), {"sequence": sequence}).rowcount or 0
     # The prefold stands for the SQL fold only when nothing was set aside (replays,
     # refused rows): then it aggregates exactly the events just appended.
     made_here = prefold is None or prefold.events != appended

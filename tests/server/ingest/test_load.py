@@ -4,15 +4,19 @@ idempotent replays. Every test runs on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import random
+import shutil
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import polars as pl
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlmodel import Session, select
 
+from server.db.engine import engine_for
 from server.db.models import Campaign, CampaignDailyRollup, Message, Order
+from server.db.repository import bulk, rollups
 from server.db.repository.rollups import refresh_rollups
 from server.ingest import IngestError, ingest_records, load_frame
 from tests.server.ingest.conftest import (
@@ -248,3 +252,55 @@ def test_campaign_content_is_stored_with_its_counts(engine: Engine) -> None:
     load_csv("campaigns", CAMPAIGNS, engine)
     assert table_rows(engine, "SELECT html, link_count FROM campaign WHERE campaign_id = "
                               "'c1'") == [(None, None)]
+
+
+def _indexes(engine: Engine) -> list[tuple[object, ...]]:
+    """The indexes large imports rebuild: those of the sends and of the ledger."""
+    return table_rows(engine, "SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+                              "AND tbl_name IN ('message', 'email_event') ORDER BY name")
+
+
+def test_large_imports_rebuild_their_indexes_and_store_the_same(
+        sqlite_template: Path, sqlite_url: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    reference = tmp_path / "reference.db"
+    shutil.copy(sqlite_template, reference)
+    plain = engine_for(f"sqlite:///{reference}")
+    load_world(plain)  # 4 sends, 9 events: far below the rebuild threshold
+    rebuilt = engine_for(sqlite_url)
+    dropped: list[str] = []
+
+    @event.listens_for(rebuilt, "before_cursor_execute")
+    def record(_c: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.startswith("DROP INDEX"):
+            dropped.append(statement)
+
+    monkeypatch.setattr(bulk, "REBUILD_MIN_ROWS", 1)
+    load_world(rebuilt)
+    assert dropped == ['DROP INDEX "ix_message_customer_id"',
+                       'DROP INDEX "ix_email_event_message_id"']
+    assert snapshot(rebuilt) == snapshot(plain)
+    assert _indexes(rebuilt) == _indexes(plain)
+    assert load_csv("events", EVENTS, rebuilt).unchanged == 9  # a replay: nothing appended
+    assert snapshot(rebuilt) == snapshot(plain)
+    event.remove(rebuilt, "before_cursor_execute", record)
+
+
+@pytest.mark.parametrize("kind", ["messages", "events"])
+def test_a_failed_import_keeps_the_indexes(sqlite_url: str, kind: str,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = engine_for(sqlite_url)
+    files = dict(WORLD)
+    for earlier, content in WORLD[:[name for name, _ in WORLD].index(kind)]:
+        load_csv(earlier, content, engine)
+    before, indexes = snapshot(engine), _indexes(engine)
+    monkeypatch.setattr(bulk, "REBUILD_MIN_ROWS", 1)
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("rollups failed")
+
+    monkeypatch.setattr(rollups, "refresh_rollups", broken)
+    with pytest.raises(RuntimeError, match="rollups failed"):
+        load_csv(kind, files[kind], engine)
+    assert snapshot(engine) == before
+    assert _indexes(engine) == indexes
