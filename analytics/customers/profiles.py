@@ -152,26 +152,31 @@ def _send_measures(sends: pl.DataFrame, as_of: datetime) -> pl.LazyFrame:
             *sums, _mode("open_hour").cast(pl.Int64).alias("preferred_send_hour"))
     else:
         rows = rows.collect().lazy()
+        # Counts per (customer code, hour) under one integer key, then per customer the
+        # largest count * 32 + (31 - hour): the most frequent hour, ties to the earliest.
+        code = pl.col("customer_id").to_physical().cast(pl.Int64)
+        key = (code * 24 + pl.col("open_hour").cast(pl.Int64)).alias("key")
         hours = (rows.filter(pl.col("open_hour").is_not_null())
-                 .group_by("customer_id", "open_hour").agg(pl.len().alias("n"))
-                 .sort(["n", "open_hour"], descending=[True, False])
-                 .group_by("customer_id")
-                 .agg(pl.col("open_hour").first().cast(pl.Int64)
-                      .alias("preferred_send_hour")))
+                 .group_by(key).agg(pl.len().cast(pl.Int64).alias("n"))
+                 .group_by((pl.col("key") // 24).alias("code"))
+                 .agg((pl.col("n") * 32 + 31 - pl.col("key") % 24).max().alias("packed"))
+                 .select("code", (31 - pl.col("packed") % 32).alias("preferred_send_hour")))
         measures = (rows.group_by("customer_id").agg(*sums)
-                    .join(hours, on="customer_id", how="left"))
+                    .with_columns(code.alias("code"))
+                    .join(hours, on="code", how="left").drop("code"))
     return measures.select(pl.col("customer_id").cast(pl.String), "sends", *rates,
                            "email_score", "last_email_activity_at", "opted_out",
                            "preferred_send_hour")
 
 
 def _in_order(frame: pl.DataFrame) -> pl.LazyFrame:
-    """``frame`` ordered by customer, then time (sorted here unless it already is)."""
+    """``frame`` ordered by customer, then time (sorted here unless it already is: by
+    the categorical's integer codes, a third cheaper than by the id strings)."""
     rows, ordered = _customer_key(frame, "occurred_at")
     if ordered:
         return rows
-    return rows.sort(["customer_id", "occurred_at"]).with_columns(
-        pl.col("customer_id").set_sorted())
+    return (rows.with_columns(pl.col("customer_id").cast(pl.Categorical))
+            .sort(pl.col("customer_id").to_physical(), pl.col("occurred_at")))
 
 
 def _new_customer() -> pl.Expr:
@@ -191,7 +196,8 @@ def _order_measures(orders: pl.DataFrame, as_of: datetime) -> pl.LazyFrame:
                  pl.col("occurred_at").last().alias("last_purchase_at"),
                  pl.col("gap").last().alias("last_gap"),
                  _decayed("occurred_at", ENGAGEMENT_WEIGHTS["converted"], as_of)
-                 .alias("order_score")))
+                 .alias("order_score"))
+            .with_columns(pl.col("customer_id").cast(pl.String)))
 
 
 def _behavior_measures(behavior: pl.DataFrame) -> pl.LazyFrame:
@@ -219,7 +225,8 @@ def _behavior_measures(behavior: pl.DataFrame) -> pl.LazyFrame:
                   .agg(pl.col("category").first().alias("preferred_category"),
                        pl.col("category").head(3).str.join(", ")
                        .alias("preferred_categories")))
-    return sessions.join(categories, on="customer_id", how="left")
+    return (sessions.join(categories, on="customer_id", how="left")
+            .with_columns(pl.col("customer_id").cast(pl.String)))
 
 
 _DEVICES = pl.Enum(["desktop", "mobile", "tablet"])
