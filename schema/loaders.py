@@ -21,6 +21,7 @@ from server.runners.attribution import (
     campaign_attribution,
     period_journeys,
 )
+from server.runners.customers import SegmentStatus, segment_statuses
 
 # Counters the GraphQL metrics expose, summed over every day and variant of a campaign.
 METRIC_COLUMNS = ("sent", "delivered", "bounced", "hard_bounced", "soft_bounced",
@@ -91,6 +92,8 @@ class Loaders:
     metrics: DataLoader[str, MetricTotals]
     variants: DataLoader[str, list[CampaignVariant]]
     member_counts: DataLoader[str, int]
+    # pending and note of segments, by kind: one batch for a whole segments list
+    segment_status: DataLoader[str, SegmentStatus]
     # attribution: journeys per period, and campaign credit per (campaign, model, ...)
     journeys: DataLoader[JourneyQuery, PeriodJourneys]
     campaign_attribution: DataLoader[tuple[Any, ...], tuple[float, float]]
@@ -104,6 +107,7 @@ def create_loaders(engine: Engine) -> Loaders:
         variants=DataLoader(load_fn=partial(_threaded, campaign_variants, engine)),
         member_counts=DataLoader(load_fn=partial(_threaded, segment_member_counts,
                                                  engine)),
+        segment_status=DataLoader(load_fn=partial(_threaded, segment_statuses, engine)),
         journeys=DataLoader(load_fn=partial(_threaded, period_journeys, engine)),
         campaign_attribution=DataLoader(load_fn=partial(_threaded, campaign_attribution,
                                                         engine)),

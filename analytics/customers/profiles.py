@@ -80,19 +80,45 @@ def _decayed(column: str, weight: float, as_of: datetime) -> pl.Expr:
     return (_decay(_days_since(pl.col(column), as_of)) * weight).fill_null(0.0).sum()
 
 
-def _send_measures(sends: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
+def _customer_key(frame: pl.DataFrame, *then: str) -> tuple[pl.LazyFrame, bool]:
+    """``frame`` and whether it is ordered by customer (then by ``then``), its customer
+    id flagged sorted when it is.
+
+    Ordered input takes polars' sorted path: group-bys on the customer over contiguous
+    slices, no hashing (0.03 s for 5.5M sends against 0.4 s hashed), and no re-sort for
+    the sessions. Checking the order is one comparison per row; any other order is
+    computed correctly on the hashed path. (The repository reads in storage order: on
+    SQLite an index-order read of the sends costs ~6 s CPU more than this saves.)"""
+    customer = pl.col("customer_id")
+    ordered = bool(frame["customer_id"].is_sorted())
+    for name in then:
+        if not ordered:
+            break
+        same = customer == customer.shift(1)
+        ordered = not frame.select((same & (pl.col(name) < pl.col(name).shift(1))).any()
+                                   ).item()
+    lazy = frame.lazy()
+    return (lazy.with_columns(customer.set_sorted()) if ordered else lazy), ordered
+
+
+def _mode(column: str) -> pl.Expr:
+    """The most frequent non-null value in each group; ties go to the smallest."""
+    return pl.col(column).drop_nulls().mode().min()
+
+
+def _send_measures(sends: pl.DataFrame, as_of: datetime) -> pl.LazyFrame:
     # One pass computes every per-row quantity (window flags, the decayed score, the
     # open hour) as plain numbers; one group-by then only sums, maxes and counts them.
-    # The customer id is grouped as a categorical (integer codes, hashed once), since
-    # the sends are grouped twice (measures and open hours) and joined once.
+    # Unordered sends are grouped by a categorical id (integer codes, hashed once).
     w = ENGAGEMENT_WEIGHTS
     weights = {"delivered_at": w["delivered"], "first_human_open_at": w["opened"],
                "first_click_at": w["clicked"], "unsubscribed_at": w["unsubscribed"],
                "complained_at": w["complained"]}
     delivered = pl.col("delivered_at").is_not_null()
     sent_days = _days_since(pl.col("sent_at"), as_of)
+    rows, ordered = _customer_key(sends)
     per_row = [
-        pl.col("customer_id").cast(pl.Categorical),
+        pl.col("customer_id") if ordered else pl.col("customer_id").cast(pl.Categorical),
         pl.col("first_human_open_at").dt.hour().alias("open_hour"),
         pl.max_horizontal("first_human_open_at", "first_click_at").alias("last_touch"),
         (pl.col("unsubscribed_at").is_not_null() | pl.col("complained_at").is_not_null())
@@ -113,81 +139,118 @@ def _send_measures(sends: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
                   .alias(f"open_rate_{days}d"),
                   pl.when(total > 0).then(pl.col(f"clicked_{days}") / total)
                   .alias(f"click_rate_{days}d")]
-    rows = sends.lazy().select(per_row).collect().lazy()
     counted = [f"{kind}_{days}" for days in (30, 90)
                for kind in ("delivered", "opened", "clicked")]
-    measures = (rows.group_by("customer_id")
-                .agg(pl.len().alias("sends"), *(pl.col(name).sum() for name in counted),
-                     pl.col("score").sum().alias("email_score"),
-                     pl.col("last_touch").max().alias("last_email_activity_at"),
-                     pl.col("opted_out").any())
-                .select("customer_id", "sends", *rates, "email_score",
-                        "last_email_activity_at", "opted_out"))
-    hours = (rows.filter(pl.col("open_hour").is_not_null())
-             .group_by("customer_id", "open_hour").agg(pl.len().alias("n"))
-             .sort(["n", "open_hour"], descending=[True, False])
-             .group_by("customer_id")
-             .agg(pl.col("open_hour").first().cast(pl.Int64).alias("preferred_send_hour")))
-    return (measures.join(hours, on="customer_id", how="left")
-            .with_columns(pl.col("customer_id").cast(pl.String)).collect())
+    sums = [pl.len().alias("sends"), *(pl.col(name).sum() for name in counted),
+            pl.col("score").sum().alias("email_score"),
+            pl.col("last_touch").max().alias("last_email_activity_at"),
+            pl.col("opted_out").any()]
+    rows = rows.select(per_row)
+    if ordered:
+        # A per-group mode is cheap over contiguous slices, dear over hashed groups.
+        measures = rows.group_by("customer_id").agg(
+            *sums, _mode("open_hour").cast(pl.Int64).alias("preferred_send_hour"))
+    else:
+        rows = rows.collect().lazy()
+        # Counts per (customer code, hour) under one integer key, then per customer the
+        # largest count * 32 + (31 - hour): the most frequent hour, ties to the earliest.
+        code = pl.col("customer_id").to_physical().cast(pl.Int64)
+        key = (code * 24 + pl.col("open_hour").cast(pl.Int64)).alias("key")
+        hours = (rows.filter(pl.col("open_hour").is_not_null())
+                 .group_by(key).agg(pl.len().cast(pl.Int64).alias("n"))
+                 .group_by((pl.col("key") // 24).alias("code"))
+                 .agg((pl.col("n") * 32 + 31 - pl.col("key") % 24).max().alias("packed"))
+                 .select("code", (31 - pl.col("packed") % 32).alias("preferred_send_hour")))
+        measures = (rows.group_by("customer_id").agg(*sums)
+                    .with_columns(code.alias("code"))
+                    .join(hours, on="code", how="left").drop("code"))
+    return measures.select(pl.col("customer_id").cast(pl.String), "sends", *rates,
+                           "email_score", "last_email_activity_at", "opted_out",
+                           "preferred_send_hour")
 
 
-def _order_measures(orders: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
-    ordered = orders.lazy().sort(["customer_id", "occurred_at"])
-    return (ordered.with_columns(
-                (pl.col("occurred_at") - pl.col("occurred_at").shift(1).over("customer_id"))
-                .alias("gap"))
+def _in_order(frame: pl.DataFrame) -> pl.LazyFrame:
+    """``frame`` ordered by customer, then time (sorted here unless it already is: by
+    the categorical's integer codes, a third cheaper than by the id strings)."""
+    rows, ordered = _customer_key(frame, "occurred_at")
+    if ordered:
+        return rows
+    return (rows.with_columns(pl.col("customer_id").cast(pl.Categorical))
+            .sort(pl.col("customer_id").to_physical(), pl.col("occurred_at")))
+
+
+def _new_customer() -> pl.Expr:
+    """In rows ordered by customer: true where a customer's rows begin."""
+    return (pl.col("customer_id") != pl.col("customer_id").shift(1)).fill_null(True)
+
+
+def _order_measures(orders: pl.DataFrame, as_of: datetime) -> pl.LazyFrame:
+    ordered = _in_order(orders)
+    gap = (pl.when(_new_customer()).then(None)
+           .otherwise(pl.col("occurred_at") - pl.col("occurred_at").shift(1)))
+    return (ordered.with_columns(gap.alias("gap"))
             .group_by("customer_id")
             .agg(pl.len().alias("purchases"),
                  pl.col("amount").sum().alias("lifetime_revenue"),
-                 pl.col("occurred_at").min().alias("first_purchase_at"),
-                 pl.col("occurred_at").max().alias("last_purchase_at"),
+                 pl.col("occurred_at").first().alias("first_purchase_at"),
+                 pl.col("occurred_at").last().alias("last_purchase_at"),
                  pl.col("gap").last().alias("last_gap"),
                  _decayed("occurred_at", ENGAGEMENT_WEIGHTS["converted"], as_of)
                  .alias("order_score"))
-            .collect())
+            .with_columns(pl.col("customer_id").cast(pl.String)))
 
 
-def _behavior_measures(behavior: pl.DataFrame) -> pl.DataFrame:
+def _behavior_measures(behavior: pl.DataFrame) -> pl.LazyFrame:
     gap = pl.duration(minutes=SESSION_GAP_MINUTES)
-    ordered = behavior.lazy().sort(["customer_id", "occurred_at"])
-    # Sorted by customer then time, a session starts at a new customer or after a gap:
+    ordered = _in_order(behavior)
+    # Ordered by customer then time, a session starts at a new customer or after a gap:
     # one running sum numbers every session of every customer, with no per-group window.
-    starts = ((pl.col("customer_id") != pl.col("customer_id").shift(1)).fill_null(True)
-              | ((pl.col("occurred_at") - pl.col("occurred_at").shift(1)) > gap))
+    starts = _new_customer() | ((pl.col("occurred_at") - pl.col("occurred_at").shift(1))
+                                > gap)
     sessions = (ordered.with_columns(starts.cum_sum().alias("session"))
                 .group_by("session")
                 .agg(pl.col("customer_id").first(), pl.len().alias("pages"),
-                     (pl.col("occurred_at").max() - pl.col("occurred_at").min())
+                     (pl.col("occurred_at").last() - pl.col("occurred_at").first())
                      .dt.total_microseconds().truediv(1_000_000).alias("seconds"),
-                     pl.col("occurred_at").max().alias("ended_at"))
+                     pl.col("occurred_at").last().alias("ended_at"))
                 .group_by("customer_id")
                 .agg(pl.len().cast(pl.Int64).alias("sessions"),
                      pl.col("pages").mean().alias("pages_per_session"),
                      pl.col("seconds").mean().alias("session_duration"),
                      pl.col("ended_at").max().alias("last_visit_at")))
-    categories = (behavior.lazy().filter(pl.col("category").is_not_null())
+    categories = (ordered.filter(pl.col("category").is_not_null())
                   .group_by("customer_id", "category").agg(pl.len().alias("n"))
                   .sort(["customer_id", "n", "category"], descending=[False, True, False])
                   .group_by("customer_id", maintain_order=True)
                   .agg(pl.col("category").first().alias("preferred_category"),
                        pl.col("category").head(3).str.join(", ")
                        .alias("preferred_categories")))
-    return sessions.join(categories, on="customer_id", how="left").collect()
+    return (sessions.join(categories, on="customer_id", how="left")
+            .with_columns(pl.col("customer_id").cast(pl.String)))
 
 
-def _device_preference(agents: pl.DataFrame) -> pl.DataFrame:
-    # Few distinct user agents: classify each once, then count per customer.
-    counted = agents.lazy().group_by("customer_id", "user_agent").agg(pl.len().alias("n"))
-    devices = (agents.lazy().select(pl.col("user_agent").unique())
-               .with_columns(device_of(pl.col("user_agent")).alias("device")))
-    return (counted.join(devices, on="user_agent", how="left", nulls_equal=True)
-            .filter(pl.col("device") != "unknown")
-            .group_by("customer_id", "device").agg(pl.col("n").sum())
-            .sort(["customer_id", "n", "device"], descending=[False, True, False])
-            .group_by("customer_id", maintain_order=True)
-            .agg(pl.col("device").first().alias("device_preference"))
-            .collect())
+_DEVICES = pl.Enum(["desktop", "mobile", "tablet"])
+
+
+def _device_preference(agents: pl.DataFrame) -> pl.LazyFrame:
+    # Few distinct user agents: classify each once, then count each device per customer
+    # in one group-by on the customer alone and take the most frequent (ties
+    # alphabetical, the order of _DEVICES).
+    distinct = agents.select(pl.col("user_agent").unique().drop_nulls())
+    known = (distinct.with_columns(device_of(pl.col("user_agent")).alias("device"))
+             .filter(pl.col("device") != "unknown"))
+    device = pl.col("user_agent").replace_strict(
+        dict(zip(known["user_agent"], known["device"], strict=True)), default=None,
+        return_dtype=_DEVICES)
+    rows, _ = _customer_key(agents)
+    counts = (rows.select("customer_id", device.alias("device"))
+              .group_by("customer_id")
+              .agg(*((pl.col("device") == name).sum().alias(name)
+                     for name in _DEVICES.categories)))
+    most = pl.max_horizontal(*_DEVICES.categories)
+    pick = pl.coalesce(*(pl.when((pl.col(name) == most) & (most > 0)).then(pl.lit(name))
+                         for name in _DEVICES.categories))
+    return counts.select("customer_id", pick.alias("device_preference"))
 
 
 def _lifecycle(as_of: datetime) -> pl.Expr:
@@ -230,11 +293,12 @@ def compute_profiles(*, customers: pl.DataFrame, sends: pl.DataFrame, orders: pl
     agents = conform(agents, AGENT_SCHEMA)
     scores = conform(scores if scores is not None else pl.DataFrame(schema=SCORE_SCHEMA),
                      SCORE_SCHEMA).unique("customer_id", keep="first")
+    # One plan, collected once: polars runs the four measure plans side by side.
     joined = (customers.lazy()
-              .join(_send_measures(sends, as_of).lazy(), on="customer_id", how="left")
-              .join(_order_measures(orders, as_of).lazy(), on="customer_id", how="left")
-              .join(_behavior_measures(behavior).lazy(), on="customer_id", how="left")
-              .join(_device_preference(agents).lazy(), on="customer_id", how="left")
+              .join(_send_measures(sends, as_of), on="customer_id", how="left")
+              .join(_order_measures(orders, as_of), on="customer_id", how="left")
+              .join(_behavior_measures(behavior), on="customer_id", how="left")
+              .join(_device_preference(agents), on="customer_id", how="left")
               .join(scores.lazy(), on="customer_id", how="left"))
     months = (_days_since(pl.col("first_purchase_at"), as_of) / 30.0).clip(lower_bound=1.0)
     score = pl.col("email_score").fill_null(0.0) + pl.col("order_score").fill_null(0.0)

@@ -150,13 +150,13 @@ class Segment:
                                   "segments (after a large import): members may be "
                                   "behind the data until it finishes.")
     async def pending(self, info: Info[Context, Any]) -> bool:
-        return await asyncio.to_thread(runner.pending, info.context.engine)
+        return (await info.context.loaders.segment_status.load(self.kind)).pending
 
     @strawberry.field(description="Why the members may not be what the name suggests (a "
                                   "churn-risk segment before any churn scores exist); null "
                                   "when there is nothing to say.")
     async def note(self, info: Info[Context, Any]) -> str | None:
-        return await asyncio.to_thread(runner.segment_note, info.context.engine, self.kind)
+        return (await info.context.loaders.segment_status.load(self.kind)).note
 
     @strawberry.field
     async def member_count(self, info: Info[Context, Any]) -> int:

@@ -9,6 +9,7 @@ cached frame instead of reading the table again.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -315,6 +316,24 @@ def segment_note(engine: Engine, kind: str) -> str | None:
             if profiles_repo.churn_run(connection) is None:
                 return NO_CHURN_SCORES
     return None
+
+
+@dataclass(frozen=True)
+class SegmentStatus:
+    """What a segment says beside its members: whether a refresh is pending and its note."""
+
+    pending: bool
+    note: str | None
+
+
+def segment_statuses(engine: Engine, kinds: Sequence[str]) -> list[SegmentStatus]:
+    """The status of a segment of each of ``kinds``, in order, from at most two reads
+    (the refresh jobs, and the published churn run when a churn-risk segment is among
+    them) however many segments a page lists."""
+    is_pending = pending(engine)
+    note = segment_note(engine, "churn_risk") if "churn_risk" in kinds else None
+    return [SegmentStatus(is_pending, note if kind == "churn_risk" else None)
+            for kind in kinds]
 
 
 def refresh_all(engine: Engine) -> dict[str, int]:

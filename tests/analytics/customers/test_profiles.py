@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
 
 from analytics.customers.profiles import (
     ENGAGEMENT_LEVELS,
@@ -172,3 +173,48 @@ def test_profile_invariants(sends, orders):
         assert row["engagement_score"] >= 0.0  # no unsubscribes or complaints here
         assert row["engagement_level"] in ENGAGEMENT_LEVELS
         assert row["lifecycle_stage"] in LIFECYCLE_STAGES
+
+
+_event = st.tuples(st.sampled_from(["a", "b", "c"]), st.integers(0, 400 * 24 * 60),
+                   st.sampled_from(["shoes", "hats", "bags", None]),
+                   st.sampled_from([IPHONE, WINDOWS, "Mozilla/5.0 (iPad)", "curl", None]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(events=st.lists(_event, max_size=40), order=st.randoms(use_true_random=False))
+def test_the_input_order_changes_nothing(events, order):
+    # Inputs ordered by customer (as the repository reads them) take the sorted path,
+    # any other order the hashed one: both give the same profiles.
+    minutes = [timedelta(minutes=e[1]) for e in events]
+    frames = {
+        "sends": pl.DataFrame({
+            "customer_id": [e[0] for e in events], "sent_at": [AS_OF - m for m in minutes],
+            "delivered_at": [AS_OF - m for m in minutes],
+            "first_open_at": [AS_OF - m if e[1] % 2 else None for e, m in zip(events, minutes)],
+            "first_human_open_at": [AS_OF - m + timedelta(hours=e[1] % 5) if e[1] % 3
+                                    else None for e, m in zip(events, minutes)],
+            "first_click_at": [AS_OF - m if e[1] % 7 == 0 else None
+                               for e, m in zip(events, minutes)],
+            "unsubscribed_at": [None] * len(events), "complained_at": [None] * len(events),
+        }, schema=SEND_SCHEMA),
+        "orders": pl.DataFrame({"customer_id": [e[0] for e in events[::3]],
+                                "occurred_at": [AS_OF - m for m in minutes[::3]],
+                                "amount": [float(e[1] % 97) for e in events[::3]]},
+                               schema=ORDER_SCHEMA),
+        "behavior": pl.DataFrame({"customer_id": [e[0] for e in events],
+                                  "occurred_at": [AS_OF - m / 1000 for m in minutes],
+                                  "category": [e[2] for e in events]}, schema=BEHAVIOR_SCHEMA),
+        "agents": pl.DataFrame({"customer_id": [e[0] for e in events],
+                                "user_agent": [e[3] for e in events]}, schema=AGENT_SCHEMA),
+    }
+    customers = pl.DataFrame({"customer_id": ["a", "b", "c"],
+                              "signup_at": [ago(500)] * 3, "country": ["US"] * 3,
+                              "email_domain": ["x.com"] * 3})
+    by_customer = {name: frame.sort(["customer_id", *(["occurred_at"] if name in (
+        "orders", "behavior") else [])]) for name, frame in frames.items()}
+    shuffled = {name: frame.sample(fraction=1.0, shuffle=True, seed=order.randrange(2**32))
+                for name, frame in frames.items()}
+    assert_frame_equal(
+        compute_profiles(customers=customers, **by_customer, as_of=AS_OF),
+        compute_profiles(customers=customers, **shuffled, as_of=AS_OF),
+        check_exact=False, abs_tol=1e-9)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 
 import schema.loaders
+from server.db import models
+from server.db.engine import session_scope
+from server.runners.customers import NO_CHURN_SCORES
 from tests.schema.conftest import data_of, messages_of, run
 
 CUSTOMERS = """
@@ -103,3 +108,50 @@ async def test_customer_clusters(profiled: Engine):
     result = await run(profiled, query, {"k": 99})
     assert messages_of(result) == ["k: 99 is out of range; ask for 1 to 12 clusters or "
                                    "leave it out to choose by silhouette"]
+
+
+def _add_segments(engine: Engine, count: int, first: int = 0) -> None:
+    with session_scope(engine) as session:
+        for index in range(first, first + count):
+            session.add(models.Segment(
+                segment_id=f"s-extra-{index:02d}", name=f"Extra {index:02d}",
+                kind="churn_risk" if index % 2 else "rule", definition="sends > 0"))
+
+
+def _statements(engine: Engine) -> list[str]:
+    seen: list[str] = []
+
+    def count(connection: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    return seen
+
+
+async def test_segment_status_is_read_once_per_request_not_per_segment(
+        world: Engine) -> None:
+    query = "{ segments { id kind pending note memberCount } }"
+    _add_segments(world, 2)
+    seen = _statements(world)
+    few = await data_of(world, query)
+    with_few = len(seen)
+    _add_segments(world, 30, first=2)
+    seen.clear()
+    many = await data_of(world, query)
+    assert len(many["segments"]) == len(few["segments"]) + 30 == 34
+    # The list, the member counts, the refresh jobs and the churn run: the same few
+    # statements for 34 segments as for 4.
+    assert len(seen) == with_few <= 6
+    by_kind = {row["kind"]: (row["pending"], row["note"]) for row in many["segments"]}
+    assert by_kind == {"static": (False, None), "rule": (False, None),
+                       "churn_risk": (False, NO_CHURN_SCORES)}
+
+
+async def test_segment_status_says_pending_while_a_refresh_is_queued(
+        world: Engine) -> None:
+    _add_segments(world, 2)
+    with session_scope(world) as session:
+        session.add(models.JobRun(actor="refresh_segments", state="queued"))
+    data = await data_of(world, '{ segments { kind pending note } }')
+    assert {(row["kind"], row["pending"], row["note"]) for row in data["segments"]} == {
+        ("static", True, None), ("rule", True, None), ("churn_risk", True, NO_CHURN_SCORES)}
