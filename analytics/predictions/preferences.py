@@ -17,14 +17,13 @@ says what was bought).
 
 from __future__ import annotations
 
-import json
 import zlib
 from datetime import datetime
-from typing import Any
 
 import polars as pl
 
 from analytics.metrics.devices import device_of
+from analytics.metrics.order_items import decode_items
 
 UTC = pl.Datetime("us", "UTC")
 EVENTS_SCHEMA: dict[str, pl.DataType] = {"customer_id": pl.String(), "occurred_at": UTC,
@@ -49,8 +48,6 @@ CATEGORICAL_FEATURES: tuple[str, ...] = ("preferred_device", "top_category_code"
 # training and at every later scoring without a vocabulary to store, and (for the tens
 # of categories a store has) almost surely one code per category.
 CATEGORY_CODES = 1 << 20
-_ITEM = pl.List(pl.Struct({"product_id": pl.String(), "quantity": pl.Float64(),
-                           "price": pl.Float64()}))
 
 
 def device_features(events: pl.DataFrame, *, cutoff: datetime) -> pl.DataFrame:
@@ -87,36 +84,12 @@ def device_shares(counts: pl.DataFrame) -> pl.DataFrame:
         {name: pl.Float64 for name in DEVICE_FEATURES})
 
 
-def _lenient(text: str | None) -> list[dict[str, Any]]:
-    """The items of one order's JSON, skipping what is not a line with a product id."""
-    try:
-        value = json.loads(text or "[]")
-    except ValueError:
-        return []
-    if not isinstance(value, list):
-        return []
-    lines = []
-    for item in value:
-        if not isinstance(item, dict) or item.get("product_id") is None:
-            continue
-        line: dict[str, Any] = {"product_id": str(item["product_id"])}
-        for name in ("quantity", "price"):
-            number = item.get(name)
-            line[name] = float(number) if isinstance(number, int | float) else None
-        lines.append(line)
-    return lines
-
-
 def category_spend(items: pl.DataFrame, products: pl.DataFrame, *,
                    cutoff: datetime) -> pl.DataFrame:
     """``customer_id``, ``category`` and ``spend``: what each customer spent on each
     category in orders before ``cutoff`` (products without a category are left out)."""
     frame = items.filter((pl.col("occurred_at") < cutoff) & pl.col("items").is_not_null())
-    try:
-        parsed = frame.with_columns(pl.col("items").str.json_decode(_ITEM))
-    except pl.exceptions.PolarsError:
-        parsed = frame.with_columns(pl.col("items").map_elements(_lenient,
-                                                                 return_dtype=_ITEM))
+    parsed = decode_items(frame, ("quantity", "price"))
     lines = (parsed.select("customer_id", "items").explode("items")
              .filter(pl.col("items").is_not_null()).unnest("items")
              .filter(pl.col("product_id").is_not_null()))

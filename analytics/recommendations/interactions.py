@@ -8,10 +8,11 @@ month's purchases count more than last year's.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 import polars as pl
+
+from analytics.metrics.order_items import decode_items
 
 UTC = pl.Datetime("us", "UTC")
 ORDERS_SCHEMA: dict[str, pl.DataType] = {"order_id": pl.String(), "customer_id": pl.String(),
@@ -23,18 +24,6 @@ PRODUCTS_SCHEMA: dict[str, pl.DataType] = {"product_id": pl.String(), "name": pl
                                            "category": pl.String()}
 KIND_WEIGHTS = {"purchase": 1.0, "cart_add": 0.5, "product_view": 0.2}
 HALF_LIFE_DAYS = 90.0
-_ITEM = pl.List(pl.Struct({"product_id": pl.String()}))
-
-
-def _lenient(text: str | None) -> list[dict[str, str]]:
-    try:
-        value = json.loads(text or "[]")
-    except ValueError:
-        return []
-    if not isinstance(value, list):
-        return []
-    return [{"product_id": str(item["product_id"])} for item in value
-            if isinstance(item, dict) and item.get("product_id") is not None]
 
 
 def order_items(orders: pl.DataFrame) -> pl.DataFrame:
@@ -42,11 +31,7 @@ def order_items(orders: pl.DataFrame) -> pl.DataFrame:
     ``items`` JSON (a list of objects with ``product_id``); orders without items, or
     whose items are not such a list, give no lines."""
     frame = orders.filter(pl.col("items").is_not_null())
-    try:
-        parsed = frame.with_columns(pl.col("items").str.json_decode(_ITEM))
-    except pl.exceptions.PolarsError:
-        parsed = frame.with_columns(pl.col("items").map_elements(_lenient,
-                                                                 return_dtype=_ITEM))
+    parsed = decode_items(frame)
     return (parsed.explode("items")
             .filter(pl.col("items").is_not_null())
             .select("customer_id", product_id=pl.col("items").struct.field("product_id"),

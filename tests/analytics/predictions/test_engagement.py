@@ -33,6 +33,18 @@ CAMPAIGNS = pl.DataFrame({
     "send_at": [T0 + timedelta(days=5, hours=9), T0]}, schema=CAMPAIGNS_SCHEMA)
 
 
+def _abc_features(sends: pl.DataFrame) -> pl.DataFrame:
+    """Customer features at T0 of customers a, b and c (signed up ten days before), from
+    ``sends`` alone."""
+    customers = pl.DataFrame({"customer_id": ["a", "b", "c"],
+                              "signup_at": [T0 - timedelta(days=10)] * 3},
+                             schema=CUSTOMERS_SCHEMA)
+    return customer_features(customers, pl.DataFrame(schema=ORDERS_SCHEMA),
+                             sends.select("customer_id", "sent_at",
+                                          "first_human_open_at", "first_click_at"),
+                             cutoff=T0)
+
+
 def test_campaign_features_golden():
     frame = campaign_features(CAMPAIGNS)
     assert_frame_equal(frame, pl.DataFrame({
@@ -123,13 +135,7 @@ def test_pairs_leave_machine_only_opens_out_and_label_people():
         ("a", "c2", T0 + timedelta(days=5), None, None, 0),       # nothing
         ("a", "c9", T0 + timedelta(days=40), None, None, 0),      # after the window
     ])
-    customers = pl.DataFrame({"customer_id": ["a", "b", "c"],
-                              "signup_at": [T0 - timedelta(days=10)] * 3},
-                             schema=CUSTOMERS_SCHEMA)
-    features = customer_features(customers, pl.DataFrame(schema=ORDERS_SCHEMA),
-                                 sends.select("customer_id", "sent_at",
-                                              "first_human_open_at", "first_click_at"),
-                                 cutoff=T0)
+    features = _abc_features(sends)
     pairs = engagement_pairs(sends, CAMPAIGNS, features, start=T0,
                              end=T0 + timedelta(days=30))
 
@@ -148,13 +154,7 @@ def test_spend_share_is_the_customers_share_in_the_campaigns_category():
     sends = _sends([("a", "c1", T0, None, None, 0), ("a", "c2", T0 + timedelta(days=5),
                                                      None, None, 0),
                     ("b", "c1", T0, None, None, 0), ("c", "c1", T0, None, None, 0)])
-    customers = pl.DataFrame({"customer_id": ["a", "b", "c"],
-                              "signup_at": [T0 - timedelta(days=10)] * 3},
-                             schema=CUSTOMERS_SCHEMA)
-    features = customer_features(customers, pl.DataFrame(schema=ORDERS_SCHEMA),
-                                 sends.select("customer_id", "sent_at",
-                                              "first_human_open_at", "first_click_at"),
-                                 cutoff=T0)
+    features = _abc_features(sends)
     # a spent 30 on shoes and 10 on hats, b only on hats, c nothing.
     spend = pl.DataFrame({"customer_id": ["a", "a", "b"], "category": ["hats", "shoes", "hats"],
                           "spend": [10.0, 30.0, 5.0]})
