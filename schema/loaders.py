@@ -21,7 +21,7 @@ from server.runners.attribution import (
     campaign_attribution,
     period_journeys,
 )
-from server.runners.customers import SegmentStatus, segment_statuses
+from server.runners.customers import SegmentStatus, pendings, profiles, segment_statuses
 
 # Counters the GraphQL metrics expose, summed over every day and variant of a campaign.
 METRIC_COLUMNS = ("sent", "delivered", "bounced", "hard_bounced", "soft_bounced",
@@ -94,6 +94,9 @@ class Loaders:
     member_counts: DataLoader[str, int]
     # pending and note of segments, by kind: one batch for a whole segments list
     segment_status: DataLoader[str, SegmentStatus]
+    # customers' stored profiles by id, and whether a refresh is pending (one key: None)
+    profile: DataLoader[str, dict[str, Any] | None]
+    pending: DataLoader[None, bool]
     # attribution: journeys per period, and campaign credit per (campaign, model, ...)
     journeys: DataLoader[JourneyQuery, PeriodJourneys]
     campaign_attribution: DataLoader[tuple[Any, ...], tuple[float, float]]
@@ -108,6 +111,8 @@ def create_loaders(engine: Engine) -> Loaders:
         member_counts=DataLoader(load_fn=partial(_threaded, segment_member_counts,
                                                  engine)),
         segment_status=DataLoader(load_fn=partial(_threaded, segment_statuses, engine)),
+        profile=DataLoader(load_fn=partial(_threaded, profiles, engine)),
+        pending=DataLoader(load_fn=partial(_threaded, pendings, engine)),
         journeys=DataLoader(load_fn=partial(_threaded, period_journeys, engine)),
         campaign_attribution=DataLoader(load_fn=partial(_threaded, campaign_attribution,
                                                         engine)),

@@ -46,10 +46,10 @@ class Customer:
 
     @strawberry.field(description="Null until the customer's profile is first computed.")
     async def profile(self, info: Info[Context, Any]) -> CustomerProfile | None:
-        row = await asyncio.to_thread(runner.profile, info.context.engine, str(self.id))
+        row = await info.context.loaders.profile.load(str(self.id))
         if row is None:
             return None
-        pending = await asyncio.to_thread(runner.pending, info.context.engine)
+        pending = await info.context.loaders.pending.load(None)
         return CustomerProfile.from_row({**row, "pending": pending})
 
     @strawberry.field(description="Segments the customer is in (with history: "

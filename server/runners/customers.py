@@ -52,6 +52,19 @@ def profile(engine: Engine, customer_id: str) -> dict[str, Any] | None:
         return profiles_repo.profile_of(connection, customer_id, PROFILE_SCHEMA)
 
 
+def profiles(engine: Engine, customer_ids: Sequence[str]) -> list[dict[str, Any] | None]:
+    """The stored profiles of ``customer_ids``, in order (None for a customer without
+    one), in one read: a page of customers with their profiles costs one statement."""
+    with engine.connect() as connection:
+        found = profiles_repo.profiles_of(connection, customer_ids, PROFILE_SCHEMA)
+    return [found.get(customer_id) for customer_id in customer_ids]
+
+
+def pendings(engine: Engine, keys: Sequence[object]) -> list[bool]:
+    """``pending`` once for a whole request's ``keys`` (a loader's batch)."""
+    return [pending(engine)] * len(keys)
+
+
 @dataclass(frozen=True)
 class Preview:
     """A definition's live result: members among all profiles and a few of their ids, or

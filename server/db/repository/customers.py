@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, bindparam, text
 from sqlmodel import Session, col, select
 
 from server.db.models import CustomerProfile
@@ -156,6 +156,24 @@ def profiles_newer_than(connection: Connection, at: datetime,
     newer = profile_frame(connection, schema)
     drop_scope(connection)
     return newer
+
+
+def profiles_of(connection: Connection, customer_ids: Sequence[str],
+                schema: Schema) -> dict[str, dict[str, Any]]:
+    """The stored profiles of ``customer_ids`` (those that have one), by customer id, in
+    one statement."""
+    if not customer_ids:
+        return {}
+    # Safe SQL (S608): table and column names are code constants; the ids are bound.
+    statement = text(f"SELECT {', '.join(schema)} FROM customer_profile "  # noqa: S608
+                     "WHERE customer_id IN :ids").bindparams(
+        bindparam("ids", expanding=True))
+    rows = connection.execute(statement, {"ids": list(customer_ids)}).all()
+    if not rows:
+        return {}
+    frame = typed(pl.DataFrame([tuple(row) for row in rows], schema=list(schema),
+                               orient="row"), schema)
+    return {row["customer_id"]: row for row in frame.iter_rows(named=True)}
 
 
 def profile_of(connection: Connection, customer_id: str,

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, event
 import schema.loaders
 from server.db import models
 from server.db.engine import session_scope
-from server.runners.customers import NO_CHURN_SCORES
+from server.runners.customers import NO_CHURN_SCORES, refresh_all
 from tests.schema.conftest import data_of, messages_of, run
 
 CUSTOMERS = """
@@ -155,3 +155,22 @@ async def test_segment_status_says_pending_while_a_refresh_is_queued(
     data = await data_of(world, '{ segments { kind pending note } }')
     assert {(row["kind"], row["pending"], row["note"]) for row in data["segments"]} == {
         ("static", True, None), ("rule", True, None), ("churn_risk", True, NO_CHURN_SCORES)}
+
+
+async def test_a_page_of_customers_reads_their_profiles_in_one_batch(world: Engine) -> None:
+    refresh_all(world)
+    query = "{ customers(first: %d) { edges { node { id profile { sends pending } } } } }"
+    seen = _statements(world)
+    one = await data_of(world, query % 1)
+    with_one = len(seen)
+    seen.clear()
+    every = await data_of(world, query % 3)
+    nodes = [edge["node"] for edge in every["customers"]["edges"]]
+    assert [node["id"] for node in nodes] == ["u1", "u2", "u3"]
+    assert one["customers"]["edges"][0] == every["customers"]["edges"][0]
+    assert all(node["profile"] is not None and node["profile"]["pending"] is False
+               for node in nodes)
+    # The page, its count, the profiles and the refresh jobs: as many statements for
+    # three customers as for one.
+    assert len(seen) == with_one
+    assert sum(statement.count("customer_profile") > 0 for statement in seen) == 1
