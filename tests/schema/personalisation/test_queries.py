@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from server.runners import personalisation as runner
 from tests.schema.conftest import data_of, messages_of, run
+from tests.worlds.personalisation import RENDER_AT
 
 LINT = """query($s: String!, $k: TemplateKind!) { lintTemplate(source: $s, kind: $k) {
   severity code message line column token } }"""
@@ -39,7 +40,10 @@ async def test_lint_reports_line_column_and_how_often_a_field_is_empty(shop: Eng
                    "fallback such as {{ customer.last_name | default(\"…\") }}"}]
 
 
-async def test_preview_defaults_to_three_very_different_customers(shop: Engine):
+async def test_preview_defaults_to_three_very_different_customers(shop: Engine, monkeypatch):
+    # Rendered at 08:00 UTC, when it is 04:00 for Cy in New York: before the "Morning"
+    # rule's hours, so only the offer is chosen (at other hours the greeting is too).
+    monkeypatch.setattr(runner, "utcnow", lambda: RENDER_AT)
     source = "{{ first_name | default('there') }}: {{ rules.offer | default('-') }}"
     data = (await data_of(shop, PREVIEW, {"s": source}))["previewTemplate"]
     assert data["kind"] == "SUBJECT" and data["lint"] == []
