@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import sys
 
 import typer
 
@@ -34,4 +35,16 @@ _register()
 
 
 def main() -> None:
-    app()
+    from pydantic import ValidationError
+
+    try:
+        app()
+    except ValidationError as error:
+        # A setting from the environment that does not hold: name it and the fix, not a
+        # traceback (reached by every command, since each one reads the settings).
+        for problem in error.errors():
+            field = ".".join(str(part) for part in problem["loc"])
+            where = f"MAILSCOPE_{field.upper()}: " if field else ""
+            message = problem["msg"].removeprefix("Value error, ")
+            print(f"configuration error: {where}{message}", file=sys.stderr)
+        raise SystemExit(2) from None

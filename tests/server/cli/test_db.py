@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -54,3 +57,14 @@ def test_both_commands_refuse_a_postgresql_database_the_same_way(
                                   "postgresql://nobody@127.0.0.1:1/none"])
     assert refused.exit_code == 1
     assert refused.output.startswith(refusal) and "pg_dump and pg_restore" in refused.output
+
+
+def test_a_setting_that_does_not_hold_is_named_without_a_traceback(tmp_path):
+    env = {**os.environ, "MAILSCOPE_DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+           "MAILSCOPE_WORKER_HEARTBEAT_TIMEOUT_S": "1"}
+    done = subprocess.run([str(Path(sys.executable).parent / "mailscope"), "db", "upgrade"],
+                          env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == ("configuration error: MAILSCOPE_WORKER_HEARTBEAT_TIMEOUT_S: "
+                                   "Input should be greater than or equal to 2")
+    assert not (tmp_path / "x.db").exists()
