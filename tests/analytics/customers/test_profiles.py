@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from unittest import mock
 
 import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
+from analytics.customers import codes
 from analytics.customers.profiles import (
     ENGAGEMENT_LEVELS,
     LIFECYCLE_STAGES,
@@ -180,13 +182,9 @@ _event = st.tuples(st.sampled_from(["a", "b", "c"]), st.integers(0, 400 * 24 * 6
                    st.sampled_from([IPHONE, WINDOWS, "Mozilla/5.0 (iPad)", "curl", None]))
 
 
-@settings(max_examples=40, deadline=None)
-@given(events=st.lists(_event, max_size=40), order=st.randoms(use_true_random=False))
-def test_the_input_order_changes_nothing(events, order):
-    # Inputs ordered by customer (as the repository reads them) take the sorted path,
-    # any other order the hashed one: both give the same profiles.
+def _frames(events: list[tuple]) -> dict[str, pl.DataFrame]:
     minutes = [timedelta(minutes=e[1]) for e in events]
-    frames = {
+    return {
         "sends": pl.DataFrame({
             "customer_id": [e[0] for e in events], "sent_at": [AS_OF - m for m in minutes],
             "delivered_at": [AS_OF - m for m in minutes],
@@ -207,14 +205,52 @@ def test_the_input_order_changes_nothing(events, order):
         "agents": pl.DataFrame({"customer_id": [e[0] for e in events],
                                 "user_agent": [e[3] for e in events]}, schema=AGENT_SCHEMA),
     }
-    customers = pl.DataFrame({"customer_id": ["a", "b", "c"],
-                              "signup_at": [ago(500)] * 3, "country": ["US"] * 3,
-                              "email_domain": ["x.com"] * 3})
+
+
+_CUSTOMERS = pl.DataFrame({"customer_id": ["a", "b", "c"], "signup_at": [ago(500)] * 3,
+                           "country": ["US"] * 3, "email_domain": ["x.com"] * 3})
+
+
+@settings(max_examples=40, deadline=None)
+@given(events=st.lists(_event, max_size=40), order=st.randoms(use_true_random=False))
+def test_the_input_order_changes_nothing(events, order):
+    # Inputs ordered by customer (as the repository may read them) and shuffled ones
+    # give the same profiles.
+    frames = _frames(events)
     by_customer = {name: frame.sort(["customer_id", *(["occurred_at"] if name in (
         "orders", "behavior") else [])]) for name, frame in frames.items()}
     shuffled = {name: frame.sample(fraction=1.0, shuffle=True, seed=order.randrange(2**32))
                 for name, frame in frames.items()}
     assert_frame_equal(
-        compute_profiles(customers=customers, **by_customer, as_of=AS_OF),
-        compute_profiles(customers=customers, **shuffled, as_of=AS_OF),
+        compute_profiles(customers=_CUSTOMERS, **by_customer, as_of=AS_OF),
+        compute_profiles(customers=_CUSTOMERS, **shuffled, as_of=AS_OF),
         check_exact=False, abs_tol=1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(events=st.lists(_event, max_size=40), rows=st.integers(1, 4))
+def test_slices_and_sparse_counting_change_nothing(events, rows):
+    # The sends and user agents are counted in slices whose counts add up, the top
+    # categories densely or sparsely: any slice size and either path, the same profiles.
+    frames = _frames(events)
+    whole = compute_profiles(customers=_CUSTOMERS, **frames, as_of=AS_OF)
+    with mock.patch.object(codes, "SLICE_ROWS", rows), \
+            mock.patch.object(codes, "MATRIX_CELLS", -1):
+        sliced = compute_profiles(customers=_CUSTOMERS, **frames, as_of=AS_OF)
+    assert_frame_equal(whole, sliced, check_exact=False, abs_tol=1e-9)
+
+
+def test_orders_and_visits_without_a_time():
+    # An order without a time counts in purchases and revenue, not in the times; a web
+    # event without a time is no visit.
+    orders = pl.DataFrame({"customer_id": ["ann", "ann", "ann"],
+                           "occurred_at": [ago(100), None, ago(5)],
+                           "amount": [10.0, 7.0, 30.0]}, schema=ORDER_SCHEMA)
+    behavior = pl.concat([BEHAVIOR, pl.DataFrame({"customer_id": ["ann"], "occurred_at": [None],
+                                                  "category": ["hats"]}, schema=BEHAVIOR_SCHEMA)])
+    ann = compute_profiles(customers=CUSTOMERS, sends=SENDS, orders=orders, behavior=behavior,
+                           agents=AGENTS, as_of=AS_OF).row(0, named=True)
+    assert (ann["purchases"], ann["lifetime_revenue"]) == (3, 47.0)
+    assert (ann["last_purchase_at"], ann["days_since_last_purchase"]) == (ago(5), 5.0)
+    assert (ann["sessions"], ann["pages_per_session"]) == (2, 2.0)
+    assert ann["lifecycle_stage"] == "win_back"
