@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import statistics
 import sys
 import time
 from collections import Counter
@@ -68,16 +69,18 @@ def steps(data: dict[str, pl.DataFrame], as_of: datetime) -> None:
     """Each step of ``compute_profiles`` timed on its own (the sum is less than the
     whole: the final joins and per-customer columns come on top)."""
     from analytics.customers import profiles as p
+    from analytics.customers.codes import CustomerCodes
     from analytics.customers.schemas import INPUT_SCHEMAS, conform
 
     typed = {name: conform(frame, INPUT_SCHEMAS[name]) for name, frame in data.items()}
+    keys = CustomerCodes(typed["customers"]["customer_id"])
     timed("  step: sends (rates, score, open hour)",
-          lambda: p._send_measures(typed["sends"], as_of).collect())
-    timed("  step: orders", lambda: p._order_measures(typed["orders"], as_of).collect())
+          lambda: p._send_measures(keys, p._send_counts(keys, typed["sends"], as_of)))
+    timed("  step: orders", lambda: p._order_measures(keys, typed["orders"], as_of))
     timed("  step: web sessions and categories",
-          lambda: p._behavior_measures(typed["behavior"]).collect())
-    timed("  step: device preference",
-          lambda: p._device_preference(typed["agents"]).collect())
+          lambda: p._behavior_measures(keys, typed["behavior"]))
+    timed("  step: device preference", lambda: p._device_preference(
+        keys, p._device_counts(keys, typed["agents"])))
 
 
 def ordered(data: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
@@ -316,6 +319,8 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--campaigns", type=int, default=200)
     parser.add_argument("--days", type=int, default=180)
+    parser.add_argument("--runs", type=int, default=5,
+                        help="times compute_profiles is run (the median is reported)")
     parser.add_argument("--skip-naive", action="store_true",
                         help="time only the set-based profiles and the rule")
     parser.add_argument("--ordered", action="store_true",
@@ -344,10 +349,16 @@ def main() -> None:
 
     print(f"  load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     steps(data, as_of)
-    profiles, fast, fast_cpu = timed("compute_profiles (set-based)",
-                                     lambda: compute_profiles(**data, as_of=as_of))
+    runs = [timed(f"compute_profiles (set-based), run {run + 1} of {args.runs}",
+                  lambda: compute_profiles(**data, as_of=as_of)) for run in range(args.runs)]
+    profiles = runs[0][0]
+    # The median run is the figure (the machine's page faults vary from run to run);
+    # the best is shown beside it.
+    fast, fast_cpu = (statistics.median(run[i] for run in runs) for i in (1, 2))
+    best = min(run[1] for run in runs)
     verdict = "ok" if fast <= PROFILE_GOAL_SECONDS else "OVER"
-    print(f"    goal <= {PROFILE_GOAL_SECONDS:.0f} s: {verdict}")
+    print(f"    median {fast:.3f} s (cpu {fast_cpu:.3f} s), best {best:.3f} s; "
+          f"goal <= {PROFILE_GOAL_SECONDS:.0f} s: {verdict}")
 
     expression = compile_rule(RULE, PROFILE_FIELDS)
     times = []
@@ -356,10 +367,10 @@ def main() -> None:
         members = profiles.filter(compile_rule(RULE, PROFILE_FIELDS)).height
         times.append((time.perf_counter() - start) * 1000)
     assert profiles.filter(expression).height == members
-    best = min(times)
+    best_rule = min(times)
     print(f"  rule segment over {profiles.height:,} profiles: {members:,} members, "
-          f"best of 5 {best:.1f} ms (median {sorted(times)[2]:.1f} ms); goal <= "
-          f"{RULE_GOAL_MS:.0f} ms: {'ok' if best <= RULE_GOAL_MS else 'OVER'}")
+          f"best of 5 {best_rule:.1f} ms (median {sorted(times)[2]:.1f} ms); goal <= "
+          f"{RULE_GOAL_MS:.0f} ms: {'ok' if best_rule <= RULE_GOAL_MS else 'OVER'}")
 
     if args.skip_naive:
         return
@@ -370,8 +381,9 @@ def main() -> None:
     print(f"    agreement: {sum(differing.values())} differing values over {len(CHECKED)} "
           f"columns x {profiles.height:,} customers"
           + "".join(f"; {name}: {n}" for name, n in differing.items() if n))
-    print(f"    ratio (loop / set-based): {ratio:.1f}x wall, "
-          f"{slow_cpu / fast_cpu if fast_cpu else math.inf:.1f}x cpu; "
+    print(f"    ratio (loop / set-based median): {ratio:.1f}x wall, "
+          f"{slow_cpu / fast_cpu if fast_cpu else math.inf:.1f}x cpu "
+          f"({slow / best:.1f}x wall against the best run); "
           f"goal >= {SPEEDUP_GOAL:.0f}x: {'ok' if ratio >= SPEEDUP_GOAL else 'UNDER'}")
     if args.database:
         print(f"    with the read both share: {read + fast:.2f} s against {read + slow:.2f} s "
