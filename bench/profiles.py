@@ -22,13 +22,14 @@ import argparse
 import math
 import os
 import statistics
+import subprocess
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import polars as pl
 
@@ -325,6 +326,10 @@ def main() -> None:
                         help="time only the set-based profiles and the rule")
     parser.add_argument("--ordered", action="store_true",
                         help="order the generated frames by customer (the sorted path)")
+    parser.add_argument("--latency", action="store_true",
+                        help="then measure import -> membership with the server running "
+                             "(bench/membership_latency.py at the same scale, reusing its "
+                             "database when there is one)")
     parser.add_argument("--database", metavar="URL",
                         help="read the inputs from a loaded database (mailscope demo) "
                              "through profile_inputs, timing the read too")
@@ -372,23 +377,42 @@ def main() -> None:
           f"best of 5 {best_rule:.1f} ms (median {sorted(times)[2]:.1f} ms); goal <= "
           f"{RULE_GOAL_MS:.0f} ms: {'ok' if best_rule <= RULE_GOAL_MS else 'OVER'}")
 
-    if args.skip_naive:
-        return
+    if not args.skip_naive:
+        naive(data, as_of, profiles, Timing(fast, fast_cpu, best),
+              Timing(read, read_cpu, read) if args.database else None)
+    if args.latency:
+        # The other half of the issue's benchmark, in its own script: it loads a database
+        # and starts the server in subprocesses.
+        subprocess.run([sys.executable, str(ROOT / "bench" / "membership_latency.py"),
+                        "--customers", str(args.customers), "--campaigns",
+                        str(args.campaigns), "--reuse"], check=True)
+
+
+class Timing(NamedTuple):
+    wall: float
+    cpu: float
+    best: float
+
+
+def naive(data: dict[str, pl.DataFrame], as_of: datetime, profiles: pl.DataFrame,
+          fast: Timing, read: Timing | None) -> None:
+    """The straightforward loop on the same frames: its time, the ratio, the agreement
+    (and, when the inputs were read from a database, both with the read)."""
     slow_profiles, slow, slow_cpu = timed("straightforward Python loop per customer",
                                           lambda: naive_profiles(data, as_of))
     differing = agree(profiles, slow_profiles)
-    ratio = slow / fast if fast else math.inf
+    ratio = slow / fast.wall if fast.wall else math.inf
     print(f"    agreement: {sum(differing.values())} differing values over {len(CHECKED)} "
           f"columns x {profiles.height:,} customers"
           + "".join(f"; {name}: {n}" for name, n in differing.items() if n))
     print(f"    ratio (loop / set-based median): {ratio:.1f}x wall, "
-          f"{slow_cpu / fast_cpu if fast_cpu else math.inf:.1f}x cpu "
-          f"({slow / best:.1f}x wall against the best run); "
+          f"{slow_cpu / fast.cpu if fast.cpu else math.inf:.1f}x cpu "
+          f"({slow / fast.best:.1f}x wall against the best run); "
           f"goal >= {SPEEDUP_GOAL:.0f}x: {'ok' if ratio >= SPEEDUP_GOAL else 'UNDER'}")
-    if args.database:
-        print(f"    with the read both share: {read + fast:.2f} s against {read + slow:.2f} s "
-              f"({(read + slow) / (read + fast):.1f}x wall, "
-              f"{(read_cpu + slow_cpu) / (read_cpu + fast_cpu):.1f}x cpu)")
+    if read is not None:
+        print(f"    with the read both share: {read.wall + fast.wall:.2f} s against "
+              f"{read.wall + slow:.2f} s ({(read.wall + slow) / (read.wall + fast.wall):.1f}x "
+              f"wall, {(read.cpu + slow_cpu) / (read.cpu + fast.cpu):.1f}x cpu)")
 
 
 if __name__ == "__main__":
