@@ -17,7 +17,10 @@ def default_database_url() -> str:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="MAILSCOPE_", extra="ignore")
+    # An empty variable (MAILSCOPE_DATABASE_URL= in a shell or .env) means "not set",
+    # as it does to most tools, not an empty URL or key.
+    model_config = SettingsConfigDict(env_prefix="MAILSCOPE_", extra="ignore",
+                                      env_ignore_empty=True)
 
     database_url: str = Field(default_factory=default_database_url)
     broker_url: str | None = None

@@ -68,3 +68,13 @@ def test_a_setting_that_does_not_hold_is_named_without_a_traceback(tmp_path):
     assert done.stderr.strip() == ("configuration error: MAILSCOPE_WORKER_HEARTBEAT_TIMEOUT_S: "
                                    "Input should be greater than or equal to 2")
     assert not (tmp_path / "x.db").exists()
+
+
+def test_an_empty_setting_means_not_set(tmp_path):
+    # MAILSCOPE_DATABASE_URL= used to reach SQLAlchemy as the URL "" (a traceback).
+    env = {**os.environ, "MAILSCOPE_DATABASE_URL": ""}
+    done = subprocess.run([str(Path(sys.executable).parent / "mailscope"), "db", "upgrade"],
+                          env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "var" / "mailscope.db").exists()
