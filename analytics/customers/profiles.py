@@ -73,6 +73,7 @@ LIFECYCLE_STAGES: tuple[str, ...] = ("new", "active", "at_risk", "dormant", "chu
                                      "win_back")
 ENGAGEMENT_LEVELS: tuple[str, ...] = ("none", "low", "medium", "high")
 _DAY_US = 86_400_000_000
+_HOUR_US = 3_600_000_000
 
 
 def _days_since(column: pl.Expr, as_of: datetime) -> pl.Expr:
@@ -162,21 +163,23 @@ def _send_counts(keys: CustomerCodes, sends: pl.DataFrame, as_of: datetime) -> _
     score = ENGAGEMENT_WEIGHTS["delivered"] * keys.count(*columns(rows.select(
         "code", _decay_of("delivered_at", as_of).fill_null(0.0).alias("decay")),
         "code", "decay"))
+    # The other times, each filtered once to the rows where it is set.
+    parts = {column: where_set(column, _decay_of(column, as_of).alias("decay"),
+                               pl.col(column).dt.epoch("us").alias("at"))
+             for column, _ in _SCORED}
     for column, name in _SCORED:
-        score += ENGAGEMENT_WEIGHTS[name] * keys.count(*columns(
-            where_set(column, _decay_of(column, as_of).alias("decay")), "code", "decay"))
-    opens = where_set("first_human_open_at",
-                      pl.col("first_human_open_at").dt.epoch("us").alias("at"),
-                      (pl.col("code") * 24 + pl.col("first_human_open_at").dt.hour()
-                       .cast(pl.Int64)).alias("slot"))
-    clicks = where_set("first_click_at", pl.col("first_click_at").dt.epoch("us").alias("at"))
-    opted_out = rows.filter(pl.col("unsubscribed_at").is_not_null()
-                            | pl.col("complained_at").is_not_null())["code"]
+        score += ENGAGEMENT_WEIGHTS[name] * keys.count(
+            *columns(parts[column], "code", "decay"))
+    opens = parts["first_human_open_at"]
+    hours = opens["code"].to_numpy() * 24  # each human open's (customer, UTC hour) slot
+    hours += opens["at"].to_numpy() // _HOUR_US % 24
     return _SendCounts(
         classes=classes, score=score,
-        latest=latest(keys, columns(opens, "code", "at"), columns(clicks, "code", "at")),
-        open_slots=opens["slot"].to_numpy(),
-        opted_out=keys.count(opted_out.to_numpy()))
+        latest=latest(keys, columns(opens, "code", "at"),
+                      columns(parts["first_click_at"], "code", "at")),
+        open_slots=hours,
+        opted_out=keys.count(parts["unsubscribed_at"]["code"].to_numpy())
+        + keys.count(parts["complained_at"]["code"].to_numpy()))
 
 
 def _send_measures(keys: CustomerCodes, counts: _SendCounts) -> pl.DataFrame:
