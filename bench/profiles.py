@@ -320,7 +320,7 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--campaigns", type=int, default=200)
     parser.add_argument("--days", type=int, default=180)
-    parser.add_argument("--runs", type=int, default=5,
+    parser.add_argument("--runs", type=int, default=9,
                         help="times compute_profiles is run (the median is reported)")
     parser.add_argument("--skip-naive", action="store_true",
                         help="time only the set-based profiles and the rule")
