@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from server.db.models import CustomerProfile
 from server.db.repository import bulk
-from server.db.repository.frames import read_frame, read_table, typed
+from server.db.repository.frames import read_frame, read_table, rows_frame, typed
 from server.db.repository.predictions import published_run
 
 SCOPE = "stage_profile_customers"
@@ -171,9 +171,8 @@ def profiles_of(connection: Connection, customer_ids: Sequence[str],
     rows = connection.execute(statement, {"ids": list(customer_ids)}).all()
     if not rows:
         return {}
-    frame = typed(pl.DataFrame([tuple(row) for row in rows], schema=list(schema),
-                               orient="row"), schema)
-    return {row["customer_id"]: row for row in frame.iter_rows(named=True)}
+    return {row["customer_id"]: row
+            for row in rows_frame(rows, schema).iter_rows(named=True)}
 
 
 def profile_of(connection: Connection, customer_id: str,

@@ -11,7 +11,7 @@ can corrupt a database that is being written).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import polars as pl
@@ -36,7 +36,16 @@ def read_frame(connection: Connection, sql: str, *,
         rows = cursor.fetchall()
     finally:
         cursor.close()
-    raw = pl.DataFrame(rows, schema=list(schema), orient="row", infer_schema_length=None)
+    return rows_frame(rows, schema)
+
+
+def rows_frame(rows: Sequence[Sequence[Any]], schema: Mapping[str, pl.DataType]
+               ) -> pl.DataFrame:
+    """Result rows (tuples or SQLAlchemy rows, columns in ``schema`` order) as a frame
+    of ``schema``'s types. Every row decides the column types, not the first hundred: a
+    column null in those and set later would fail the build."""
+    raw = pl.DataFrame([tuple(row) for row in rows], schema=list(schema), orient="row",
+                       infer_schema_length=None)
     return typed(raw, schema)
 
 
@@ -56,9 +65,7 @@ def query_frame(engine: Engine, sql: str, params: Mapping[str, Any],
     parameters) with the columns and types of ``schema``."""
     with engine.connect() as connection:
         rows = connection.execute(text(sql), dict(params)).all()
-    raw = pl.DataFrame([tuple(row) for row in rows], schema=list(schema), orient="row",
-                       infer_schema_length=None)
-    return typed(raw, schema)
+    return rows_frame(rows, schema)
 
 
 def typed(raw: pl.DataFrame, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:

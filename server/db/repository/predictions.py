@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from server.db.models import CustomerScore, ModelVersion, ScoreRun, ScoreShard, SendTimeScore
 from server.db.repository.bulk import copy_into
-from server.db.repository.frames import UTC_DATETIME, query_frame, read_table, typed
+from server.db.repository.frames import UTC_DATETIME, query_frame, read_table, rows_frame
 from server.db.types import SQLITE_DATETIME_FORMAT, utcnow
 
 ORDERS_SCHEMA: dict[str, pl.DataType] = {"customer_id": pl.String(),
@@ -142,9 +142,7 @@ def read_customer_preferences(*, session: Session,
             ("items", _ITEMS_SQL + " AND customer_id = :customer_id", ITEMS_SCHEMA),
             ("products", _PRODUCTS_SQL, PRODUCTS_SCHEMA)):
         rows = session.connection().execute(text(sql), {"customer_id": customer_id}).all()
-        raw = pl.DataFrame([tuple(row) for row in rows], schema=list(schema),
-                           orient="row", infer_schema_length=None)
-        frames[name] = typed(raw, schema)
+        frames[name] = rows_frame(rows, schema)
     return frames
 
 
@@ -155,9 +153,7 @@ def read_customer_inputs(*, session: Session, customer_id: str) -> dict[str, pl.
         rows = session.connection().execute(
             text(sql + " WHERE customer_id = :customer_id"),
             {"customer_id": customer_id}).all()
-        raw = pl.DataFrame([tuple(row) for row in rows], schema=list(_SCHEMAS[name]),
-                           orient="row", infer_schema_length=None)
-        frames[name] = typed(raw, _SCHEMAS[name])
+        frames[name] = rows_frame(rows, _SCHEMAS[name])
     return frames
 
 
@@ -168,9 +164,7 @@ def data_span(*, engine: Engine) -> tuple[datetime | None, datetime | None]:
             "SELECT MIN(t), MAX(t) FROM (SELECT MIN(occurred_at) AS t FROM orders UNION ALL "
             "SELECT MAX(occurred_at) FROM orders UNION ALL SELECT MIN(sent_at) FROM message "
             "UNION ALL SELECT MAX(sent_at) FROM message) AS spans")).one()
-    frame = typed(pl.DataFrame([tuple(row)], schema=["first", "last"], orient="row",
-                               infer_schema_length=None),
-                  {"first": UTC_DATETIME, "last": UTC_DATETIME})
+    frame = rows_frame([row], {"first": UTC_DATETIME, "last": UTC_DATETIME})
     return frame["first"][0], frame["last"][0]
 
 
