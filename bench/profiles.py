@@ -84,16 +84,6 @@ def steps(data: dict[str, pl.DataFrame], as_of: datetime) -> None:
         keys, p._device_counts(keys, typed["agents"])))
 
 
-def ordered(data: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
-    """The frames ordered by customer (orders and web events then by time), which
-    ``compute_profiles`` groups without hashing. The repository does not read them so:
-    on SQLite the index-order read costs more than the grouping saves."""
-    by_time = ("orders", "behavior")
-    return {name: frame.sort(["customer_id", *(["occurred_at"] if name in by_time else [])],
-                             maintain_order=True) if name != "agents" else frame
-            for name, frame in data.items()}
-
-
 def from_database(url: str) -> dict[str, pl.DataFrame]:
     """The inputs as the refresh job reads them."""
     from analytics.customers.schemas import INPUT_SCHEMAS
@@ -324,8 +314,6 @@ def main() -> None:
                         help="times compute_profiles is run (the median is reported)")
     parser.add_argument("--skip-naive", action="store_true",
                         help="time only the set-based profiles and the rule")
-    parser.add_argument("--ordered", action="store_true",
-                        help="order the generated frames by customer (the sorted path)")
     parser.add_argument("--latency", action="store_true",
                         help="then measure import -> membership with the server running "
                              "(bench/membership_latency.py at the same scale, reusing its "
@@ -346,8 +334,6 @@ def main() -> None:
             customers=args.customers, campaigns=args.campaigns, days=args.days))
         data, _, _ = timed("fold events into sends (as ingestion does)",
                            lambda: inputs(demo.frames))
-        if args.ordered:
-            data = ordered(data)
     as_of = data["sends"]["sent_at"].max() + timedelta(days=1)
     print(f"  {data['sends'].height:,} sends, {data['orders'].height:,} orders, "
           f"{data['behavior'].height:,} web events, {data['agents'].height:,} user agents")

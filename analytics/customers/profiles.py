@@ -163,10 +163,12 @@ def _send_counts(keys: CustomerCodes, sends: pl.DataFrame, as_of: datetime) -> _
     score = ENGAGEMENT_WEIGHTS["delivered"] * keys.count(*columns(rows.select(
         "code", _decay_of("delivered_at", as_of).fill_null(0.0).alias("decay")),
         "code", "decay"))
-    # The other times, each filtered once to the rows where it is set.
+    # The other times, each filtered once to the rows where it is set (the time itself
+    # kept for the opens and clicks: the latest touch and the open hour).
     parts = {column: where_set(column, _decay_of(column, as_of).alias("decay"),
-                               pl.col(column).dt.epoch("us").alias("at"))
-             for column, _ in _SCORED}
+                               *([pl.col(column).dt.epoch("us").alias("at")]
+                                 if name in ("opened", "clicked") else []))
+             for column, name in _SCORED}
     for column, name in _SCORED:
         score += ENGAGEMENT_WEIGHTS[name] * keys.count(
             *columns(parts[column], "code", "decay"))
@@ -211,14 +213,7 @@ def _order_measures(keys: CustomerCodes, orders: pl.DataFrame, as_of: datetime) 
     timed = rows.drop_nulls("at") if rows["at"].null_count() else rows
     code_timed, at = columns(timed, "code", "at")
     order = by_customer_then_time(code_timed, at, keys.n)
-    timed_orders = keys.count(code_timed)
-    # Ordered by customer then time, each customer's timed orders are one run of rows
-    # ending at ``end``; index ``len(at)`` of ``padded`` stands for "none".
-    padded, none = np.append(at[order], NO_TIME), len(at)
-    end = np.cumsum(timed_orders) - 1
-    first = padded[np.where(timed_orders > 0, end - timed_orders + 1, none)]
-    last = padded[np.where(timed_orders > 0, end, none)]
-    before = padded[np.where(timed_orders > 1, end - 1, none)]
+    first, last, before = _run_ends(at[order], keys.count(code_timed))
     has_gap = (before != NO_TIME) & (last != NO_TIME)
     return pl.DataFrame({
         "purchases": keys.count(code),
@@ -231,13 +226,25 @@ def _order_measures(keys: CustomerCodes, orders: pl.DataFrame, as_of: datetime) 
     })
 
 
+def _run_ends(at: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per customer, the first, last and next-to-last of ``at`` when it is ordered by
+    customer then time (each customer's ``rows[code]`` rows one run), ``NO_TIME`` where
+    there are too few."""
+    padded, none = np.append(at, NO_TIME), len(at)  # index ``none``: "none"
+    end = np.cumsum(rows) - 1
+    return (padded[np.where(rows > 0, end - rows + 1, none)],
+            padded[np.where(rows > 0, end, none)],
+            padded[np.where(rows > 1, end - 1, none)])
+
+
 def _behavior_measures(keys: CustomerCodes, behavior: pl.DataFrame) -> pl.DataFrame:
     """Per customer, in code order: web sessions (a new one after a 30-minute gap),
     pages per session, mean session length, the last visit, and the most browsed
     categories (up to three, most first, ties alphabetical). Rows without a time are
     not visits."""
     rows = keys.coded(behavior, pl.col("occurred_at").dt.epoch("us").alias("at"),
-                      "category").drop_nulls("at")
+                      "category")
+    rows = rows.drop_nulls("at") if rows["at"].null_count() else rows
     code_unsorted, at = columns(rows, "code", "at")
     order = by_customer_then_time(code_unsorted, at, keys.n)
     code, at = code_unsorted[order], at[order]
@@ -252,7 +259,7 @@ def _behavior_measures(keys: CustomerCodes, behavior: pl.DataFrame) -> pl.DataFr
         "sessions": sessions,
         "pages_per_session": rate(keys.count(code), sessions),
         "session_duration": rate(keys.count(code, within / 1_000_000), sessions),
-        "last_visit_at": times(latest(keys, (code, at))),
+        "last_visit_at": times(_run_ends(at, keys.count(code))[1]),
     }
     number, categories = numbered(rows["category"])
     browsed = number >= 0
