@@ -61,7 +61,7 @@ from analytics.customers.schemas import (
     SEND_SCHEMA,
     conform,
 )
-from analytics.metrics.devices import device_of
+from analytics.metrics.devices import DEVICES, device_of
 
 ENGAGEMENT_WEIGHTS: dict[str, float] = {
     "delivered": 0.1, "opened": 1.0, "clicked": 3.0, "converted": 5.0,
@@ -87,7 +87,7 @@ def _days_since(column: pl.Expr, as_of: datetime) -> pl.Expr:
 
 
 _LN_HALF_PER_DAY = math.log(0.5) / HALF_LIFE_DAYS
-_DEVICES: tuple[str, ...] = ("desktop", "mobile", "tablet")
+_DEVICES: tuple[str, ...] = tuple(sorted(set(DEVICES) - {"unknown"}))
 """The devices a preference can name, in the order that breaks ties (alphabetical)."""
 
 
