@@ -214,7 +214,8 @@ def _train_churn(frames: dict[str, pl.DataFrame], window: _Window, params: Train
                      history_days=window.history_days, horizon_days=params.horizon_days)
     holdout = _labelled(frames, window.holdout_cutoff, params.horizon_days)
     progress(0.45, f"training on {train.height:,} customers")
-    trained = train_churn(train, holdout, num_threads=params.num_threads)
+    trained = train_churn(train, holdout, features=_KIND_FEATURES["churn"],
+                          num_threads=params.num_threads)
     progress(0.9, "storing the version")
     return _row(
         window, params, served=trained.served, reason=trained.reason,
@@ -271,7 +272,7 @@ def _train_engagement(frames: dict[str, pl.DataFrame], window: _Window, params: 
 
 def _train_lifetime(frames: dict[str, pl.DataFrame], window: _Window, params: TrainParams,
                     progress: Progress) -> ModelVersion:
-    features = list(LTV_FEATURES)
+    features = list(_KIND_FEATURES["ltv"])
     train = _features(frames, window.train_cutoff)
     holdout = _features(frames, window.holdout_cutoff)
     histories = order_histories(frames["orders"], holdout["customer_id"],
